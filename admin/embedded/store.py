@@ -1,0 +1,129 @@
+"""The embedded ledger's SQLite file: world state, key history, MSP roots and a hash-chained block log.
+
+Each committed transaction is one block whose body (canonical JSON) holds the signed proposal,
+its write set and its event; ``hash = SHA-256(canonical {number, prev_hash, body_sha256})``.
+"""
+
+import hashlib
+import sqlite3
+from pathlib import Path
+from typing import Any, Iterator
+
+from chaincode import canonical
+
+GENESIS = "0" * 64
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS history (
+    key TEXT NOT NULL, block INTEGER NOT NULL, value BLOB, is_delete INTEGER NOT NULL,
+    PRIMARY KEY (key, block)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS blocks (
+    number INTEGER PRIMARY KEY, prev_hash TEXT NOT NULL, hash TEXT NOT NULL,
+    txid TEXT NOT NULL UNIQUE, timestamp_ns INTEGER NOT NULL, body TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS msp (msp_id TEXT PRIMARY KEY, ca_pem BLOB NOT NULL);
+"""
+
+
+def block_hash(number: int, prev_hash: str, body: str) -> str:
+    """The hash that links block ``number`` to its predecessor."""
+    body_sha = hashlib.sha256(body.encode()).hexdigest()
+    header = {"body_sha256": body_sha, "number": number, "prev_hash": prev_hash}
+    return hashlib.sha256(canonical.dumpb(header)).hexdigest()
+
+
+def state_digest(items: Iterator[tuple[str, bytes]]) -> str:
+    """SHA-256 over every (key, value) in key order: equal digests mean equal world states."""
+    digest = hashlib.sha256()
+    for key, value in items:
+        encoded = key.encode()
+        digest.update(len(encoded).to_bytes(8, "big") + encoded)
+        digest.update(len(value).to_bytes(8, "big") + value)
+    return digest.hexdigest()
+
+
+class BlockStore:
+    """SQLite storage; every commit is one SQLite transaction, so it lands whole or not at all."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.db = sqlite3.connect(self.path, isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def add_msp(self, msp_id: str, ca_pem: bytes) -> None:
+        self.db.execute("INSERT OR REPLACE INTO msp VALUES (?, ?)", (msp_id, ca_pem))
+
+    def msp_root(self, msp_id: str) -> bytes | None:
+        row = self.db.execute("SELECT ca_pem FROM msp WHERE msp_id = ?", (msp_id,)).fetchone()
+        return row[0] if row else None
+
+    def get(self, key: str) -> bytes | None:
+        row = self.db.execute("SELECT value FROM state WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def range(self, start: str, end: str) -> list[tuple[str, bytes]]:
+        """Keys in [start, end) in byte order (end '' means unbounded)."""
+        if end:
+            sql, args = "SELECT key, value FROM state WHERE key >= ? AND key < ? ORDER BY key", (start, end)
+        else:
+            sql, args = "SELECT key, value FROM state WHERE key >= ? ORDER BY key", (start,)
+        return self.db.execute(sql, args).fetchall()
+
+    def history(self, key: str) -> list[tuple[str, int, int, bytes | None, bool]]:
+        """(txid, block, timestamp_ns, value, is_delete) for every write of ``key``, newest first."""
+        rows = self.db.execute(
+            "SELECT b.txid, h.block, b.timestamp_ns, h.value, h.is_delete FROM history h "
+            "JOIN blocks b ON b.number = h.block WHERE h.key = ? ORDER BY h.block DESC", (key,))
+        return [(t, n, ts, v, bool(d)) for t, n, ts, v, d in rows]
+
+    def height(self) -> int:
+        return self.db.execute("SELECT COUNT(*) FROM blocks").fetchone()[0]
+
+    def tip(self) -> tuple[int, str]:
+        row = self.db.execute("SELECT number, hash FROM blocks ORDER BY number DESC LIMIT 1").fetchone()
+        return (row[0], row[1]) if row else (-1, GENESIS)
+
+    def has_tx(self, txid: str) -> bool:
+        return self.db.execute("SELECT 1 FROM blocks WHERE txid = ?", (txid,)).fetchone() is not None
+
+    def commit(self, body: dict[str, Any], writes: dict[str, bytes | None]) -> int:
+        """Append a block for ``body`` and apply its writes, atomically; returns the block number."""
+        last, prev_hash = self.tip()
+        number = last + 1
+        text = canonical.dumps({**body, "number": number})
+        with self.db:
+            self.db.execute("BEGIN IMMEDIATE")
+            self.db.execute("INSERT INTO blocks VALUES (?, ?, ?, ?, ?, ?)",
+                            (number, prev_hash, block_hash(number, prev_hash, text), body["txid"],
+                             body["timestamp_ns"], text))
+            for key in sorted(writes):
+                value = writes[key]
+                if value is None:
+                    self.db.execute("DELETE FROM state WHERE key = ?", (key,))
+                else:
+                    self.db.execute("INSERT OR REPLACE INTO state VALUES (?, ?)", (key, value))
+                self.db.execute("INSERT INTO history VALUES (?, ?, ?, ?)",
+                                (key, number, value, value is None))
+        return number
+
+    def blocks(self) -> Iterator[tuple[int, str, str, str]]:
+        """(number, prev_hash, hash, body) of every block in order."""
+        yield from self.db.execute("SELECT number, prev_hash, hash, body FROM blocks ORDER BY number")
+
+    def block(self, number: int) -> dict[str, Any] | None:
+        row = self.db.execute("SELECT hash, body FROM blocks WHERE number = ?", (number,)).fetchone()
+        return {**canonical.loads(row[1]), "hash": row[0]} if row else None
+
+    def block_of_tx(self, txid: str) -> int | None:
+        row = self.db.execute("SELECT number FROM blocks WHERE txid = ?", (txid,)).fetchone()
+        return row[0] if row else None
+
+    def state_items(self) -> Iterator[tuple[str, bytes]]:
+        yield from self.db.execute("SELECT key, value FROM state ORDER BY key")
+
+    def history_rows(self) -> Iterator[tuple[str, int, bytes | None]]:
+        yield from self.db.execute("SELECT key, block, value FROM history ORDER BY block, key")

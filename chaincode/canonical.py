@@ -1,0 +1,35 @@
+"""Canonical JSON: sorted keys, no spaces, UTF-8, no floats — the bytes every endorser writes."""
+
+import json
+from typing import Any
+
+
+def _reject_floats(value: Any) -> None:
+    if isinstance(value, float):
+        raise TypeError(f"canonical JSON holds no floats (got {value!r}); use integer micro-units")
+    if isinstance(value, dict):
+        for item in value.values():
+            _reject_floats(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            _reject_floats(item)
+
+
+def dumps(value: Any) -> str:
+    """Serialise ``value`` canonically; floats are refused."""
+    _reject_floats(value)
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def dumpb(value: Any) -> bytes:
+    """Canonical JSON as UTF-8 bytes."""
+    return dumps(value).encode("utf-8")
+
+
+def loads(data: bytes | str) -> Any:
+    """Parse JSON whose numbers are integers; a float is refused."""
+    return json.loads(data, parse_float=_no_float)
+
+
+def _no_float(text: str) -> Any:
+    raise ValueError(f"a decimal number {text} is not allowed here; amounts are integer micro-units")

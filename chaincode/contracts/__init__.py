@@ -1,0 +1,1 @@
+"""The 9ten contracts."""

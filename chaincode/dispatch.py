@@ -1,0 +1,50 @@
+"""The chaincode: every contract behind one dispatcher, served to Fabric or run in-process."""
+
+import inspect
+
+from fabric_chaincode_python.fabric_contract_api.contractapi import ContractChaincode
+from fabric_chaincode_python.fabric_contract_api.contractapi.system_contract import SystemContractName
+
+from .contracts.registry import Registry
+
+CONTRACTS = (Registry,)
+
+
+class NinetenChaincode(ContractChaincode):
+    """ContractChaincode with Fabric's ``GetMetadata`` name and arity errors that name the arguments."""
+
+    def _get_namespace_function_and_params(self, stub):
+        namespace, function, params = super()._get_namespace_function_and_params(stub)
+        if namespace == SystemContractName and function == "GetMetadata":
+            function = "get_metadata"
+        return namespace, function, params
+
+    async def invoke(self, stub):
+        namespace, function, params = self._get_namespace_function_and_params(stub)
+        expected = self.signatures.get((namespace, function))
+        if expected is not None and len(params) != len(expected):
+            from fabric_chaincode_python.fabric_shim.response import error
+
+            return error(
+                f"{namespace}:{function} takes {len(expected)} argument(s) "
+                f"({', '.join(expected) or 'none'}), got {len(params)}."
+            )
+        return await super().invoke(stub)
+
+
+def _parameters(method) -> list[str]:
+    return [p for p in inspect.signature(method).parameters if p not in ("ctx",)]
+
+
+def build_chaincode() -> NinetenChaincode:
+    """The chaincode with every 9ten contract registered."""
+    contracts = [cls() for cls in CONTRACTS]
+    chaincode = NinetenChaincode.new_chaincode(*contracts)
+    chaincode.signatures = {
+        (c.Name, name): _parameters(getattr(c, name))
+        for c in contracts
+        for name in dir(type(c))
+        if name[:1].isupper() and callable(getattr(c, name)) and name not in ("Name", "Info")
+        and inspect.iscoroutinefunction(getattr(c, name))
+    }
+    return chaincode

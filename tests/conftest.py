@@ -1,0 +1,39 @@
+"""Shared fixtures: a bootstrapped embedded ledger of four nodes in two clusters."""
+
+import json
+import logging
+
+import pytest
+
+from admin.embedded.setup import init_ledger
+
+logging.getLogger().setLevel(logging.WARNING)
+
+PRICE, NODE_SHARE = 10_000_000, 1_000_000
+NODES = [("n1", "A", "Org1MSP"), ("n2", "A", "Org2MSP"), ("n3", "B", "Org3MSP"), ("n4", "B", "Org4MSP")]
+
+
+def consortium(artists=("a1", "a2", "a3")) -> dict:
+    """The test consortium: policy from 2026-01, nodes n1..n4, the given artists."""
+    return {
+        "clusters": [{"id": "A"}, {"id": "B"}],
+        "nodes": [{"id": n, "cluster": c, "msp_id": m, "wallet": f"wallet-{n}"} for n, c, m in NODES],
+        "artists": [{"id": a, "name": f"Artist {a}", "wallet": f"wallet-{a}"} for a in artists],
+        "policy": {"effective_from": "2026-01", "price_micro": PRICE, "node_share_micro": NODE_SHARE,
+                   "top_n": 9, "min_seconds": 30, "currency": "USDP"},
+    }
+
+
+@pytest.fixture
+def bare_ledger(tmp_path):
+    """An embedded ledger with identities for n1..n4 and nothing on chain."""
+    ledger = init_ledger(tmp_path / "ledger", [(n, m) for n, _, m in NODES])
+    yield ledger
+    ledger.close()
+
+
+@pytest.fixture
+def ledger(bare_ledger):
+    """The embedded ledger with the test consortium bootstrapped by n1's admin."""
+    bare_ledger.submit("n1.admin", "Registry:Bootstrap", json.dumps(consortium()))
+    return bare_ledger
