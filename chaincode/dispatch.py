@@ -5,9 +5,14 @@ import inspect
 from fabric_chaincode_python.fabric_contract_api.contractapi import ContractChaincode
 from fabric_chaincode_python.fabric_contract_api.contractapi.system_contract import SystemContractName
 
+from .contracts.allocations import Allocations
+from .contracts.listening import Listening
 from .contracts.registry import Registry
+from .contracts.reviews import Reviews
+from .contracts.settlement import Settlement
+from .contracts.subscriptions import Subscriptions
 
-CONTRACTS = (Registry,)
+CONTRACTS = (Registry, Subscriptions, Listening, Allocations, Reviews, Settlement)
 
 
 class NinetenChaincode(ContractChaincode):

@@ -12,7 +12,9 @@ ourselves, because its ``Handler``/``MsgQueueHandler``/``start()`` fail against 
   never gets ``COMPLETED``/``ERROR`` and the transaction hangs until the peer's execute timeout.
 - ``set_event`` collects events on the stub but they never reach the peer (not put in ``COMPLETED``).
 - its error messages to the peer lack ``channel_id``, so the peer cannot route them to the transaction.
-- it logs every message (payloads included) at INFO/WARNING.
+- it logs every message (payloads included) at INFO/WARNING, and sets the root logger to DEBUG.
+- ``get_state_by_range("", ...)`` sends an empty start key, so the range also returns composite keys;
+  Fabric's Go shim sends "\x01" instead (only simple keys). We do the same.
 
 Each ``Connect`` stream gets its own ``PeerSession``, so a peer that restarts or reconnects simply opens
 a new stream; several peers (one per organisation) share one server.
@@ -202,7 +204,9 @@ class PeerSession:
                                channel_id, tx_id)
 
     async def handle_get_state_by_range(self, collection, start_key, end_key, channel_id, tx_id, metadata=None):
-        m = shim_pb2.GetStateByRange(startKey=start_key or "", endKey=end_key or "", collection=collection)
+        # like Fabric's Go shim: an open start ("") must not reach the composite keys ("\x00..."),
+        # so it becomes "\x01"; partial-composite ranges start with "\x00" and are left alone
+        m = shim_pb2.GetStateByRange(startKey=start_key or "\x01", endKey=end_key or "", collection=collection)
         if metadata is not None:
             m.metadata = metadata
         return await self._ask(CM.GET_STATE_BY_RANGE, m.SerializeToString(), channel_id, tx_id)

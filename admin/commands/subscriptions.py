@@ -1,0 +1,44 @@
+"""``nineten subscriptions``: record paid months, pseudonymised on this machine."""
+
+from pathlib import Path
+
+import click
+
+from ..scenario import load_subscriptions
+from ..subscriptions import import_subscriptions
+from . import pass_session, progress, show
+
+
+@click.group()
+def subscriptions() -> None:
+    """Listener subscriptions (one paid month each)."""
+
+
+@subscriptions.command("import")
+@click.argument("csv_file", type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@pass_session
+def subscriptions_import(session, csv_file: Path) -> None:
+    """Record the paid months of CSV_FILE (columns month,node_id,listener_id,payment_ref,amount).
+
+    Listener ids are replaced by the node's pseudonym for the month before anything leaves this
+    machine. The whole file is checked first (amount = the month's price, payment references
+    unique); a bad row stops the import before anything is written. Importing again is a no-op.
+    """
+    nodes = set(session.config.nodes)
+    rows = load_subscriptions(csv_file, nodes)
+    with progress(len(rows), "recording subscriptions") as bar:
+        totals = import_subscriptions(session, rows, str(csv_file), bar.update)
+    click.echo(f"{totals['recorded']} subscriptions recorded, {totals['unchanged']} already on chain")
+
+
+@subscriptions.command("list")
+@click.argument("month")
+@click.option("--node", required=True, help="Node id.")
+@pass_session
+def subscriptions_list(session, month: str, node: str) -> None:
+    """The subscriptions of NODE for MONTH (listeners are pseudonyms)."""
+    show(session.query(session.reader(), "Subscriptions:List", month, node),
+         ["listener", "payment_ref", "amount_micro", "status"])
+
+
+COMMANDS = [subscriptions]

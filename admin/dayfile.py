@@ -1,0 +1,154 @@
+"""The canonical form of a node's day of plays, its bytes and its on-chain anchor.
+
+Canonical frame: columns ``played_at`` (int64 µs, UTC), ``listener`` (the pseudonym),
+``artist_id``, ``track_id`` (str), ``seconds`` (int64).
+
+Canonical bytes: UTF-8 CSV, header ``played_at,listener,artist_id,track_id,seconds``, one line per
+play ending in ``\\n``, rows sorted by (played_at, listener, artist_id, track_id, seconds) with
+strings compared by code point; played_at rendered ``YYYY-MM-DDTHH:MM:SS.ffffffZ``; a field is
+quoted (``"`` doubled inside) only when it holds a comma, a double quote, CR or LF.
+"""
+
+import datetime as dt
+import hashlib
+import re
+from pathlib import Path
+from typing import Mapping
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from admin import formats
+from admin.errors import InputError
+from admin.formats import Problem
+from admin.pseudonym import pseudonymise
+
+CANONICAL_COLUMNS = ("played_at", "listener", "artist_id", "track_id", "seconds")
+HEADER = (",".join(CANONICAL_COLUMNS) + "\n").encode("ascii")
+MICROS_PER_DAY = 86_400_000_000
+_DAY_NAME = re.compile(r"^(\d{4}-\d{2}-\d{2})\.")
+
+
+def day_of(path: str | Path) -> str:
+    """The day ``YYYY-MM-DD`` a day file is for, from the start of its name."""
+    match = _DAY_NAME.match(Path(path).name)
+    try:
+        return dt.date.fromisoformat(match.group(1)).isoformat() if match else _no_day(path)
+    except ValueError:
+        return _no_day(path)
+
+
+def _no_day(path: str | Path) -> str:
+    raise InputError(f"the file name {Path(path).name!r} does not start with a day YYYY-MM-DD.",
+                     str(path))
+
+
+def iso(micros: int) -> str:
+    """A time in µs since the epoch as ``YYYY-MM-DDTHH:MM:SS.ffffffZ``."""
+    moment = dt.datetime(1970, 1, 1) + dt.timedelta(microseconds=int(micros))
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def day_start(day: str) -> int:
+    """Microseconds since the epoch at 00:00 UTC of ``day``."""
+    return (dt.date.fromisoformat(day) - dt.date(1970, 1, 1)).days * MICROS_PER_DAY
+
+
+def off_day_problems(frame: pd.DataFrame, path: str | Path) -> list[Problem]:
+    """A problem for every play of ``frame`` (read by :mod:`admin.formats`) not on the file's day."""
+    day = day_of(path)
+    start = day_start(day)
+    played = frame["played_at"].to_numpy()
+    outside = (played < start) | (played >= start + MICROS_PER_DAY)
+    lines = frame.index.to_numpy()
+    return [Problem(str(path), int(lines[i]), "played_at",
+                    f"{iso(played[i])} is not on {day}, the day of the file name")
+            for i in np.flatnonzero(outside)]
+
+
+def counted(seconds: pd.Series | np.ndarray, min_seconds: int) -> np.ndarray:
+    """Which plays count: at least ``min_seconds`` long, and never 0 seconds."""
+    values = np.asarray(seconds)
+    return (values >= min_seconds) & (values > 0)
+
+
+def canonicalise(frame: pd.DataFrame, secret: bytes, month: str) -> pd.DataFrame:
+    """The canonical frame of plays read by :mod:`admin.formats`: listener ids pseudonymised."""
+    return pd.DataFrame({
+        "played_at": frame["played_at"],
+        "listener": pseudonymise(secret, month, frame["listener_id"]),
+        "artist_id": frame["artist_id"],
+        "track_id": frame["track_id"],
+        "seconds": frame["seconds"],
+    })
+
+
+def load_day_report(path: str | Path, secret: bytes, fmt: str | None = None,
+                    artist_map: Mapping[str, str] | None = None
+                    ) -> tuple[pd.DataFrame, list[Problem]]:
+    """The canonical frame of a day file's good rows, and every problem (bad rows, wrong day)."""
+    day = day_of(path)
+    frame, problems = formats.read_day_report(path, fmt, artist_map)
+    wrong_day = off_day_problems(frame, path)
+    problems = formats.sort_problems(problems + wrong_day)
+    if wrong_day:
+        frame = frame.drop(index=[p.line for p in wrong_day])
+    return canonicalise(frame, secret, day[:7]), problems
+
+
+def load_day(path: str | Path, secret: bytes, fmt: str | None = None,
+             artist_map: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """The canonical frame of a day file; InputError for its first problem."""
+    frame, problems = load_day_report(path, secret, fmt, artist_map)
+    formats.raise_first(problems)
+    return frame
+
+
+def _quoted(column: pa.Array) -> pa.Array:
+    needs = pc.match_substring_regex(column, '[,"\r\n]')
+    doubled = pc.replace_substring(column, '"', '""')
+    return pc.if_else(needs, pc.binary_join_element_wise('"', doubled, '"', ""), column)
+
+
+def _render_times(micros: np.ndarray) -> pa.Array:
+    whole = pa.array(np.floor_divide(micros, 1_000_000), pa.int64()).cast(pa.timestamp("s"))
+    fraction = pc.utf8_lpad(pa.array(np.mod(micros, 1_000_000)).cast(pa.string()), 6, "0")
+    seconds = pc.strftime(whole, format="%Y-%m-%dT%H:%M:%S")
+    return pc.binary_join_element_wise(seconds, ".", fraction, "Z", "")
+
+
+def _joined_bytes(lines: pa.Array) -> bytes:
+    """The values of a string array without nulls, concatenated."""
+    offsets_type = np.int64 if pa.types.is_large_string(lines.type) else np.int32
+    _, offsets, data = lines.buffers()
+    ends = np.frombuffer(offsets, dtype=offsets_type)[lines.offset:lines.offset + len(lines) + 1]
+    return data.to_pybytes()[ends[0]:ends[-1]] if len(lines) else b""
+
+
+def canonical_bytes(frame: pd.DataFrame) -> bytes:
+    """The canonical CSV bytes of a canonical frame (in any row order)."""
+    table = pa.table({c: frame[c].to_numpy() if c in ("played_at", "seconds")
+                      else pa.array(frame[c], pa.string()) for c in CANONICAL_COLUMNS})
+    table = table.take(pc.sort_indices(table, [(c, "ascending") for c in CANONICAL_COLUMNS]))
+    if table.num_rows == 0:
+        return HEADER
+    fields = [_render_times(table.column("played_at").to_numpy())]
+    fields += [_quoted(table.column(c).combine_chunks())
+               for c in ("listener", "artist_id", "track_id")]
+    fields.append(table.column("seconds").combine_chunks().cast(pa.string()))
+    lines = pc.binary_join_element_wise(pc.binary_join_element_wise(*fields, ","), "\n", "")
+    return HEADER + _joined_bytes(lines)
+
+
+def anchor(frame: pd.DataFrame, min_seconds: int) -> dict[str, int | str]:
+    """The on-chain anchor of a canonical day: hash of its bytes and its counts."""
+    mask = counted(frame["seconds"], min_seconds)
+    return {
+        "sha256": hashlib.sha256(canonical_bytes(frame)).hexdigest(),
+        "rows": int(len(frame)),
+        "listeners": int(frame["listener"].nunique()),
+        "plays": int(mask.sum()),
+        "seconds": int(frame["seconds"].to_numpy()[mask].sum()),
+    }

@@ -1,0 +1,122 @@
+"""A node's month: load its days, check them against their anchors, reconcile, review, settle."""
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from chaincode import canonical
+
+from . import dayfile
+from .errors import InputError
+from .listens import canonical_path
+from .reconcile import Reconciliation, batches, reconcile
+from .session import Session
+
+BATCH_SIZE = 500
+_CANONICAL_TYPES = {"played_at": pa.timestamp("us", tz="UTC"), "listener": pa.string(),
+                    "artist_id": pa.string(), "track_id": pa.string(), "seconds": pa.int64()}
+
+
+def read_canonical(path: Path) -> pd.DataFrame:
+    """A canonical day file (as written by ``listens submit``) back into a canonical frame."""
+    try:
+        table = pacsv.read_csv(path, convert_options=pacsv.ConvertOptions(column_types=_CANONICAL_TYPES))
+    except (OSError, pa.ArrowInvalid) as exc:
+        raise InputError(f"not a canonical day file: {exc}", str(path)) from None
+    frame = table.to_pandas()
+    frame["played_at"] = table.column("played_at").cast(pa.int64()).to_numpy()
+    return frame
+
+
+@dataclass
+class MonthDays:
+    """A node's day frames for a month, checked against the anchors on chain."""
+
+    frames: dict[str, pd.DataFrame]
+    anchors: dict[str, dict[str, Any]]
+    problems: list[str] = field(default_factory=list)
+
+
+def _day_files(folder: Path, month: str) -> dict[str, Path]:
+    files = {}
+    for path in sorted(folder.glob(f"{month}-*.*")):
+        files.setdefault(dayfile.day_of(path), path)
+    return files
+
+
+def load_month(session: Session, month: str, node: str, plays: Path | None,
+               min_seconds: int, secret: bytes | None) -> MonthDays:
+    """Load the node's days (raw files in ``plays`` pseudonymised with ``secret``, or else the
+    canonical ones kept in the ledger folder) and compare each with its on-chain anchor."""
+    if plays is not None:
+        return load_month_from(session, month, node, plays, min_seconds, secret)
+    return load_month_from(session, month, node, canonical_path(session, node, f"{month}-01").parent, min_seconds)
+
+
+def load_month_from(session: Session, month: str, node: str, folder: Path, min_seconds: int,
+                    secret: bytes | None = None) -> MonthDays:
+    """Load the day files of ``folder`` (raw when ``secret`` is given, else canonical) and compare each
+    with its on-chain anchor: a missing, extra or altered day is a problem, named by date."""
+    anchors = {a["date"]: a for a in session.query(session.reader(), "Listening:ListAnchors", node, month)}
+    files = _day_files(folder, month) if folder.exists() else {}
+    frames, problems = {}, []
+    for day in sorted(set(anchors) | set(files)):
+        if day not in files:
+            problems.append(f"{day}: anchored on chain (sha256 {anchors[day]['sha256'][:12]}…) but no file in {folder}")
+            continue
+        frame = dayfile.load_day(files[day], secret) if secret else read_canonical(files[day])
+        if day not in anchors:
+            problems.append(f"{day}: {files[day]} has no anchor on chain (submit it with `listens submit`)")
+            continue
+        sha = dayfile.anchor(frame, min_seconds)["sha256"]
+        if sha != anchors[day]["sha256"]:
+            problems.append(f"{day}: {files[day]} hashes to {sha[:12]}…, the chain anchored "
+                            f"{anchors[day]['sha256'][:12]}… (the file was altered)")
+            continue
+        frames[day] = frame
+    return MonthDays(frames, anchors, problems)
+
+
+def paid_listeners(session: Session, month: str, node: str) -> list[str]:
+    subs = session.query(session.reader(), "Subscriptions:List", month, node)
+    return [s["listener"] for s in subs if s["status"] in ("paid", "renewed")]
+
+
+def compute(session: Session, month: str, node: str, days: MonthDays) -> tuple[dict, Reconciliation]:
+    policy = session.query(session.reader(), "Registry:GetPolicy", month)
+    result = reconcile(days.frames.values(), paid_listeners(session, month, node),
+                       policy["top_n"], policy["min_seconds"])
+    return policy, result
+
+
+def submit_allocations(session: Session, month: str, node: str, result: Reconciliation,
+                       progress: Callable[[int], None] = lambda n: None) -> dict[str, Any]:
+    """Submit the allocations in batches, then seal the month with its Merkle root."""
+    parts = batches(result.allocations, BATCH_SIZE)
+    identity = session.identity(node)
+    for number, batch in enumerate(parts, start=1):
+        entries = [[listener, [[a, w] for a, w in artists]] for listener, artists in batch]
+        session.submit(identity, "Allocations:SubmitBatch", month, node, str(number), entries)
+        progress(len(batch))
+    sealed = session.submit(identity, "Allocations:Seal", month, node, result.merkle_root, str(len(parts)))
+    return {"batches": len(parts), "merkle_root": result.merkle_root, "txid": sealed.txid, "block": sealed.block}
+
+
+def review_verdict(session: Session, month: str, node: str, days: MonthDays,
+                   result: Reconciliation) -> tuple[str, str, str]:
+    """(verdict, reason, evidence sha256) of a reviewer's recomputation against the sealed month."""
+    sealed = session.query(session.reader(), "Allocations:GetNodeMonth", month, node)
+    evidence = {"days": {d: a["sha256"] for d, a in sorted(days.anchors.items())},
+                "merkle_root": result.merkle_root, "problems": days.problems}
+    evidence_sha = hashlib.sha256(canonical.dumpb(evidence)).hexdigest()
+    if days.problems:
+        return "flag", "day files do not match their anchors: " + "; ".join(days.problems), evidence_sha
+    if sealed["merkle_root"] != result.merkle_root:
+        return "flag", (f"recomputed Merkle root {result.merkle_root} differs from the sealed "
+                        f"{sealed['merkle_root']}"), evidence_sha
+    return "approve", f"recomputed {len(result.allocations)} allocations from {len(days.frames)} days: same root", evidence_sha

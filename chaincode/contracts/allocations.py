@@ -1,0 +1,206 @@
+"""Allocations: per node and month, each subscribed listener's weighted top-N artists and their money.
+
+A node submits its month in numbered batches of (listener, [[artist_id, weight], ...]), weight being
+the listener's counted seconds for the artist. The chaincode applies the payout rule to each
+listener: the ``top_n`` artists by weight (ties by artist id), then the artist share (price − node
+share) split by weight, floor plus largest remainder (ties by artist id). Each batch keeps its
+totals, so settlement sums batches and no key is written by every transaction. Sealing the month
+checks the Merkle root of every allocation (one leaf per listener, in listener order).
+
+A batch's ``sha256`` is SHA-256 of the canonical JSON of its entries after normalisation: entries
+sorted by listener, each listener's artists sorted by (-weight, artist_id), all artists as
+submitted (before the top-N cut).
+"""
+
+import hashlib
+from typing import Any
+
+from .. import access, canonical, merkle, money, policy, state, validate
+from ..errors import Conflict, InvalidArgument, NotFound
+from ..state import LedgerContext
+from .base import LedgerContract
+from .subscriptions import PAID, node_admin, refuse_settled
+
+#: At most this many listeners in one batch.
+MAX_BATCH = 5000
+_ENTRY = "[listener, [[artist_id, weight], ...]]"
+
+
+async def refuse_sealed(ctx: LedgerContext, month: str, node: str, what: str) -> None:
+    """Conflict once ``node`` has sealed ``month``: its ``what`` can no longer change."""
+    if await state.get(ctx, "nodemonth", month, node) is not None:
+        raise Conflict(f"node {node} has sealed {month}; its {what} can no longer change.")
+
+
+def _batch_key(batch: int) -> str:
+    return f"{batch:06d}"
+
+
+def _artists(listener: str, raw: Any) -> list[list]:
+    if not isinstance(raw, list) or not raw:
+        raise InvalidArgument(f"listener {listener} has no artists; leave out listeners without counted plays.")
+    pairs, seen = [], set()
+    for pair in raw:
+        if not isinstance(pair, list) or len(pair) != 2:
+            raise InvalidArgument(f"listener {listener} has an artist entry {pair!r} that is not [artist_id, weight].")
+        artist = validate.ident("artist id", pair[0])
+        weight = pair[1]
+        if isinstance(weight, bool) or not isinstance(weight, int) or weight < 1:
+            raise InvalidArgument(
+                f"weight {weight!r} of artist {artist} for listener {listener} is not a positive whole number."
+            )
+        if artist in seen:
+            raise InvalidArgument(f"artist {artist} appears twice for listener {listener}.")
+        seen.add(artist)
+        pairs.append([artist, weight])
+    return sorted(pairs, key=lambda p: (-p[1], p[0]))
+
+
+def _entries(batch: int, entries: str) -> list[list]:
+    """The batch's entries, normalised: by listener, artists by (-weight, artist_id)."""
+    data = validate.json_arg("entries", entries)
+    if not isinstance(data, list) or not data:
+        raise InvalidArgument(f"entries must be a non-empty JSON list of {_ENTRY}.")
+    if len(data) > MAX_BATCH:
+        raise InvalidArgument(f"entries holds {len(data)} listeners, more than {MAX_BATCH} in one batch.")
+    normalised, seen = [], set()
+    for number, entry in enumerate(data, 1):
+        if not isinstance(entry, list) or len(entry) != 2:
+            raise InvalidArgument(f"entry {number} of batch {batch} is not {_ENTRY}.")
+        listener = validate.ident("listener", entry[0])
+        if listener in seen:
+            raise InvalidArgument(f"listener {listener} appears twice in batch {batch}.")
+        seen.add(listener)
+        normalised.append([listener, _artists(listener, entry[1])])
+    return sorted(normalised, key=lambda e: e[0])
+
+
+def allocate(pairs: list[list], top_n: int, share: int) -> list[list]:
+    """The payout rule for one listener: [[artist_id, weight, amount_micro], ...] by (-weight, artist_id)."""
+    top = money.top_n([(a, w) for a, w in pairs], top_n)
+    amounts = money.split(share, top)
+    return [[artist, weight, amounts[artist]] for artist, weight in top]
+
+
+class Allocations(LedgerContract):
+    """Monthly allocations of subscribed listeners to their top artists, in batches, sealed by a Merkle root."""
+
+    Name = "Allocations"
+    EVALUATE = ("GetAllocation", "GetNodeMonth", "ListBatches")
+
+    async def SubmitBatch(self, ctx: LedgerContext, month: str, node: str, batch: str, entries: str) -> str:
+        """Allocate a batch of listeners (entries: JSON list of [listener, [[artist_id, weight], ...]]);
+        the same batch again is a no-op (node admin)."""
+        await node_admin(ctx, node)
+        validate.month(month)
+        number = validate.count("batch", batch, 1)
+        if number > 999_999:
+            raise InvalidArgument(f"batch {number} is more than 999999.")
+        normalised = _entries(number, entries)
+        digest = hashlib.sha256(canonical.dumpb(normalised)).hexdigest()
+        existing = await state.get(ctx, "allocbatch", month, node, _batch_key(number))
+        if existing is not None:
+            if existing["sha256"] == digest:
+                return canonical.dumps({"submitted": False, "batch": existing})
+            raise Conflict(
+                f"batch {number} of node {node} for {month} was already submitted with other content "
+                f"(sha256 {existing['sha256']})."
+            )
+        await refuse_settled(ctx, month, "allocations")
+        await refuse_sealed(ctx, month, node, "allocations")
+        rule = await policy.for_month(ctx, month)
+        share = rule["price_micro"] - rule["node_share_micro"]
+        allocations, artists = [], {}
+        for listener, pairs in normalised:
+            subscription = await state.get(ctx, "sub", month, node, listener)
+            if subscription is None or subscription["status"] not in PAID:
+                raise InvalidArgument(
+                    f"listener {listener} has no paid subscription for {month} at node {node}; "
+                    "unsubscribed plays count for nothing."
+                )
+            earlier = await state.get(ctx, "alloc", month, node, listener)
+            if earlier is not None:
+                raise Conflict(
+                    f"listener {listener} is already allocated for {month} at node {node} in batch {earlier['batch']}."
+                )
+            allocated = allocate(pairs, rule["top_n"], share)
+            for artist, _, amount in allocated:
+                artists[artist] = artists.get(artist, 0) + amount
+            allocations.append((listener, {"artists": allocated, "batch": number}))
+        total = share * len(allocations)
+        if sum(artists.values()) != total:
+            raise Conflict(f"batch {number} allocates {sum(artists.values())}, not {total}; it does not balance.")
+        record = {"artists": dict(sorted(artists.items())), "batch": number, "listeners": len(allocations),
+                  "month": month, "node": node, "sha256": digest, "total_micro": total}
+        for listener, allocation in allocations:
+            await state.put(ctx, allocation, "alloc", month, node, listener)
+        await state.put(ctx, record, "allocbatch", month, node, _batch_key(number))
+        state.emit(ctx, "Allocations.SubmitBatch", {"batch": number, "listeners": len(allocations), "month": month,
+                                                    "node": node, "sha256": digest, "total_micro": total})
+        return canonical.dumps({"submitted": True, "batch": record})
+
+    async def Seal(self, ctx: LedgerContext, month: str, node: str, merkle_root: str, batches: str) -> str:
+        """Seal a node's month: batches 1..N all present and the Merkle root of its allocations;
+        the same seal again is a no-op (node admin)."""
+        await node_admin(ctx, node)
+        validate.month(month)
+        root = validate.sha256("merkle root", merkle_root)
+        count = validate.count("batches", batches)
+        existing = await state.get(ctx, "nodemonth", month, node)
+        if existing is not None:
+            if existing["merkle_root"] == root and existing["batches"] == count:
+                return canonical.dumps({"sealed": False, "nodemonth": existing})
+            raise Conflict(
+                f"node {node} already sealed {month} with {existing['batches']} batches "
+                f"and merkle root {existing['merkle_root']}."
+            )
+        await refuse_settled(ctx, month, "allocations")
+        records = [record for _, record in await state.scan(ctx, "allocbatch", month, node)]
+        found = [record["batch"] for record in records]
+        if found != list(range(1, count + 1)):
+            have = f"batches {', '.join(str(b) for b in found)}" if found else "no batches"
+            want = f"batches 1..{count}" if count else "no batches"
+            raise InvalidArgument(f"node {node} has submitted {have} for {month}, not {want}.")
+        allocated = sorted((attrs[-1], record) for attrs, record in await state.scan(ctx, "alloc", month, node))
+        actual = merkle.root([merkle.leaf(listener, [[a, w] for a, w, _ in record["artists"]])
+                              for listener, record in allocated])
+        if actual != root:
+            raise InvalidArgument(f"merkle root {root} does not match the allocations on chain ({actual}).")
+        listeners = sum(record["listeners"] for record in records)
+        if listeners != len(allocated):
+            raise Conflict(f"node {node}'s batches for {month} count {listeners} listeners, "
+                           f"but {len(allocated)} are allocated.")
+        nodemonth = {"batches": count, "listeners": listeners, "merkle_root": root, "month": month,
+                     "node": node, "status": "sealed",
+                     "total_micro": sum(record["total_micro"] for record in records)}
+        await state.put(ctx, nodemonth, "nodemonth", month, node)
+        state.emit(ctx, "Allocations.Seal", nodemonth)
+        return canonical.dumps({"sealed": True, "nodemonth": nodemonth})
+
+    async def GetAllocation(self, ctx: LedgerContext, month: str, node: str, listener: str) -> str:
+        """One listener's allocation for a month at a node."""
+        await access.require_member(ctx)
+        validate.month(month)
+        validate.ident("node", node)
+        validate.ident("listener", listener)
+        record = await state.get(ctx, "alloc", month, node, listener)
+        if record is None:
+            raise NotFound(f"listener {listener} has no allocation for {month} at node {node}.")
+        return canonical.dumps(record)
+
+    async def GetNodeMonth(self, ctx: LedgerContext, month: str, node: str) -> str:
+        """A node's sealed month."""
+        await access.require_member(ctx)
+        validate.month(month)
+        validate.ident("node", node)
+        record = await state.get(ctx, "nodemonth", month, node)
+        if record is None:
+            raise NotFound(f"node {node} has not sealed {month}.")
+        return canonical.dumps(record)
+
+    async def ListBatches(self, ctx: LedgerContext, month: str, node: str) -> str:
+        """A node's batches of a month, by number."""
+        await access.require_member(ctx)
+        validate.month(month)
+        validate.ident("node", node)
+        return canonical.dumps([record for _, record in await state.scan(ctx, "allocbatch", month, node)])
