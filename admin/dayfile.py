@@ -108,15 +108,29 @@ def load_day(path: str | Path, secret: bytes, fmt: str | None = None,
 
 def _quoted(column: pa.Array) -> pa.Array:
     needs = pc.match_substring_regex(column, '[,"\r\n]')
+    if not pc.any(needs).as_py():
+        return column
     doubled = pc.replace_substring(column, '"', '""')
     return pc.if_else(needs, pc.binary_join_element_wise('"', doubled, '"', ""), column)
 
 
 def _render_times(micros: np.ndarray) -> pa.Array:
-    whole = pa.array(np.floor_divide(micros, 1_000_000), pa.int64()).cast(pa.timestamp("s"))
-    fraction = pc.utf8_lpad(pa.array(np.mod(micros, 1_000_000)).cast(pa.string()), 6, "0")
-    seconds = pc.strftime(whole, format="%Y-%m-%dT%H:%M:%S")
-    return pc.binary_join_element_wise(seconds, ".", fraction, "Z", "")
+    """``YYYY-MM-DDTHH:MM:SS.ffffffZ`` of each time, built as fixed-width bytes."""
+    days, rest = np.divmod(micros, MICROS_PER_DAY)
+    unique_days, which = np.unique(days, return_inverse=True)
+    dates = np.array([(dt.date(1970, 1, 1) + dt.timedelta(days=int(d))).strftime("%Y-%m-%dT")
+                      for d in unique_days], dtype="S11").view(np.uint8).reshape(-1, 11)
+    text = np.empty((len(micros), 27), dtype=np.uint8)
+    text[:, :11] = dates[which]
+    seconds, fraction = np.divmod(rest, 1_000_000)
+    for start, value, width in ((11, seconds // 3600, 2), (14, seconds // 60 % 60, 2),
+                                (17, seconds % 60, 2), (20, fraction, 6)):
+        for k in range(width):
+            text[:, start + width - 1 - k] = 48 + value // 10**k % 10
+    text[:, [13, 16]], text[:, 19], text[:, 26] = ord(":"), ord("."), ord("Z")
+    offsets = np.arange(0, 27 * (len(micros) + 1), 27, dtype=np.int32)
+    return pa.Array.from_buffers(pa.string(), len(micros),
+                                 [None, pa.py_buffer(offsets), pa.py_buffer(text.tobytes())])
 
 
 def _joined_bytes(lines: pa.Array) -> bytes:

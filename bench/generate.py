@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 MICROS_PER_DAY = 86_400_000_000
@@ -40,10 +41,7 @@ def day_table(rng, day: dt.date, rows: int, listeners: pa.Array, artists: pa.Arr
         "played_at": pa.array(played_at, pa.timestamp("us", tz="UTC")),
         "listener_id": listeners.take(pa.array(listener)),
         "artist_id": artists.take(pa.array(artist)),
-        "track_id": pa.array(np.char.add("track-", track.astype(str)).tolist()
-                             if rows < 1_000_000 else None, pa.string())
-        if rows < 1_000_000 else pa.compute.binary_join_element_wise(
-            "track-", pa.array(track).cast(pa.string()), ""),
+        "track_id": pc.binary_join_element_wise("track-", pa.array(track).cast(pa.string()), ""),
         "seconds": pa.array(seconds, pa.int32()),
     })
 

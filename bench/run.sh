@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Benchmark one node's month: synthetic Parquet day files, then the pandas reconcile
+# (read + validate + canonical hash per day + aggregation + top-N + Merkle root) and the same
+# aggregation as one DuckDB query. Usage: bench/run.sh [--plays N] [--dir FOLDER]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+plays=10000000
+dir=""
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --plays) plays="$2"; shift 2 ;;
+        --dir) dir="$2"; shift 2 ;;
+        *) echo "usage: bench/run.sh [--plays N] [--dir FOLDER]" >&2; exit 2 ;;
+    esac
+done
+dir="${dir:-${XDG_CACHE_HOME:-$HOME/.cache}/nineten-bench/plays-$plays}"
+uv run python bench/generate.py --plays "$plays" --out "$dir"
+echo "== pandas reconcile"
+uv run python bench/reconcile_bench.py "$dir"
+echo "== duckdb (bench-only dependency)"
+uv run --with duckdb python bench/duckdb_bench.py "$dir"
