@@ -5,8 +5,8 @@ import hmac
 import re
 import secrets
 
-import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 SECRET_BYTES = 32
 PSEUDONYM_HEX = 32
@@ -39,10 +39,11 @@ def pseudonymise(secret: bytes, month: str, listeners: pd.Series) -> pd.Series:
     codes, uniques = pd.factorize(listeners, use_na_sentinel=True)
     if (codes < 0).any():
         raise ValueError("a listener id is missing")
-    hashed = np.empty(len(uniques), dtype=object)
-    for i, listener in enumerate(uniques):
+    hashed = []
+    for listener in uniques:
         mac = base.copy()
         mac.update(str(listener).encode("utf-8"))
-        hashed[i] = mac.hexdigest()[:PSEUDONYM_HEX]
-    return pd.Series(pd.array(hashed[codes], dtype="str"), index=listeners.index,
-                     name=listeners.name)
+        hashed.append(mac.hexdigest()[:PSEUDONYM_HEX])
+    per_row = pa.DictionaryArray.from_arrays(pa.array(codes, pa.int64()),
+                                             pa.array(hashed, pa.string())).dictionary_decode()
+    return pd.Series(pd.array(per_row, dtype="str"), index=listeners.index, name=listeners.name)

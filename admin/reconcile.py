@@ -9,6 +9,8 @@ from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from admin.dayfile import counted
 from chaincode import merkle, money
@@ -38,7 +40,8 @@ class _MonthSums:
     """Running per-listener and per-(listener, artist) sums of a month's days."""
 
     def __init__(self, subscribers: set[str], min_seconds: int) -> None:
-        self.subscribers, self.min_seconds = subscribers, min_seconds
+        self.subscribers = pa.array(sorted(subscribers), pa.string())
+        self.min_seconds = min_seconds
         self.listeners: list[pd.DataFrame] = []
         self.weights: list[pd.Series] = []
         self.pending = 0
@@ -46,13 +49,14 @@ class _MonthSums:
     def add(self, frame: pd.DataFrame) -> None:
         mask = counted(frame["seconds"], self.min_seconds)
         seconds = np.where(mask, frame["seconds"].to_numpy(), 0)
-        day = pd.DataFrame({"listener": frame["listener"].to_numpy(),
-                            "artist": frame["artist_id"].to_numpy(),
+        day = pd.DataFrame({"listener": frame["listener"].array,
+                            "artist": frame["artist_id"].array,
                             "rows": np.ones(len(frame), dtype=np.int64),
                             "plays": mask.astype(np.int64), "seconds": seconds})
         self.listeners.append(day.groupby("listener", sort=False)[["rows", "plays", "seconds"]]
                               .sum())
-        paid = day[mask & day["listener"].isin(self.subscribers).to_numpy()]
+        subscribed = pc.is_in(pa.array(frame["listener"].array, pa.string()), self.subscribers)
+        paid = day[mask & subscribed.to_numpy(zero_copy_only=False)]
         self.weights.append(paid.groupby(["listener", "artist"], sort=False)["seconds"].sum())
         self.pending += len(self.weights[-1])
         if self.pending > max(1_000_000, 2 * len(self.weights[0])):

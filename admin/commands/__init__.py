@@ -1,5 +1,7 @@
 """The ``nineten`` commands, one module per subject; each exports COMMANDS."""
 
+import sys
+
 import click
 
 from ..output import render, render_record
@@ -19,5 +21,5 @@ def show(rows_or_record, columns=None) -> None:
 
 def progress(length: int, label: str):
     """A progress bar on stderr for long work."""
-    return click.progressbar(length=length, label=label, file=click.get_text_stream("stderr"),
+    return click.progressbar(length=length, label=label, file=sys.stderr,
                              show_pos=True, width=30)

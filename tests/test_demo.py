@@ -1,0 +1,23 @@
+"""`nineten demo` end to end: every role, one dispute resolved by three eyes, the invariant at each step."""
+
+import json
+
+from click.testing import CliRunner
+
+from admin.cli import main
+
+
+def test_demo_runs_the_month_through_every_role(tmp_path):
+    result = CliRunner().invoke(main, ["demo", "--out", str(tmp_path / "demo")])
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "review: n3 flags n2's month: 25 paid accounts stream only ar198 and ar199" in out
+    assert "n2 votes approve" in out and "n1 votes reject" in out and "n4 votes reject" in out
+    assert "dispute resolved: reject by majority" in out
+    assert "ledger verify: " in out and "blocks, intact" in out
+    settlement = json.loads((tmp_path / "demo" / "settlement.json").read_text())
+    parts = ("node_operators_micro", "artists_micro", "unallocated_micro", "held_micro")
+    assert settlement["income_micro"] == sum(settlement[p] for p in parts)
+    assert settlement["unallocated_micro"] >= 5 * 9_000_000  # n3's five silent subscribers at least
+    assert "ar200" not in (tmp_path / "demo" / "payouts.csv").read_text()  # unregistered: held, not paid
+    assert settlement["held_micro"] > 0
