@@ -4,7 +4,7 @@ from pathlib import Path
 from typing import Any
 
 from .config import LedgerConfig
-from .embedded.setup import identity_name, init_ledger
+from .embedded.setup import init_ledger
 from .scenario import Consortium
 from .session import Session
 

@@ -23,7 +23,7 @@ import pyarrow.compute as pc
 from admin import formats
 from admin.errors import InputError
 from admin.formats import Problem
-from admin.pseudonym import pseudonymise
+from admin.pseudonym import Pseudonymiser
 
 CANONICAL_COLUMNS = ("played_at", "listener", "artist_id", "track_id", "seconds")
 HEADER = (",".join(CANONICAL_COLUMNS) + "\n").encode("ascii")
@@ -74,31 +74,38 @@ def counted(seconds: pd.Series | np.ndarray, min_seconds: int) -> np.ndarray:
     return (values >= min_seconds) & (values > 0)
 
 
-def canonicalise(frame: pd.DataFrame, secret: bytes, month: str) -> pd.DataFrame:
+def canonicalise(frame: pd.DataFrame, pseudonyms: Pseudonymiser) -> pd.DataFrame:
     """The canonical frame of plays read by :mod:`admin.formats`: listener ids pseudonymised."""
     return pd.DataFrame({
         "played_at": frame["played_at"],
-        "listener": pseudonymise(secret, month, frame["listener_id"]),
+        "listener": pseudonyms.series(frame["listener_id"]),
         "artist_id": frame["artist_id"],
         "track_id": frame["track_id"],
         "seconds": frame["seconds"],
     })
 
 
-def load_day_report(path: str | Path, secret: bytes, fmt: str | None = None,
+def load_day_report(path: str | Path, secret: bytes | Pseudonymiser, fmt: str | None = None,
                     artist_map: Mapping[str, str] | None = None
                     ) -> tuple[pd.DataFrame, list[Problem]]:
-    """The canonical frame of a day file's good rows, and every problem (bad rows, wrong day)."""
+    """The canonical frame of a day file's good rows, and every problem (bad rows, wrong day).
+
+    ``secret`` is the node's secret, or a Pseudonymiser of the file's month to share across
+    the days of a month (each listener is then hashed once).
+    """
     day = day_of(path)
+    pseudonyms = secret if isinstance(secret, Pseudonymiser) else Pseudonymiser(secret, day[:7])
+    if pseudonyms.month != day[:7]:
+        raise ValueError(f"pseudonyms of {pseudonyms.month} cannot be used for a day of {day}")
     frame, problems = formats.read_day_report(path, fmt, artist_map)
     wrong_day = off_day_problems(frame, path)
     problems = formats.sort_problems(problems + wrong_day)
     if wrong_day:
         frame = frame.drop(index=[p.line for p in wrong_day])
-    return canonicalise(frame, secret, day[:7]), problems
+    return canonicalise(frame, pseudonyms), problems
 
 
-def load_day(path: str | Path, secret: bytes, fmt: str | None = None,
+def load_day(path: str | Path, secret: bytes | Pseudonymiser, fmt: str | None = None,
              artist_map: Mapping[str, str] | None = None) -> pd.DataFrame:
     """The canonical frame of a day file; InputError for its first problem."""
     frame, problems = load_day_report(path, secret, fmt, artist_map)
@@ -133,34 +140,39 @@ def _render_times(micros: np.ndarray) -> pa.Array:
                                  [None, pa.py_buffer(offsets), pa.py_buffer(text.tobytes())])
 
 
-def _joined_bytes(lines: pa.Array) -> bytes:
-    """The values of a string array without nulls, concatenated."""
+def _joined(lines: pa.Array) -> memoryview:
+    """The values of a string array without nulls, concatenated (a view, no copy)."""
     offsets_type = np.int64 if pa.types.is_large_string(lines.type) else np.int32
     _, offsets, data = lines.buffers()
     ends = np.frombuffer(offsets, dtype=offsets_type)[lines.offset:lines.offset + len(lines) + 1]
-    return data.to_pybytes()[ends[0]:ends[-1]] if len(lines) else b""
+    return memoryview(data)[ends[0]:ends[-1]] if len(lines) else memoryview(b"")
+
+
+def _body(frame: pd.DataFrame) -> memoryview:
+    """The canonical CSV lines of a canonical frame, without the header."""
+    table = pa.table({c: frame[c].to_numpy() if c in ("played_at", "seconds")
+                      else pa.array(frame[c].array, pa.string()) for c in CANONICAL_COLUMNS})
+    table = table.take(pc.sort_indices(table, [(c, "ascending") for c in CANONICAL_COLUMNS]))
+    fields = [_render_times(table.column("played_at").to_numpy())]
+    fields += [_quoted(table.column(c).combine_chunks())
+               for c in ("listener", "artist_id", "track_id")]
+    seconds = table.column("seconds").combine_chunks().cast(pa.string())
+    fields.append(pc.binary_join_element_wise(seconds, "\n", ""))
+    return _joined(pc.binary_join_element_wise(*fields, ","))
 
 
 def canonical_bytes(frame: pd.DataFrame) -> bytes:
     """The canonical CSV bytes of a canonical frame (in any row order)."""
-    table = pa.table({c: frame[c].to_numpy() if c in ("played_at", "seconds")
-                      else pa.array(frame[c], pa.string()) for c in CANONICAL_COLUMNS})
-    table = table.take(pc.sort_indices(table, [(c, "ascending") for c in CANONICAL_COLUMNS]))
-    if table.num_rows == 0:
-        return HEADER
-    fields = [_render_times(table.column("played_at").to_numpy())]
-    fields += [_quoted(table.column(c).combine_chunks())
-               for c in ("listener", "artist_id", "track_id")]
-    fields.append(table.column("seconds").combine_chunks().cast(pa.string()))
-    lines = pc.binary_join_element_wise(pc.binary_join_element_wise(*fields, ","), "\n", "")
-    return HEADER + _joined_bytes(lines)
+    return HEADER + bytes(_body(frame))
 
 
 def anchor(frame: pd.DataFrame, min_seconds: int) -> dict[str, int | str]:
     """The on-chain anchor of a canonical day: hash of its bytes and its counts."""
     mask = counted(frame["seconds"], min_seconds)
+    digest = hashlib.sha256(HEADER)
+    digest.update(_body(frame))
     return {
-        "sha256": hashlib.sha256(canonical_bytes(frame)).hexdigest(),
+        "sha256": digest.hexdigest(),
         "rows": int(len(frame)),
         "listeners": int(frame["listener"].nunique()),
         "plays": int(mask.sum()),

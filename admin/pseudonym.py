@@ -18,32 +18,44 @@ def new_secret() -> bytes:
     return secrets.token_bytes(SECRET_BYTES)
 
 
-def _keyed(secret: bytes, month: str) -> "hmac.HMAC":
-    if not isinstance(secret, bytes) or not secret:
-        raise ValueError("the pseudonym secret must be non-empty bytes")
-    if not isinstance(month, str) or not _MONTH.match(month):
-        raise ValueError(f"month {month!r} is not YYYY-MM")
-    return hmac.new(secret, month.encode("utf-8") + b"\x1f", hashlib.sha256)
+class Pseudonymiser:
+    """The pseudonyms of one node (secret) and month; each listener id is hashed once."""
+
+    def __init__(self, secret: bytes, month: str) -> None:
+        if not isinstance(secret, bytes) or not secret:
+            raise ValueError("the pseudonym secret must be non-empty bytes")
+        if not isinstance(month, str) or not _MONTH.match(month):
+            raise ValueError(f"month {month!r} is not YYYY-MM")
+        self.month = month
+        self._base = hmac.new(secret, month.encode("utf-8") + b"\x1f", hashlib.sha256)
+        self._known: dict[str, str] = {}
+
+    def __call__(self, listener_id: str) -> str:
+        """HMAC-SHA256(secret, month + "\\x1f" + listener_id) as hex, cut to 32 characters."""
+        known = self._known.get(listener_id)
+        if known is None:
+            mac = self._base.copy()
+            mac.update(listener_id.encode("utf-8"))
+            known = self._known[listener_id] = mac.hexdigest()[:PSEUDONYM_HEX]
+        return known
+
+    def series(self, listeners: pd.Series) -> pd.Series:
+        """The pseudonym of every listener id of ``listeners``, with the same index."""
+        codes, uniques = pd.factorize(listeners)
+        if (codes < 0).any():
+            raise ValueError("a listener id is missing")
+        hashed = pa.array([self(listener) for listener in uniques.to_numpy()], pa.string())
+        per_row = pa.DictionaryArray.from_arrays(pa.array(codes, pa.int64()),
+                                                 hashed).dictionary_decode()
+        return pd.Series(pd.array(per_row, dtype="str"), index=listeners.index,
+                         name=listeners.name)
 
 
 def pseudonym(secret: bytes, month: str, listener_id: str) -> str:
     """HMAC-SHA256(secret, month + "\\x1f" + listener_id) as hex, cut to 32 characters."""
-    mac = _keyed(secret, month)
-    mac.update(listener_id.encode("utf-8"))
-    return mac.hexdigest()[:PSEUDONYM_HEX]
+    return Pseudonymiser(secret, month)(listener_id)
 
 
 def pseudonymise(secret: bytes, month: str, listeners: pd.Series) -> pd.Series:
-    """The pseudonym of every listener id in ``listeners``; each distinct id is hashed once."""
-    base = _keyed(secret, month)
-    codes, uniques = pd.factorize(listeners, use_na_sentinel=True)
-    if (codes < 0).any():
-        raise ValueError("a listener id is missing")
-    hashed = []
-    for listener in uniques:
-        mac = base.copy()
-        mac.update(str(listener).encode("utf-8"))
-        hashed.append(mac.hexdigest()[:PSEUDONYM_HEX])
-    per_row = pa.DictionaryArray.from_arrays(pa.array(codes, pa.int64()),
-                                             pa.array(hashed, pa.string())).dictionary_decode()
-    return pd.Series(pd.array(per_row, dtype="str"), index=listeners.index, name=listeners.name)
+    """The pseudonym of every listener id of ``listeners``."""
+    return Pseudonymiser(secret, month).series(listeners)

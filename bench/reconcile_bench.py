@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from admin import dayfile, formats, reconcile
-from admin.pseudonym import pseudonymise
+from admin.pseudonym import Pseudonymiser
 
 SECRET = b"bench-secret"
 
@@ -32,7 +32,8 @@ def main() -> None:
     stages = dict.fromkeys(("read", "canonicalise", "anchor", "aggregate", "top_n_merkle"), 0.0)
     started = time.perf_counter()
     ids = pd.Series([f"user-{i:06d}" for i in range(args.listeners) if i % 10])
-    subscribers = set(pseudonymise(SECRET, month, ids))
+    pseudonyms = Pseudonymiser(SECRET, month)
+    subscribers = set(pseudonyms.series(ids))
     rows = 0
 
     def days():
@@ -42,7 +43,7 @@ def main() -> None:
             raw = formats.read_day(path)
             formats.raise_first(dayfile.off_day_problems(raw, path))
             t1 = time.perf_counter()
-            frame = dayfile.canonicalise(raw, SECRET, month)
+            frame = dayfile.canonicalise(raw, pseudonyms)
             t2 = time.perf_counter()
             dayfile.anchor(frame, args.min_seconds)
             t3 = time.perf_counter()

@@ -7,6 +7,7 @@ from fabric_chaincode_python.fabric_contract_api.contractapi.transaction_context
 )
 
 from . import canonical
+from .errors import NotFound
 from .identity import Caller, caller_from_creator
 
 
@@ -27,6 +28,14 @@ async def get(ctx: LedgerContext, object_type: str, *attributes: str) -> Any:
     """The record at a composite key, or None."""
     raw = await ctx.get_stub().get_state(key(ctx, object_type, *attributes))
     return canonical.loads(raw) if raw else None
+
+
+async def must_get(ctx: LedgerContext, missing: str, object_type: str, *attributes: str) -> Any:
+    """The record at a composite key; NotFound with the sentence ``missing`` when there is none."""
+    record = await get(ctx, object_type, *attributes)
+    if record is None:
+        raise NotFound(missing)
+    return record
 
 
 async def put(ctx: LedgerContext, record: Any, object_type: str, *attributes: str) -> None:

@@ -16,7 +16,7 @@ import hashlib
 from typing import Any
 
 from .. import access, canonical, merkle, money, policy, state, validate
-from ..errors import Conflict, InvalidArgument, NotFound
+from ..errors import Conflict, InvalidArgument
 from ..state import LedgerContext
 from .base import LedgerContract
 from .subscriptions import PAID, node_admin, refuse_settled
@@ -183,9 +183,7 @@ class Allocations(LedgerContract):
         validate.month(month)
         validate.ident("node", node)
         validate.ident("listener", listener)
-        record = await state.get(ctx, "alloc", month, node, listener)
-        if record is None:
-            raise NotFound(f"listener {listener} has no allocation for {month} at node {node}.")
+        record = await state.must_get(ctx, f"listener {listener} has no allocation for {month} at node {node}.", "alloc", month, node, listener)
         return canonical.dumps(record)
 
     async def GetNodeMonth(self, ctx: LedgerContext, month: str, node: str) -> str:
@@ -193,9 +191,7 @@ class Allocations(LedgerContract):
         await access.require_member(ctx)
         validate.month(month)
         validate.ident("node", node)
-        record = await state.get(ctx, "nodemonth", month, node)
-        if record is None:
-            raise NotFound(f"node {node} has not sealed {month}.")
+        record = await state.must_get(ctx, f"node {node} has not sealed {month}.", "nodemonth", month, node)
         return canonical.dumps(record)
 
     async def ListBatches(self, ctx: LedgerContext, month: str, node: str) -> str:

@@ -102,9 +102,7 @@ class Listening(LedgerContract):
         await access.require_member(ctx)
         validate.ident("node", node)
         validate.date(date)
-        record = await state.get(ctx, "anchor", node, date)
-        if record is None:
-            raise NotFound(f"node {node} has no anchor for {date}.")
+        record = await state.must_get(ctx, f"node {node} has no anchor for {date}.", "anchor", node, date)
         return canonical.dumps(record)
 
     async def ListAnchors(self, ctx: LedgerContext, node: str, month: str) -> str:

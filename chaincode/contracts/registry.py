@@ -192,10 +192,8 @@ def _refuse_duplicates(what: str, values: list[str]) -> None:
 
 
 async def _must_get(ctx: LedgerContext, object_type: str, ident: str) -> Any:
-    record = await state.get(ctx, object_type, validate.ident(f"{object_type} id", ident))
-    if record is None:
-        raise NotFound(f"{object_type} {ident} does not exist.")
-    return record
+    return await state.must_get(ctx, f"{object_type} {ident} does not exist.", object_type,
+                                validate.ident(f"{object_type} id", ident))
 
 
 async def _check_proposal(ctx: LedgerContext, kind: str, payload: Any) -> dict[str, Any]:

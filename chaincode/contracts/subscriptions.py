@@ -135,9 +135,7 @@ class Subscriptions(LedgerContract):
         validate.ident("listener", listener)
         if not validate.text("reason", reason).strip():
             raise InvalidArgument(f"expiring listener {listener} needs a reason.")
-        record = await state.get(ctx, "sub", month, node, listener)
-        if record is None:
-            raise NotFound(f"listener {listener} has no subscription for {month} at node {node}.")
+        record = await state.must_get(ctx, f"listener {listener} has no subscription for {month} at node {node}.", "sub", month, node, listener)
         if record["status"] == "expired":
             return canonical.dumps({"expired": False, "subscription": record})
         await refuse_settled(ctx, month, "subscriptions")
@@ -159,9 +157,7 @@ class Subscriptions(LedgerContract):
         validate.month(month)
         validate.ident("node", node)
         validate.ident("listener", listener)
-        record = await state.get(ctx, "sub", month, node, listener)
-        if record is None:
-            raise NotFound(f"listener {listener} has no subscription for {month} at node {node}.")
+        record = await state.must_get(ctx, f"listener {listener} has no subscription for {month} at node {node}.", "sub", month, node, listener)
         return canonical.dumps(record)
 
     async def List(self, ctx: LedgerContext, month: str, node: str) -> str:

@@ -1,0 +1,248 @@
+"""Submit and evaluate chaincode functions on a Fabric 2.5 network through the Fabric Gateway.
+
+Each call builds and signs a Fabric proposal with a wallet identity and sends it over TLS to the
+peer of the identity's own organisation; that peer's gateway collects endorsements per the
+chaincode's policy, orders the transaction and reports its commit status.
+"""
+
+import hashlib
+import os
+import re
+import time
+from pathlib import Path
+from typing import Any, Iterator
+
+import grpc
+import yaml
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from fabric_protos.common import common_pb2
+from fabric_protos.gateway import gateway_pb2, gateway_pb2_grpc
+from fabric_protos.msp import identities_pb2
+from fabric_protos.peer import chaincode_pb2, proposal_pb2, proposal_response_pb2, transaction_pb2
+
+from ..errors import ConfigError, LedgerRejected
+from ..gateway import Committed
+from ..wallet import Identity, Wallet
+
+# How long a call may take: endorsement and commit wait for the orderer to cut a block.
+ENDORSE_TIMEOUT, SUBMIT_TIMEOUT, COMMIT_TIMEOUT, EVALUATE_TIMEOUT = 30.0, 30.0, 60.0, 30.0
+CONNECT_TIMEOUT = 10.0
+_CHAINCODE_MESSAGE = re.compile(r"chaincode response (\d+), (.*)", re.DOTALL)
+
+
+class FabricGateway:
+    """A connection profile (``network/README.md``) and the wallet of a ledger folder."""
+
+    def __init__(self, profile: dict[str, Any], wallet: Wallet, profile_path: Path | None = None) -> None:
+        self.profile, self.wallet = profile, wallet
+        self.profile_path = profile_path
+        try:
+            self.channel = str(profile["channel"])
+            self.chaincode = str(profile["chaincode"])
+            self.orgs = {str(org["msp_id"]): org for org in profile["organizations"].values()}
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise ConfigError(f"the connection profile {profile_path} lacks {exc}; "
+                              "see network/README.md for its fields.") from None
+        self._channels: dict[str, grpc.Channel] = {}
+
+    @classmethod
+    def from_profile(cls, profile_path: Path, ledger_folder: Path) -> "FabricGateway":
+        profile_path = Path(profile_path)
+        try:
+            profile = yaml.safe_load(profile_path.read_text())
+        except OSError as exc:
+            raise ConfigError(f"cannot read the connection profile {profile_path}: {exc.strerror}.") from None
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"the connection profile {profile_path} is not valid YAML: {exc}.") from None
+        if not isinstance(profile, dict):
+            raise ConfigError(f"the connection profile {profile_path} is not a YAML mapping.")
+        return cls(profile, Wallet(Path(ledger_folder) / "wallet"), profile_path)
+
+    def close(self) -> None:
+        for channel in self._channels.values():
+            channel.close()
+        self._channels.clear()
+
+    # -- the Gateway interface -------------------------------------------------------------------
+
+    def submit(self, identity: str, function: str, *args: str) -> Committed:
+        """Endorse, order and commit a transaction; a rejection raises LedgerRejected."""
+        ident = self.wallet.get(identity)
+        stub, address = self._stub(ident)
+        proposal, txid = self._proposal(ident, function, args)
+        endorse = gateway_pb2.EndorseRequest(transaction_id=txid, channel_id=self.channel,
+                                             proposed_transaction=proposal)
+        envelope = self._call(stub.Endorse, endorse, ENDORSE_TIMEOUT, function, address).prepared_transaction
+        payload = _response_payload(envelope)
+        envelope.signature = ident.sign(envelope.payload)
+        self._call(stub.Submit, gateway_pb2.SubmitRequest(transaction_id=txid, channel_id=self.channel,
+                                                          prepared_transaction=envelope),
+                   SUBMIT_TIMEOUT, function, address)
+        request = gateway_pb2.CommitStatusRequest(transaction_id=txid, channel_id=self.channel,
+                                                  identity=_creator(ident)).SerializeToString()
+        status = self._call(stub.CommitStatus,
+                            gateway_pb2.SignedCommitStatusRequest(request=request, signature=ident.sign(request)),
+                            COMMIT_TIMEOUT, function, address)
+        if status.result != transaction_pb2.TxValidationCode.VALID:
+            code = transaction_pb2.TxValidationCode.Name(status.result)
+            raise LedgerRejected(function, f"transaction {txid} was not committed: validation code {code} "
+                                           f"(block {status.block_number}).")
+        return Committed(payload.decode(), txid, status.block_number)
+
+    def evaluate(self, identity: str, function: str, *args: str) -> str:
+        """Run a query on the caller's organisation's peer; nothing is written."""
+        ident = self.wallet.get(identity)
+        stub, address = self._stub(ident)
+        proposal, txid = self._proposal(ident, function, args)
+        request = gateway_pb2.EvaluateRequest(transaction_id=txid, channel_id=self.channel,
+                                              proposed_transaction=proposal)
+        response = self._call(stub.Evaluate, request, EVALUATE_TIMEOUT, function, address)
+        return response.result.payload.decode()
+
+    def key_history(self, key: str) -> list[dict[str, Any]]:
+        raise ConfigError("key history is only available on the embedded ledger; "
+                          "on Fabric use a chaincode query.")
+
+    def state_items(self) -> Iterator[tuple[str, bytes]]:
+        raise ConfigError("reading the whole world state is only available on the embedded ledger.")
+
+    # -- plumbing --------------------------------------------------------------------------------
+
+    def _stub(self, ident: Identity) -> tuple[gateway_pb2_grpc.GatewayStub, str]:
+        org = self.orgs.get(ident.msp_id)
+        if org is None:
+            known = ", ".join(sorted(self.orgs)) or "none"
+            raise ConfigError(f"identity {ident.name!r} is of {ident.msp_id}, which has no peer in the "
+                              f"connection profile {self.profile_path} (it has: {known}).")
+        peer = org.get("peer") or {}
+        address = peer.get("address")
+        if not address or not peer.get("tls_ca_cert"):
+            raise ConfigError(f"the connection profile {self.profile_path} gives no peer address "
+                              f"or tls_ca_cert for {ident.msp_id}.")
+        if address not in self._channels:
+            try:
+                root = Path(peer["tls_ca_cert"]).read_bytes()
+            except OSError as exc:
+                raise ConfigError(f"cannot read the TLS CA certificate of {ident.msp_id}'s peer "
+                                  f"{peer['tls_ca_cert']}: {exc.strerror}.") from None
+            options = []
+            if peer.get("ssl_target_name_override"):
+                options.append(("grpc.ssl_target_name_override", peer["ssl_target_name_override"]))
+            channel = grpc.secure_channel(address, grpc.ssl_channel_credentials(root), options=options)
+            try:
+                grpc.channel_ready_future(channel).result(timeout=CONNECT_TIMEOUT)
+            except grpc.FutureTimeoutError:
+                channel.close()
+                raise ConfigError(f"the peer of {ident.msp_id} at {address} is unreachable "
+                                  f"(no TLS connection within {CONNECT_TIMEOUT:.0f}s); "
+                                  "is the network up (network/network.sh status)?") from None
+            self._channels[address] = channel
+        return gateway_pb2_grpc.GatewayStub(self._channels[address]), address
+
+    def _proposal(self, ident: Identity, function: str,
+                  args: tuple[str, ...]) -> tuple[proposal_pb2.SignedProposal, str]:
+        """A signed proposal invoking ``function(*args)`` as ``ident``, and its transaction id."""
+        creator = _creator(ident)
+        nonce = os.urandom(24)
+        txid = hashlib.sha256(nonce + creator).hexdigest()
+        chaincode_id = chaincode_pb2.ChaincodeID(name=self.chaincode)
+        timestamp = Timestamp()
+        timestamp.FromNanoseconds(time.time_ns())
+        channel_header = common_pb2.ChannelHeader(
+            type=common_pb2.HeaderType.ENDORSER_TRANSACTION, channel_id=self.channel, tx_id=txid,
+            timestamp=timestamp,
+            extension=proposal_pb2.ChaincodeHeaderExtension(chaincode_id=chaincode_id).SerializeToString())
+        header = common_pb2.Header(
+            channel_header=channel_header.SerializeToString(),
+            signature_header=common_pb2.SignatureHeader(creator=creator, nonce=nonce).SerializeToString())
+        spec = chaincode_pb2.ChaincodeSpec(
+            type=chaincode_pb2.ChaincodeSpec.Type.NODE, chaincode_id=chaincode_id,
+            input=chaincode_pb2.ChaincodeInput(args=[a.encode() for a in (function, *map(str, args))]))
+        payload = proposal_pb2.ChaincodeProposalPayload(
+            input=chaincode_pb2.ChaincodeInvocationSpec(chaincode_spec=spec).SerializeToString())
+        proposal = proposal_pb2.Proposal(header=header.SerializeToString(),
+                                         payload=payload.SerializeToString()).SerializeToString()
+        return proposal_pb2.SignedProposal(proposal_bytes=proposal, signature=ident.sign(proposal)), txid
+
+    def _call(self, method, request, timeout: float, function: str, address: str):
+        try:
+            return method(request, timeout=timeout)
+        except grpc.RpcError as exc:
+            raise _translate(exc, function, address) from None
+
+
+def _creator(ident: Identity) -> bytes:
+    return identities_pb2.SerializedIdentity(mspid=ident.msp_id, id_bytes=ident.cert_pem).SerializeToString()
+
+
+def _response_payload(envelope: common_pb2.Envelope) -> bytes:
+    """The chaincode's response payload inside a prepared transaction envelope."""
+    payload = common_pb2.Payload.FromString(envelope.payload)
+    tx = transaction_pb2.Transaction.FromString(payload.data)
+    if not tx.actions:
+        return b""
+    action = transaction_pb2.ChaincodeActionPayload.FromString(tx.actions[0].payload)
+    prp = proposal_response_pb2.ProposalResponsePayload.FromString(action.action.proposal_response_payload)
+    return proposal_pb2.ChaincodeAction.FromString(prp.extension).response.payload
+
+
+def _translate(exc: grpc.RpcError, function: str, address: str) -> Exception:
+    """A gRPC failure as the CLI's error: the chaincode's own refusal, or what went wrong."""
+    code, details = exc.code(), exc.details() or ""
+    if code == grpc.StatusCode.UNAVAILABLE and not _error_details(exc):
+        return ConfigError(f"the peer at {address} is unreachable: {details}")
+    messages = [d.message for d in _error_details(exc)] + [details]
+    for message in messages:
+        match = _CHAINCODE_MESSAGE.search(message)
+        if match and int(match.group(1)) >= 400:
+            return LedgerRejected(function, match.group(2))
+    described = "; ".join(f"{d.msp_id or d.address}: {d.message}" for d in _error_details(exc))
+    return LedgerRejected(function, f"{details}" + (f" ({described})" if described else ""))
+
+
+def _error_details(exc: grpc.RpcError) -> list[gateway_pb2.ErrorDetail]:
+    """The ErrorDetail messages of a google.rpc.Status in the call's trailing metadata."""
+    for key, value in (exc.trailing_metadata() or ()):
+        if key == "grpc-status-details-bin":
+            details = []
+            for any_bytes in _fields(value, 3):              # Status.details: repeated Any
+                type_url = b"".join(_fields(any_bytes, 1)).decode(errors="replace")
+                if type_url.endswith("gateway.ErrorDetail"):
+                    for body in _fields(any_bytes, 2):
+                        details.append(gateway_pb2.ErrorDetail.FromString(body))
+            return details
+    return []
+
+
+def _fields(data: bytes, number: int) -> list[bytes]:
+    """The length-delimited fields ``number`` of a serialized protobuf message."""
+    found, i = [], 0
+    while i < len(data):
+        key, i = _varint(data, i)
+        field, wire = key >> 3, key & 7
+        if wire == 0:
+            _, i = _varint(data, i)
+        elif wire == 1:
+            i += 8
+        elif wire == 5:
+            i += 4
+        elif wire == 2:
+            length, i = _varint(data, i)
+            if field == number:
+                found.append(data[i:i + length])
+            i += length
+        else:
+            break
+    return found
+
+
+def _varint(data: bytes, i: int) -> tuple[int, int]:
+    value = shift = 0
+    while True:
+        byte = data[i]
+        i += 1
+        value |= (byte & 0x7F) << shift
+        shift += 7
+        if not byte & 0x80:
+            return value, i
