@@ -40,7 +40,7 @@ def over_24h(frame: pd.DataFrame, thresholds: Mapping[str, int] | None,
     """Listeners whose counted play time in one day exceeds ``max_daily_seconds``."""
     limit = limits(thresholds)["max_daily_seconds"]
     mask = counted(frame["seconds"], min_seconds)
-    plays = pd.DataFrame({"listener": frame["listener"].to_numpy()[mask],
+    plays = pd.DataFrame({"listener": frame["listener"].array[mask],
                           "day": frame["played_at"].to_numpy()[mask] // MICROS_PER_DAY,
                           "seconds": frame["seconds"].to_numpy()[mask]})
     sums = plays.groupby(["day", "listener"])["seconds"].agg(["sum", "size"])
@@ -73,9 +73,9 @@ def overlapping_plays(frame: pd.DataFrame,
 def track_loops(frame: pd.DataFrame, thresholds: Mapping[str, int] | None = None) -> list[Finding]:
     """A listener playing one track more than ``max_track_loops`` times in a day."""
     limit = limits(thresholds)["max_track_loops"]
-    plays = pd.DataFrame({"listener": frame["listener"].to_numpy(),
+    plays = pd.DataFrame({"listener": frame["listener"].array,
                           "day": frame["played_at"].to_numpy() // MICROS_PER_DAY,
-                          "track": frame["track_id"].to_numpy()})
+                          "track": frame["track_id"].array})
     counts = plays.groupby(["day", "listener", "track"]).size()
     counts = counts[counts > limit]
     return [_finding("track_loops", str(listener), {"track_id": str(track), "plays": int(n)},

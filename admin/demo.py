@@ -1,9 +1,9 @@
 """``nineten demo``: a generated month run through every role, with one disputed report."""
 
-import hashlib
 import time
 from pathlib import Path
 
+from . import month as monthly
 from .demo_data import write_demo
 from .simulate import (Echo, Scenario, anchor_days, money_line, reconcile_all, review, reviewers_of, set_up,
                        settle, write_summary)
@@ -53,8 +53,10 @@ def _reviews(session: Session, scenario: Scenario, echo: Echo) -> str:
     for node in nodes:
         for reviewer in reviewers_of(nodes, node):
             if node["id"] == DISPUTED and reviewer != reviewers_of(nodes, node)[0]:
-                reason = "25 paid accounts stream only ar198 and ar199 for hours every day: an account farm"
-                evidence = hashlib.sha256(reason.encode()).hexdigest()
+                farm = _farm_finding(session, scenario)
+                reason = (f"account farm: {farm['evidence']['accounts']} paid accounts share only the artists "
+                          f"{farm['subject']}")
+                evidence = monthly.findings_sha256([farm])
                 session.submit(f"{reviewer}.reviewer", "Reviews:Review", scenario.month, DISPUTED, "flag",
                                reason, evidence)
                 echo(f"review: {reviewer} flags {DISPUTED}'s month: {reason}")
@@ -66,6 +68,14 @@ def _reviews(session: Session, scenario: Scenario, echo: Echo) -> str:
     echo(f"dispute {dispute['id']} opened on {DISPUTED}: local {dispute['local']}, peer {dispute['peer']}, "
          f"external {dispute['external']}")
     return dispute["id"]
+
+
+def _farm_finding(session: Session, scenario: Scenario) -> dict:
+    """The external reviewer's anomaly checks over the disputed node's shared days: its account farm."""
+    policy = session.query(session.reader(), "Registry:GetPolicy", scenario.month)
+    days = monthly.load_month(session, scenario.month, DISPUTED, None, policy["min_seconds"], None)
+    _, result = monthly.compute(session, scenario.month, DISPUTED, days)
+    return next(f for f in monthly.anomaly_findings(policy, days, result) if f["check"] == "account_farm")
 
 
 def _three_eyes(session: Session, dispute_id: str, echo: Echo) -> None:

@@ -84,10 +84,12 @@ def _write_plays(folder: Path, shape: DemoShape, listeners: dict[str, list[str]]
                     continue
                 if node == "n3" and i in SILENT:
                     continue
+                moment = rng.randrange(60_000)
                 for _ in range(rng.randint(0, 2 * shape.plays_per_listener_day)):
                     artist = rng.choice(taste[user])
-                    rows.append([_at(year, month, day, rng.randrange(86_000)), user, artist,
-                                 f"{artist}-t{rng.randint(1, 8)}", rng.choice([12, 95, 180, 214, 260, 301])])
+                    seconds = rng.choice([12, 95, 180, 214, 260, 301])
+                    rows.append([_at(year, month, day, moment), user, artist, f"{artist}-t{rng.randint(1, 8)}", seconds])
+                    moment += seconds + rng.randrange(5, 900)  # one listener plays one track at a time
             rows += _planted(node, year, month, day, artists)
             rows.sort()
             with (folder / node / f"{shape.month}-{day:02d}.csv").open("w", newline="") as handle:

@@ -306,10 +306,14 @@ def _read_parquet(file: str, artist_map: Mapping[str, str] | None) -> tuple[pd.D
         if wrong:
             return empty_frame(), [wrong]
     table = pq.read_table(file, columns=list(COLUMNS))
-    for name in ID_COLUMNS:
-        if not pa.types.is_string(table.schema.field(name).type):
-            table = table.set_column(table.schema.get_field_index(name), name,
-                                     table.column(name).cast(pa.string()))
+    for index, name in enumerate(table.column_names):
+        kind = table.schema.field(name).type
+        if pa.types.is_dictionary(kind):
+            kind = kind.value_type
+        if name in ID_COLUMNS:
+            kind = pa.string()
+        if kind != table.schema.field(name).type:
+            table = table.set_column(index, name, table.column(name).cast(kind))
     lines = np.arange(1, table.num_rows + 1, dtype=np.int64)
     return _validated(file, table, lines, [])
 

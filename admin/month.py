@@ -11,7 +11,7 @@ import pyarrow.csv as pacsv
 
 from chaincode import canonical
 
-from . import dayfile
+from . import anomalies, dayfile
 from .errors import InputError
 from .listens import canonical_path
 from .reconcile import Reconciliation, batches, reconcile
@@ -120,3 +120,18 @@ def review_verdict(session: Session, month: str, node: str, days: MonthDays,
         return "flag", (f"recomputed Merkle root {result.merkle_root} differs from the sealed "
                         f"{sealed['merkle_root']}"), evidence_sha
     return "approve", f"recomputed {len(result.allocations)} allocations from {len(days.frames)} days: same root", evidence_sha
+
+
+def anomaly_findings(policy: dict[str, Any], days: MonthDays, result: Reconciliation) -> list[dict[str, Any]]:
+    """Every named anomaly check of the policy run over the month: per day, then per month."""
+    thresholds, min_seconds = policy["anomalies"], policy["min_seconds"]
+    findings = [f for _, frame in sorted(days.frames.items())
+                for f in anomalies.day_checks(frame, thresholds, min_seconds)]
+    day_seconds = {day: anchor["seconds"] for day, anchor in days.anchors.items()}
+    share = policy["price_micro"] - policy["node_share_micro"]
+    return findings + anomalies.month_checks(result.allocations, day_seconds, thresholds, share)
+
+
+def findings_sha256(findings: list[dict[str, Any]]) -> str:
+    """The evidence hash of a list of findings (canonical JSON)."""
+    return hashlib.sha256(canonical.dumpb(findings)).hexdigest()

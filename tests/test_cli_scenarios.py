@@ -74,6 +74,7 @@ def test_a_month_step_by_step(month):
     run("--ledger", ledger, "listens", "submit", plays / "n2" / "2026-10-01.csv", "--node", "n2")
     out = run("--ledger", ledger, "month", "reconcile", "2026-10", "--node", "n1", "--plays", plays / "n1")
     assert "n1 2026-10: 2 days, 2 listeners allocated in 1 batches; 1 subscribed without a counted play" in out
+    assert f"anomaly findings with their evidence: {ledger}/findings/n1/2026-10.json" in out
     run("--ledger", ledger, "month", "reconcile", "2026-10", "--node", "n2")
     assert "n2 approves n1's 2026-10" in run("--ledger", ledger, "month", "review", "2026-10", "--node", "n1",
                                              "--reviewer", "n2")

@@ -11,7 +11,7 @@ def test_demo_runs_the_month_through_every_role(tmp_path):
     result = CliRunner().invoke(main, ["demo", "--out", str(tmp_path / "demo")])
     assert result.exit_code == 0, result.output
     out = result.output
-    assert "review: n3 flags n2's month: 25 paid accounts stream only ar198 and ar199" in out
+    assert "review: n3 flags n2's month: account farm: 25 paid accounts share only the artists ar198,ar199" in out
     assert "n2 votes approve" in out and "n1 votes reject" in out and "n4 votes reject" in out
     assert "dispute resolved: reject by majority" in out
     assert "ledger verify: " in out and "blocks, intact" in out

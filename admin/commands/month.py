@@ -1,5 +1,6 @@
 """``nineten month``: reconcile, review and settle a month."""
 
+import json
 from pathlib import Path
 
 import click
@@ -34,13 +35,27 @@ def month_reconcile(session, month_id: str, node: str, plays: Path | None) -> No
     if days.problems:
         raise InputError("the days do not match their anchors: " + "; ".join(days.problems),
                          str(plays or session.folder / "days" / node))
-    _, result = monthly.compute(session, month_id, node, days)
+    policy, result = monthly.compute(session, month_id, node, days)
+    findings = monthly.anomaly_findings(policy, days, result)
     with progress(len(result.allocations), "submitting allocations") as bar:
         sealed = monthly.submit_allocations(session, month_id, node, result, bar.update)
     click.echo(f"{node} {month_id}: {len(days.frames)} days, {len(result.allocations)} listeners allocated in "
                f"{sealed['batches']} batches; {len(result.no_plays)} subscribed without a counted play "
                f"(unallocated); {len(result.unsubscribed)} listeners without a subscription count for "
                f"nothing; sealed with Merkle root {sealed['merkle_root']} in block {sealed['block']}")
+    _report_findings(session, month_id, node, findings)
+
+
+def _report_findings(session, month_id: str, node: str, findings: list[dict]) -> None:
+    """A count per anomaly check, and every finding with its evidence in a JSON file."""
+    target = session.folder / "findings" / node / f"{month_id}.json"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(findings, indent=2) + "\n")
+    counts: dict[str, int] = {}
+    for finding in findings:
+        counts[finding["check"]] = counts.get(finding["check"], 0) + 1
+    show([{"check": check, "findings": n} for check, n in sorted(counts.items())], ["check", "findings"])
+    click.echo(f"anomaly findings with their evidence: {target}")
 
 
 @month.command("review")
