@@ -5,6 +5,8 @@ import logging
 
 import pytest
 
+from admin.errors import LedgerRejected
+
 from admin.embedded.setup import init_ledger
 
 logging.getLogger().setLevel(logging.WARNING)
@@ -22,6 +24,15 @@ def consortium(artists=("a1", "a2", "a3")) -> dict:
         "policy": {"effective_from": "2026-01", "price_micro": PRICE, "node_share_micro": NODE_SHARE,
                    "top_n": 9, "min_seconds": 30, "currency": "USDP"},
     }
+
+
+def refused(ledger, identity, function, *args) -> str:
+    """The rejection message of a transaction, checking that it wrote nothing."""
+    before = (ledger.state_hash(), ledger.store.height())
+    with pytest.raises(LedgerRejected) as caught:
+        ledger.submit(identity, function, *args)
+    assert (ledger.state_hash(), ledger.store.height()) == before
+    return caught.value.message
 
 
 @pytest.fixture

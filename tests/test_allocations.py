@@ -7,18 +7,10 @@ import pytest
 
 from admin.errors import LedgerRejected
 from chaincode import merkle
+from conftest import refused
 
 M = "2026-10"
 PRICE, SHARE = 10_000_000, 9_000_000
-
-
-def refused(ledger, identity, function, *args):
-    """The rejection message of a transaction, checking that it wrote nothing."""
-    before = (ledger.state_hash(), ledger.store.height())
-    with pytest.raises(LedgerRejected) as caught:
-        ledger.submit(identity, function, *args)
-    assert (ledger.state_hash(), ledger.store.height()) == before
-    return caught.value.message
 
 
 def subscribe(ledger, *listeners, node="n1"):

@@ -6,19 +6,11 @@ import pytest
 
 from admin.errors import LedgerRejected
 from chaincode import merkle
+from conftest import refused
 
 D = "2026-10-03"
 H1, H2, H3 = "a" * 64, "b" * 64, "c" * 64
 COUNTS = {"listeners": 3, "plays": 8, "rows": 10, "seconds": 1500}
-
-
-def refused(ledger, identity, function, *args):
-    """The rejection message of a transaction, checking that it wrote nothing."""
-    before = (ledger.state_hash(), ledger.store.height())
-    with pytest.raises(LedgerRejected) as caught:
-        ledger.submit(identity, function, *args)
-    assert (ledger.state_hash(), ledger.store.height()) == before
-    return caught.value.message
 
 
 def anchor(ledger, sha=H1, counts=COUNTS, date=D, node="n1"):

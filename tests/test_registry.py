@@ -5,15 +5,7 @@ import json
 import pytest
 
 from admin.errors import LedgerRejected
-from conftest import consortium
-
-
-def refused(ledger, identity, function, *args) -> str:
-    before = (ledger.state_hash(), ledger.store.height())
-    with pytest.raises(LedgerRejected) as info:
-        ledger.submit(identity, function, *args)
-    assert (ledger.state_hash(), ledger.store.height()) == before
-    return info.value.message
+from conftest import consortium, refused
 
 
 def test_bootstrap_once_then_no_op(ledger):

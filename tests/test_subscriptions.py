@@ -5,6 +5,7 @@ import json
 import pytest
 
 from admin.errors import LedgerRejected
+from conftest import refused
 
 M = "2026-10"
 PRICE = 10_000_000
@@ -13,15 +14,6 @@ PRICE = 10_000_000
 def sub(listener, ref, status="paid", node="n1", month=M, amount=PRICE):
     return {"amount_micro": amount, "listener": listener, "month": month, "node": node,
             "payment_ref": ref, "status": status}
-
-
-def refused(ledger, identity, function, *args):
-    """The rejection message of a transaction, checking that it wrote nothing."""
-    before = (ledger.state_hash(), ledger.store.height())
-    with pytest.raises(LedgerRejected) as caught:
-        ledger.submit(identity, function, *args)
-    assert (ledger.state_hash(), ledger.store.height()) == before
-    return caught.value.message
 
 
 def record(ledger, listener, ref, status="paid", node="n1", month=M, amount=PRICE):
