@@ -74,7 +74,7 @@ def _farm_finding(session: Session, scenario: Scenario) -> dict:
     """The external reviewer's anomaly checks over the disputed node's shared days: its account farm."""
     policy = session.query(session.reader(), "Registry:GetPolicy", scenario.month)
     days = monthly.load_month(session, scenario.month, DISPUTED, None, policy["min_seconds"], None)
-    _, result = monthly.compute(session, scenario.month, DISPUTED, days)
+    result = monthly.compute(session, scenario.month, DISPUTED, days, policy)
     return next(f for f in monthly.anomaly_findings(policy, days, result) if f["check"] == "account_farm")
 
 

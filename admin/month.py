@@ -87,11 +87,10 @@ def paid_listeners(session: Session, month: str, node: str) -> list[str]:
     return [s["listener"] for s in subs if s["status"] in ("paid", "renewed")]
 
 
-def compute(session: Session, month: str, node: str, days: MonthDays) -> tuple[dict, Reconciliation]:
-    policy = session.query(session.reader(), "Registry:GetPolicy", month)
-    result = reconcile(days.frames.values(), paid_listeners(session, month, node),
-                       policy["top_n"], policy["min_seconds"])
-    return policy, result
+def compute(session: Session, month: str, node: str, days: MonthDays, policy: dict[str, Any]) -> Reconciliation:
+    """The node's month by the payout rule of ``policy``, from its checked days and paid subscribers."""
+    return reconcile(days.frames.values(), paid_listeners(session, month, node),
+                     policy["top_n"], policy["min_seconds"])
 
 
 def submit_allocations(session: Session, month: str, node: str, result: Reconciliation,

@@ -75,13 +75,13 @@ def anchor_days(session: Session, scenario: Scenario, echo: Echo, bar) -> None:
 
 def reconcile_all(session: Session, scenario: Scenario, echo: Echo, bar) -> None:
     """Every node reconciles its month from the days it anchored and seals it."""
+    policy = session.query(session.reader(), "Registry:GetPolicy", scenario.month)
     for node in scenario.consortium.nodes:
         node_id = node["id"]
-        policy = session.query(session.reader(), "Registry:GetPolicy", scenario.month)
         days = monthly.load_month(session, scenario.month, node_id, None, policy["min_seconds"], None)
         if days.problems:
             raise InputError("; ".join(days.problems), str(scenario.folder / "plays" / node_id))
-        _, result = monthly.compute(session, scenario.month, node_id, days)
+        result = monthly.compute(session, scenario.month, node_id, days, policy)
         with bar(len(result.allocations), f"{node_id} allocations") as progress:
             sealed = monthly.submit_allocations(session, scenario.month, node_id, result, progress.update)
         echo(f"{node_id}: {len(result.allocations)} listeners allocated in {sealed['batches']} batches, "
@@ -101,7 +101,7 @@ def review(session: Session, scenario: Scenario, subject: str, reviewer: str) ->
     """``reviewer`` recomputes ``subject``'s month from the shared canonical days and votes."""
     policy = session.query(session.reader(), "Registry:GetPolicy", scenario.month)
     days = monthly.load_month(session, scenario.month, subject, None, policy["min_seconds"], None)
-    _, result = monthly.compute(session, scenario.month, subject, days)
+    result = monthly.compute(session, scenario.month, subject, days, policy)
     verdict, reason, evidence = monthly.review_verdict(session, scenario.month, subject, days, result)
     session.submit(f"{reviewer}.reviewer", "Reviews:Review", scenario.month, subject, verdict, reason, evidence)
     return verdict, reason

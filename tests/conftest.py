@@ -25,6 +25,15 @@ def consortium(artists=("a1", "a2", "a3")) -> dict:
                    "top_n": 9, "min_seconds": 30, "currency": "USDP"},
     }
 
+#: Every identity that may not run a transaction reserved to n1's admin, with its refusal.
+NOT_N1_ADMIN = [
+    ("n2.admin", "Org2MSP is node n2 and may not act for node n1."),
+    ("n3.admin", "Org3MSP is node n3 and may not act for node n1."),
+    ("n1.reviewer", "Org1MSP identity with reviewer may not do this; it needs the role admin."),
+    ("n1.auditor", "Org1MSP identity with auditor may not do this; it needs the role admin."),
+    ("n1.arbitrator", "Org1MSP identity with arbitrator may not do this; it needs the role admin."),
+]
+
 
 def refused(ledger, identity, function, *args) -> str:
     """The rejection message of a transaction, checking that it wrote nothing."""

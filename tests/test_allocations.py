@@ -7,7 +7,7 @@ import pytest
 
 from admin.errors import LedgerRejected
 from chaincode import merkle
-from conftest import refused
+from conftest import NOT_N1_ADMIN, refused
 
 M = "2026-10"
 PRICE, SHARE = 10_000_000, 9_000_000
@@ -198,13 +198,7 @@ def test_queries_name_what_is_missing(ledger):
     ("Allocations:SubmitBatch", (M, "n1", "1", '[["p1",[["a1",60]]]]')),
     ("Allocations:Seal", (M, "n1", "0" * 64, "1")),
 ])
-@pytest.mark.parametrize(("identity", "message"), [
-    ("n2.admin", "Org2MSP is node n2 and may not act for node n1."),
-    ("n3.admin", "Org3MSP is node n3 and may not act for node n1."),
-    ("n1.reviewer", "Org1MSP identity with reviewer may not do this; it needs the role admin."),
-    ("n1.auditor", "Org1MSP identity with auditor may not do this; it needs the role admin."),
-    ("n1.arbitrator", "Org1MSP identity with arbitrator may not do this; it needs the role admin."),
-])
+@pytest.mark.parametrize(("identity", "message"), NOT_N1_ADMIN)
 def test_only_the_node_admin_allocates(ledger, function, args, identity, message):
     subscribe(ledger, "p1")
     assert refused(ledger, identity, function, *args) == message

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from admin.errors import LedgerRejected
-from conftest import refused
+from conftest import NOT_N1_ADMIN, refused
 
 M = "2026-10"
 PRICE = 10_000_000
@@ -187,13 +187,7 @@ SUBMITS = [
 
 
 @pytest.mark.parametrize(("function", "args"), SUBMITS)
-@pytest.mark.parametrize(("identity", "message"), [
-    ("n2.admin", "Org2MSP is node n2 and may not act for node n1."),
-    ("n3.admin", "Org3MSP is node n3 and may not act for node n1."),
-    ("n1.reviewer", "Org1MSP identity with reviewer may not do this; it needs the role admin."),
-    ("n1.auditor", "Org1MSP identity with auditor may not do this; it needs the role admin."),
-    ("n1.arbitrator", "Org1MSP identity with arbitrator may not do this; it needs the role admin."),
-])
+@pytest.mark.parametrize(("identity", "message"), NOT_N1_ADMIN)
 def test_only_the_node_admin_writes(ledger, function, args, identity, message):
     record(ledger, "p1", "pay-1")
     assert refused(ledger, identity, function, *args) == message

@@ -16,12 +16,13 @@ def ledger() -> None:
 def ledger_verify(session) -> None:
     """Re-walk the hash chain: block links and hashes, every signature, and the world state and key
     history replayed from the blocks. Exits 1 if anything does not match."""
-    checked, problems = _embedded(session).verify()
+    ledger = _embedded(session)
+    checked, problems = ledger.verify()
     for problem in problems:
         click.echo(f"MISMATCH {problem}")
     if problems:
         raise SystemExit(1)
-    click.echo(f"ledger verified: {checked} blocks, hash chain intact, world state {_embedded(session).state_hash()}")
+    click.echo(f"ledger verified: {checked} blocks, hash chain intact, world state {ledger.state_hash()}")
 
 
 @ledger.command("state-hash")

@@ -35,7 +35,7 @@ def month_reconcile(session, month_id: str, node: str, plays: Path | None) -> No
     if days.problems:
         raise InputError("the days do not match their anchors: " + "; ".join(days.problems),
                          str(plays or session.folder / "days" / node))
-    policy, result = monthly.compute(session, month_id, node, days)
+    result = monthly.compute(session, month_id, node, days, policy)
     findings = monthly.anomaly_findings(policy, days, result)
     with progress(len(result.allocations), "submitting allocations") as bar:
         sealed = monthly.submit_allocations(session, month_id, node, result, bar.update)
@@ -72,7 +72,7 @@ def month_review(session, month_id: str, node: str, days_dir: Path | None, revie
     policy = session.query(session.reader(), "Registry:GetPolicy", month_id)
     folder = days_dir or session.folder / "days" / node
     days = monthly.load_month_from(session, month_id, node, folder, policy["min_seconds"])
-    _, result = monthly.compute(session, month_id, node, days)
+    result = monthly.compute(session, month_id, node, days, policy)
     verdict, reason, evidence = monthly.review_verdict(session, month_id, node, days, result)
     session.submit(session.identity(reviewer, "reviewer"), "Reviews:Review", month_id, node, verdict, reason,
                    evidence)
