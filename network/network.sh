@@ -25,13 +25,17 @@ CC_NAME=${NINETEN_CC_NAME:-nineten}
 CC_VERSION=${NINETEN_CC_VERSION:-1.0}
 CC_SEQUENCE=${NINETEN_CC_SEQUENCE:-1}
 CC_LABEL=${CC_NAME}_${CC_VERSION}
-CC_ADDRESS=${NINETEN_CC_ADDRESS:-127.0.0.1:9999}
-# empty: the channel's default /Channel/Application/Endorsement = MAJORITY Endorsement (2 of 3 orgs)
+# NINETEN_PORT_OFFSET shifts every port (orgs.conf, orderer, chaincode), so a second network
+# (another NINETEN_NETWORK_DIR) can run beside the first, e.g. NINETEN_PORT_OFFSET=20000.
+PORT_OFFSET=${NINETEN_PORT_OFFSET:-0}
+[[ "$PORT_OFFSET" =~ ^[0-9]+$ ]] || { echo "network: ERROR: NINETEN_PORT_OFFSET must be a number, not '$PORT_OFFSET'" >&2; exit 1; }
+CC_ADDRESS=${NINETEN_CC_ADDRESS:-127.0.0.1:$((9999 + PORT_OFFSET))}
+# empty: the channel's default /Channel/Application/Endorsement = MAJORITY Endorsement (3 of 4 orgs)
 CC_POLICY=${NINETEN_CC_POLICY:-}
 DOMAIN=${NINETEN_DOMAIN:-nineten.test}
-ORDERER_PORT=7050
-ORDERER_ADMIN_PORT=7053
-ORDERER_OPS_PORT=9443
+ORDERER_PORT=$((7050 + PORT_OFFSET))
+ORDERER_ADMIN_PORT=$((7053 + PORT_OFFSET))
+ORDERER_OPS_PORT=$((9443 + PORT_OFFSET))
 CA_ADMIN=${NINETEN_CA_ADMIN:-admin}
 CA_ADMIN_PW=${NINETEN_CA_ADMIN_PW:-adminpw}
 if [[ -n "${NINETEN_PYTHON:-}" ]]; then PY=$NINETEN_PYTHON
@@ -59,8 +63,8 @@ load_orgs() {
   while read -r name msp cl pp cc po ca cao rest; do
     [[ -z "$name" || "$name" == \#* ]] && continue
     ORG_NAMES+=("$name")
-    O_MSP[$name]=$msp; O_CLUSTER[$name]=$cl; O_PEER[$name]=$pp; O_CC[$name]=$cc
-    O_PEEROPS[$name]=$po; O_CA[$name]=$ca; O_CAOPS[$name]=$cao
+    O_MSP[$name]=$msp; O_CLUSTER[$name]=$cl; O_PEER[$name]=$((pp + PORT_OFFSET)); O_CC[$name]=$((cc + PORT_OFFSET))
+    O_PEEROPS[$name]=$((po + PORT_OFFSET)); O_CA[$name]=$((ca + PORT_OFFSET)); O_CAOPS[$name]=$((cao + PORT_OFFSET))
   done <"$ORGS_FILE"
   (( ${#ORG_NAMES[@]} )) || die "no organisation in $ORGS_FILE"
 }
