@@ -47,6 +47,8 @@ def _environment(html: bool) -> jinja2.Environment:
                              undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
     env.filters.update(money=format_micro, by_node=_by_node)
     if html:
+        env.filters["by_node"] = lambda amounts: Markup("<br/>").join(
+            f"{node} {format_micro(amount)}" for node, amount in sorted(amounts.items()))
         env.filters["hash"] = lambda h: Markup(f"{escape(h[:32])}<br/>{escape(h[32:])}")
         env.filters["src"] = lambda s: Markup(
             f'block {s["block"]}<br/><span class="h">{escape(s["txid"][:32])}<br/>{escape(s["txid"][32:])}</span>'
