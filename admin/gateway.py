@@ -18,10 +18,32 @@ class Committed:
         return canonical.loads(self.payload) if self.payload else None
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """An endorsed transaction not yet committed: the identity that signs it, the function it calls,
+    its id, and the backend's own form of it (a Fabric envelope, an embedded block body)."""
+
+    identity: str
+    function: str
+    txid: str
+    transaction: Any
+
+
+#: The refusal of a transaction whose endorsements do not vouch for one result of its proposal
+#: (on Fabric: endorsing peers that disagree, or too few of them; on the embedded ledger: an
+#: endorsed result that running the proposal again does not reproduce).
+ENDORSEMENTS_DISAGREE = ("its endorsements do not agree on one result of its proposal, so it does not "
+                         "meet the endorsement policy and nothing was written.")
+
+
 class Gateway(Protocol):
     """Submit and evaluate chaincode functions (``Contract:Function``) as a wallet identity."""
 
     def submit(self, identity: str, function: str, *args: str) -> Committed: ...
+
+    def endorse(self, identity: str, function: str, *args: str) -> Prepared: ...
+
+    def commit(self, prepared: Prepared) -> Committed: ...
 
     def evaluate(self, identity: str, function: str, *args: str) -> str: ...
 

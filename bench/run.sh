@@ -2,8 +2,16 @@
 # Benchmark one node's month: synthetic Parquet day files, then the pandas reconcile
 # (read + validate + canonical hash per day + aggregation + top-N + Merkle root) and the same
 # aggregation as one DuckDB query. Usage: bench/run.sh [--plays N] [--dir FOLDER]
+#
+# Optional Fabric part: bench/run.sh fabric [--per-client N] [--in-flight N]
+# daily anchors per second from 4 concurrent clients against the network that
+# NINETEN_NETWORK_DIR names (network/network.sh up first); see bench/fabric_tps.py.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+if [ "${1:-}" = fabric ]; then
+    shift
+    exec uv run python bench/fabric_tps.py "$@"
+fi
 plays=10000000
 dir=""
 while [ $# -gt 0 ]; do

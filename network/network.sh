@@ -98,6 +98,29 @@ pid_of() { # prints the pid if the process recorded for $1 is alive and is what 
   echo "$pid"
 }
 port_busy() { ss -Hltn "sport = :$1" 2>/dev/null | grep -q .; }
+port_holder() { ss -Hltnp "sport = :$1" 2>/dev/null | grep -o 'users:.*' | head -1; }
+# Processes of this network that no pid file records (left by a run that was killed before `down`, or
+# whose runtime dir was deleted under them): every process this script starts runs in a working dir
+# inside $NET, so a Fabric binary or chaincode server whose cwd is there is ours.
+stray_pids() {
+  local p pid cwd recorded=" " n
+  for n in $(proc_names); do recorded+="$(pid_of "$n" || true) "; done
+  for p in /proc/[0-9]*; do
+    pid=${p#/proc/}
+    cwd=$(readlink "$p/cwd" 2>/dev/null) || continue
+    [[ "$cwd" == "$NET"/* ]] || continue
+    [[ "$recorded" == *" $pid "* ]] && continue
+    tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -qE "^$BIN/(orderer|peer|fabric-ca-server) |-m chaincode serve " && echo "$pid"
+  done
+}
+stop_strays() {
+  local pid
+  for pid in $(stray_pids); do
+    say "stopping leftover process $pid ($(tr '\0' ' ' </proc/"$pid"/cmdline | cut -c1-80))"
+    kill -KILL "$pid" 2>/dev/null || true
+  done
+  sleep 0.2
+}
 health() { # name -> ok / down / text
   local url=${P_HEALTH[$1]} out
   if [[ "$url" == tcp ]]; then
@@ -111,7 +134,9 @@ start_proc() { # name workdir cmd... (env already exported by caller in a subshe
   local name=$1 wd=$2; shift 2
   mkdir -p "$PIDS" "$LOGS" "$wd"
   if pid_of "$name" >/dev/null; then say "$name already running"; return 0; fi
-  if port_busy "${P_PORT[$name]}"; then die "port ${P_PORT[$name]} for $name is in use by another process"; fi
+  if port_busy "${P_PORT[$name]}"; then
+    die "port ${P_PORT[$name]} for $name is held by a process of no network in $NET ($(port_holder "${P_PORT[$name]}")); stop it or choose NINETEN_PORT_OFFSET"
+  fi
   (cd "$wd" && exec setsid "$@" >>"$LOGS/$name.log" 2>&1 </dev/null) &
   echo $! >"$PIDS/$name.pid"
 }
@@ -334,7 +359,9 @@ start_peer() {
 }
 start_chaincode() {
   local ccid; ccid=$(cat "$NET/chaincode/package_id")
-  start_proc chaincode "$ROOT" "$PY" -m chaincode serve --address "$CC_ADDRESS" --ccid "$ccid"
+  # runs in $NET/chaincode (see stray_pids), importing this checkout's code
+  PYTHONPATH=$ROOT${PYTHONPATH:+:$PYTHONPATH} start_proc chaincode "$NET/chaincode" "$PY" -m chaincode serve \
+    --address "$CC_ADDRESS" --ccid "$ccid"
 }
 
 # ---- channel and chaincode -----------------------------------------------------------------------
@@ -480,6 +507,7 @@ cmd_up() {
     say "already up ($NET/connection.yaml)"; return 0
   fi
   mkdir -p "$NET" "$PIDS" "$LOGS"
+  stop_strays
   gen_crypto
   gen_config
   package_chaincode
@@ -514,6 +542,7 @@ cmd_down() {
   for e in "${stopped[@]}"; do
     if [[ -d /proc/${e#*:} ]]; then say "${e%%:*} did not stop on TERM, killing"; kill -KILL "${e#*:}" 2>/dev/null || true; fi
   done
+  stop_strays
   rm -f "$PIDS"/*.pid 2>/dev/null || true
   local left=()
   for n in $(proc_names); do port_busy "${P_PORT[$n]}" && left+=("$n(port ${P_PORT[$n]})"); done

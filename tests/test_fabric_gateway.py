@@ -6,70 +6,22 @@ network the test checks that Bootstrap with the same content is a no-op.
 """
 
 import json
-import os
-import subprocess
-import uuid
-from pathlib import Path
 
 import pytest
 import yaml
 
 from admin.errors import ConfigError, LedgerRejected
-from admin.wallet import Identity, Wallet
+from fabric_support import PROFILE, consortium, fill_wallet
 
 pytestmark = pytest.mark.fabric
-
-NETWORK = Path(os.environ.get("NINETEN_NETWORK_DIR", Path.home() / ".cache/nineten/network"))
-FABRIC_HOME = Path(os.environ.get("NINETEN_FABRIC_HOME", Path.home() / ".cache/nineten/fabric"))
-PROFILE = NETWORK / "connection.yaml"
-NODES = [("n1", "A", "Org1MSP"), ("n2", "A", "Org2MSP"), ("n3", "B", "Org3MSP")]
-
-
-def consortium() -> dict:
-    return {
-        "clusters": [{"id": "A"}, {"id": "B"}],
-        "nodes": [{"id": n, "cluster": c, "msp_id": m, "wallet": f"wallet-{n}"} for n, c, m in NODES],
-        "artists": [{"id": a, "name": f"Artist {a}", "wallet": f"wallet-{a}"} for a in ("a1", "a2", "a3")],
-        "policy": {"effective_from": "2026-01", "price_micro": 10_000_000, "node_share_micro": 1_000_000,
-                   "top_n": 9, "min_seconds": 30, "currency": "USDP"},
-    }
-
-
-def _ca_client(home: Path, *args: str) -> None:
-    subprocess.run([str(FABRIC_HOME / "bin" / "fabric-ca-client"), *args, "-H", str(home)],
-                   check=True, capture_output=True, text=True)
-
-
-def enroll(tmp: Path, org: dict, name: str, role: str) -> Identity:
-    """Register ``name`` with ``nineten.role=role`` at the org's CA and enroll it."""
-    ca = org["ca"]
-    host = ca["url"].split("://", 1)[1]
-    tls = ["--caname", ca["name"], "--tls.certfiles", ca["tls_ca_cert"]]
-    registrar = tmp / "registrar"
-    reg = ca["registrar"]
-    _ca_client(registrar, "enroll", "-u", f"https://{reg['enroll_id']}:{reg['enroll_secret']}@{host}", *tls)
-    user_id, secret = f"{name}-{uuid.uuid4().hex[:8]}", uuid.uuid4().hex
-    _ca_client(registrar, "register", "--id.name", user_id, "--id.secret", secret, "--id.type", "client",
-               "--id.attrs", f"nineten.role={role}:ecert", *tls)
-    home = tmp / user_id
-    _ca_client(home, "enroll", "-u", f"https://{user_id}:{secret}@{host}", *tls)
-    cert = next((home / "msp" / "signcerts").iterdir()).read_bytes()
-    key = next((home / "msp" / "keystore").iterdir()).read_bytes()
-    return Identity(name, org["msp_id"], cert, key)
 
 
 @pytest.fixture(scope="module")
 def gateway(tmp_path_factory):
-    if not PROFILE.exists():
-        pytest.skip(f"no network profile at {PROFILE}; run network/network.sh up")
     from admin.fabric.gateway import FabricGateway
 
     tmp = tmp_path_factory.mktemp("fabric")
-    profile = yaml.safe_load(PROFILE.read_text())
-    org1 = profile["organizations"]["org1"]
-    wallet = Wallet(tmp / "ledger" / "wallet")
-    wallet.put(enroll(tmp, org1, "n1.admin", "admin"))
-    wallet.put(enroll(tmp, org1, "n1.reviewer", "reviewer"))
+    fill_wallet(tmp, ["n1.admin", "n1.reviewer"])
     gw = FabricGateway.from_profile(PROFILE, tmp / "ledger")
     yield gw
     gw.close()
@@ -84,7 +36,7 @@ def test_bootstrap_is_committed_once(gateway):
     body = json.dumps(consortium())
     first = gateway.submit("n1.admin", "Registry:Bootstrap", body)
     assert len(first.txid) == 64 and first.block > 0
-    assert first.json()["nodes"] == ["n1", "n2", "n3"]
+    assert first.json()["nodes"] == ["n1", "n2", "n3", "n4"]
     second = gateway.submit("n1.admin", "Registry:Bootstrap", body)
     assert second.json()["bootstrapped"] is False
     assert second.block > first.block

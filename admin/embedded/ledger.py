@@ -20,7 +20,7 @@ from chaincode import canonical
 from chaincode.dispatch import build_chaincode
 
 from ..errors import ConfigError, LedgerRejected
-from ..gateway import Committed
+from ..gateway import ENDORSEMENTS_DISAGREE, Committed, Prepared
 from ..wallet import Identity, Wallet
 from .store import GENESIS, BlockStore, block_hash, state_digest
 from .stub import EmbeddedStub
@@ -41,6 +41,13 @@ def _proposal(identity: Identity, function: str, args: tuple[str, ...]) -> dict[
     return {"args": list(args), "creator": {"cert": identity.cert_pem.decode(), "msp_id": identity.msp_id},
             "function": function, "nonce": nonce.hex(), "timestamp_ns": time.time_ns(),
             "txid": hashlib.sha256(nonce + identity.cert_pem).hexdigest()}
+
+
+def _result(stub: EmbeddedStub, payload: str) -> dict[str, Any]:
+    """What a run of a proposal yields, as a block records it: response, writes and event."""
+    event = {"name": stub.event[0], "payload": stub.event[1].decode()} if stub.event else None
+    writes = [[k, None if v is None else v.decode()] for k, v in sorted(stub.writes.items())]
+    return {"event": event, "response": payload, "writes": writes}
 
 
 class EmbeddedLedger:
@@ -71,15 +78,31 @@ class EmbeddedLedger:
 
     def submit(self, identity: str, function: str, *args: str) -> Committed:
         """Run a transaction and commit it; a rejection raises LedgerRejected and writes nothing."""
+        body, writes = self._run(identity, function, args)
+        return Committed(body["response"], body["txid"], self.store.commit(body, writes))
+
+    def endorse(self, identity: str, function: str, *args: str) -> Prepared:
+        """Run a transaction without committing it: the block body it would add."""
+        body = self._run(identity, function, args)[0]
+        return Prepared(identity, function, body["txid"], body)
+
+    def commit(self, prepared: Prepared) -> Committed:
+        """Commit an endorsed transaction. Its proposal is run again, and an endorsed result (response,
+        writes, event) that this does not reproduce is refused, as Fabric's peers refuse a
+        transaction whose endorsements disagree."""
+        body = prepared.transaction
+        stub, payload = self._execute(body["proposal"], bytes.fromhex(body["signature"]))
+        if _result(stub, payload) != {name: body[name] for name in ("event", "response", "writes")}:
+            raise LedgerRejected(prepared.function, ENDORSEMENTS_DISAGREE)
+        return Committed(payload, body["txid"], self.store.commit(body, stub.writes))
+
+    def _run(self, identity: str, function: str, args: tuple[str, ...]) -> tuple[dict, dict]:
+        """The block body of a transaction run now, and its writes."""
         proposal, signature = self._sign(identity, function, args)
         stub, payload = self._execute(proposal, signature)
-        event = {"name": stub.event[0], "payload": stub.event[1].decode()} if stub.event else None
-        writes = [[k, None if v is None else v.decode()] for k, v in sorted(stub.writes.items())]
-        body = {"event": event, "proposal": proposal, "response": payload,
-                "signature": signature.hex(), "timestamp_ns": proposal["timestamp_ns"],
-                "txid": proposal["txid"], "writes": writes}
-        block = self.store.commit(body, stub.writes)
-        return Committed(payload, proposal["txid"], block)
+        body = {"proposal": proposal, "signature": signature.hex(), "timestamp_ns": proposal["timestamp_ns"],
+                "txid": proposal["txid"], **_result(stub, payload)}
+        return body, stub.writes
 
     def evaluate(self, identity: str, function: str, *args: str) -> str:
         """Run a query; nothing is written."""

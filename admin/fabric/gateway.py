@@ -22,13 +22,20 @@ from fabric_protos.msp import identities_pb2
 from fabric_protos.peer import chaincode_pb2, proposal_pb2, proposal_response_pb2, transaction_pb2
 
 from ..errors import ConfigError, LedgerRejected
-from ..gateway import Committed
+from ..gateway import ENDORSEMENTS_DISAGREE, Committed, Prepared
 from ..wallet import Identity, Wallet
 
 # How long a call may take: endorsement and commit wait for the orderer to cut a block.
 ENDORSE_TIMEOUT, SUBMIT_TIMEOUT, COMMIT_TIMEOUT, EVALUATE_TIMEOUT = 30.0, 30.0, 60.0, 30.0
 CONNECT_TIMEOUT = 10.0
+# How long a call is sent again while the peers cannot reach the chaincode server or the orderer
+# (a restart), and the pauses between tries.
+RETRY_FOR, RETRY_FIRST_PAUSE, RETRY_MAX_PAUSE = 60.0, 0.2, 2.0
+# Peer messages of a chaincode server that is down or went away mid-transaction.
+_CHAINCODE_DOWN = ("could not launch chaincode", "chaincode stream terminated")
 _CHAINCODE_MESSAGE = re.compile(r"chaincode response (\d+), (.*)", re.DOTALL)
+# The gateway's note on an endorser whose result differs from the others'.
+_MISMATCH = "ProposalResponsePayloads do not match"
 
 
 class FabricGateway:
@@ -68,14 +75,29 @@ class FabricGateway:
 
     def submit(self, identity: str, function: str, *args: str) -> Committed:
         """Endorse, order and commit a transaction; a rejection raises LedgerRejected."""
+        return self.commit(self.endorse(identity, function, *args))
+
+    def endorse(self, identity: str, function: str, *args: str) -> Prepared:
+        """Have the peers run the transaction and collect the endorsements the policy needs."""
         ident = self.wallet.get(identity)
         stub, address = self._stub(ident)
         proposal, txid = self._proposal(ident, function, args)
         endorse = gateway_pb2.EndorseRequest(transaction_id=txid, channel_id=self.channel,
                                              proposed_transaction=proposal)
         envelope = self._call(stub.Endorse, endorse, ENDORSE_TIMEOUT, function, address).prepared_transaction
-        payload = _response_payload(envelope)
-        envelope.signature = ident.sign(envelope.payload)
+        return Prepared(identity, function, txid, envelope)
+
+    def commit(self, prepared: Prepared) -> Committed:
+        """Sign an endorsed transaction, have it ordered and wait until the peers validate it.
+
+        Retries resend this same transaction, so it is committed at most once: a copy that reaches
+        the orderer twice is invalidated by the peers as a duplicate transaction id.
+        """
+        ident = self.wallet.get(prepared.identity)
+        stub, address = self._stub(ident)
+        function, txid = prepared.function, prepared.txid
+        unsigned = prepared.transaction.payload
+        envelope = common_pb2.Envelope(payload=unsigned, signature=ident.sign(unsigned))
         self._call(stub.Submit, gateway_pb2.SubmitRequest(transaction_id=txid, channel_id=self.channel,
                                                           prepared_transaction=envelope),
                    SUBMIT_TIMEOUT, function, address)
@@ -84,11 +106,13 @@ class FabricGateway:
         status = self._call(stub.CommitStatus,
                             gateway_pb2.SignedCommitStatusRequest(request=request, signature=ident.sign(request)),
                             COMMIT_TIMEOUT, function, address)
+        if status.result == transaction_pb2.TxValidationCode.ENDORSEMENT_POLICY_FAILURE:
+            raise LedgerRejected(function, ENDORSEMENTS_DISAGREE)
         if status.result != transaction_pb2.TxValidationCode.VALID:
             code = transaction_pb2.TxValidationCode.Name(status.result)
             raise LedgerRejected(function, f"transaction {txid} was not committed: validation code {code} "
                                            f"(block {status.block_number}).")
-        return Committed(payload.decode(), txid, status.block_number)
+        return Committed(_response_payload(envelope).decode(), txid, status.block_number)
 
     def evaluate(self, identity: str, function: str, *args: str) -> str:
         """Run a query on the caller's organisation's peer; nothing is written."""
@@ -166,10 +190,16 @@ class FabricGateway:
         return proposal_pb2.SignedProposal(proposal_bytes=proposal, signature=ident.sign(proposal)), txid
 
     def _call(self, method, request, timeout: float, function: str, address: str):
-        try:
-            return method(request, timeout=timeout)
-        except grpc.RpcError as exc:
-            raise _translate(exc, function, address) from None
+        """One gRPC call, sent again while the failure is transient (see ``_transient``)."""
+        deadline, pause = time.monotonic() + RETRY_FOR, RETRY_FIRST_PAUSE
+        while True:
+            try:
+                return method(request, timeout=timeout)
+            except grpc.RpcError as exc:
+                if not _transient(exc) or time.monotonic() + pause > deadline:
+                    raise _translate(exc, function, address) from None
+            time.sleep(pause)
+            pause = min(pause * 2, RETRY_MAX_PAUSE)
 
 
 def _creator(ident: Identity) -> bytes:
@@ -187,12 +217,25 @@ def _response_payload(envelope: common_pb2.Envelope) -> bytes:
     return proposal_pb2.ChaincodeAction.FromString(prp.extension).response.payload
 
 
+def _transient(exc: grpc.RpcError) -> bool:
+    """A failure a later try of the same request can get past: the chaincode server or the
+    orderer is restarting. A refusal by the chaincode or a validation failure is not."""
+    code = exc.code()
+    if code == grpc.StatusCode.UNAVAILABLE:
+        return True
+    messages = [d.message for d in _error_details(exc)]
+    return code == grpc.StatusCode.ABORTED and bool(messages) and all(
+        any(down in message for down in _CHAINCODE_DOWN) for message in messages)
+
+
 def _translate(exc: grpc.RpcError, function: str, address: str) -> Exception:
     """A gRPC failure as the CLI's error: the chaincode's own refusal, or what went wrong."""
     code, details = exc.code(), exc.details() or ""
     if code == grpc.StatusCode.UNAVAILABLE and not _error_details(exc):
         return ConfigError(f"the peer at {address} is unreachable: {details}")
     messages = [d.message for d in _error_details(exc)] + [details]
+    if any(_MISMATCH in message for message in messages):
+        return LedgerRejected(function, ENDORSEMENTS_DISAGREE)
     for message in messages:
         match = _CHAINCODE_MESSAGE.search(message)
         if match and int(match.group(1)) >= 400:

@@ -1,0 +1,111 @@
+"""Shared helpers of the Fabric integration tests: the network's profile and identities from its CAs.
+
+Every address comes from the connection profile in ``$NINETEN_NETWORK_DIR`` (written by
+``network/network.sh up``), so the tests run against whichever network that variable names.
+"""
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from admin.errors import LedgerRejected
+from admin.wallet import Identity, Wallet
+
+from conftest import NODES, consortium
+
+ROOT = Path(__file__).resolve().parent.parent
+NETWORK = Path(os.environ.get("NINETEN_NETWORK_DIR", Path.home() / ".cache/nineten/network"))
+FABRIC_HOME = Path(os.environ.get("NINETEN_FABRIC_HOME", Path.home() / ".cache/nineten/fabric"))
+PROFILE = NETWORK / "connection.yaml"
+
+
+def profile() -> dict[str, Any]:
+    """The network's connection profile; skips the test when the network was never brought up."""
+    if not PROFILE.exists():
+        pytest.skip(f"no network profile at {PROFILE}; run network/network.sh up")
+    return yaml.safe_load(PROFILE.read_text())
+
+
+def org_of(msp_id: str) -> dict[str, Any]:
+    """The profile's organisation entry of ``msp_id``."""
+    return next(org for org in profile()["organizations"].values() if org["msp_id"] == msp_id)
+
+
+def _ca_client(home: Path, *args: str) -> None:
+    subprocess.run([str(FABRIC_HOME / "bin" / "fabric-ca-client"), *args, "-H", str(home)],
+                   check=True, capture_output=True, text=True)
+
+
+def enroll_home(tmp: Path, org: dict, name: str, role: str) -> Path:
+    """Register ``name`` with ``nineten.role=role`` at the org's CA, enroll it, return its CA home.
+
+    The home's ``msp`` folder, completed with the org's NodeOU config, is a local MSP the peer
+    CLI can sign with.
+    """
+    ca = org["ca"]
+    host = ca["url"].split("://", 1)[1]
+    tls = ["--caname", ca["name"], "--tls.certfiles", ca["tls_ca_cert"]]
+    registrar = tmp / f"registrar-{org['msp_id']}"
+    if not registrar.exists():
+        reg = ca["registrar"]
+        _ca_client(registrar, "enroll", "-u", f"https://{reg['enroll_id']}:{reg['enroll_secret']}@{host}", *tls)
+    user_id, secret = f"{name}-{uuid.uuid4().hex[:8]}", uuid.uuid4().hex
+    _ca_client(registrar, "register", "--id.name", user_id, "--id.secret", secret, "--id.type", "client",
+               "--id.attrs", f"nineten.role={role}:ecert", *tls)
+    home = tmp / user_id
+    _ca_client(home, "enroll", "-u", f"https://{user_id}:{secret}@{host}", *tls)
+    org_msp = Path(org["msp_dir"])
+    shutil.copy(org_msp / "config.yaml", home / "msp" / "config.yaml")
+    for cert in (org_msp / "cacerts").iterdir():
+        shutil.copy(cert, home / "msp" / "cacerts" / cert.name)
+    return home
+
+
+def enroll(tmp: Path, org: dict, name: str, role: str) -> Identity:
+    """A wallet identity ``name`` of the org, enrolled with ``nineten.role=role``."""
+    msp = enroll_home(tmp, org, name, role) / "msp"
+    cert = next((msp / "signcerts").iterdir()).read_bytes()
+    key = next((msp / "keystore").iterdir()).read_bytes()
+    return Identity(name, org["msp_id"], cert, key)
+
+
+def fill_wallet(tmp: Path, names: list[str]) -> Wallet:
+    """A wallet under ``tmp/ledger`` holding ``<node>.<role>`` identities of the conftest nodes."""
+    msp_of = {node: msp for node, _, msp in NODES}
+    wallet = Wallet(tmp / "ledger" / "wallet")
+    for name in names:
+        node, role = name.split(".")
+        wallet.put(enroll(tmp, org_of(msp_of[node]), name, role))
+    return wallet
+
+
+def bootstrap(gateway, identity: str = "n1.admin") -> None:
+    """Bootstrap the conftest consortium; on an already bootstrapped network this is a no-op."""
+    gateway.submit(identity, "Registry:Bootstrap", json.dumps(consortium()))
+
+
+def refusal(backend, identity: str, function: str, *args: str) -> str:
+    """The sentence ``backend`` refuses the transaction with."""
+    with pytest.raises(LedgerRejected) as caught:
+        backend.submit(identity, function, *args)
+    return caught.value.message
+
+
+def fresh_month() -> str:
+    """A month no earlier run has anchored into (the network outlives a test session)."""
+    number = uuid.uuid4().int
+    return f"{2100 + number % 800}-{1 + number // 800 % 12:02d}"
+
+
+def anchor_args(node: str, date: str, seed: str = "") -> tuple[str, str, str, str]:
+    """The arguments of ``Listening:Anchor`` for a made-up report of ``node`` on ``date``."""
+    digest = hashlib.sha256(f"{node} {date} {seed}".encode()).hexdigest()
+    return node, date, digest, json.dumps({"rows": 3, "listeners": 2, "plays": 3, "seconds": 600})

@@ -1,0 +1,79 @@
+"""The chaincode server killed and restarted during a run: the peers reconnect to it and the
+gateway client's retries land every daily anchor exactly once."""
+
+import os
+import signal
+import subprocess
+import threading
+import time
+
+import pytest
+
+from chaincode import canonical
+from fabric_support import NETWORK, PROFILE, ROOT, anchor_args, bootstrap, fill_wallet, fresh_month
+
+pytestmark = pytest.mark.fabric
+
+DAYS, OUTAGE = 10, 3.0
+
+
+def _chaincode_server() -> int | None:
+    """The pid of the network's chaincode server, if it runs."""
+    pid_file = NETWORK / "pids" / "chaincode.pid"
+    pid = int(pid_file.read_text()) if pid_file.exists() else 0
+    cmdline = f"/proc/{pid}/cmdline"
+    return pid if pid and os.path.exists(cmdline) and b"chaincode" in open(cmdline, "rb").read() else None
+
+
+def _restart_chaincode_server() -> None:
+    subprocess.run(["network/network.sh", "restart-chaincode"], cwd=ROOT, check=True, capture_output=True)
+
+
+@pytest.fixture
+def fabric(tmp_path):
+    from admin.fabric.gateway import FabricGateway
+
+    fill_wallet(tmp_path, ["n1.admin"])
+    gateway = FabricGateway.from_profile(PROFILE, tmp_path / "ledger")
+    bootstrap(gateway)
+    yield gateway
+    gateway.close()
+    if _chaincode_server() is None:  # leave the server running whatever happened in the test
+        _restart_chaincode_server()
+
+
+def test_every_anchor_lands_once_across_a_restart(fabric):
+    month = fresh_month()
+    reports = [anchor_args("n1", f"{month}-{day:02d}") for day in range(1, DAYS + 1)]
+    results, durations, errors = [], [], []
+    started = threading.Event()
+
+    def submit_all():
+        try:
+            for number, args in enumerate(reports):
+                if number == 3:
+                    started.set()
+                begun = time.monotonic()
+                results.append(fabric.submit("n1.admin", "Listening:Anchor", *args))
+                durations.append(time.monotonic() - begun)
+        except Exception as exc:  # reported by the main thread
+            errors.append(exc)
+        finally:
+            started.set()
+
+    worker = threading.Thread(target=submit_all)
+    worker.start()
+    assert started.wait(120)
+    os.kill(_chaincode_server(), signal.SIGKILL)  # a crash: no chance to close its streams
+    killed_at = len(results)
+    time.sleep(OUTAGE)
+    _restart_chaincode_server()
+    worker.join(300)
+
+    assert not errors, errors
+    assert killed_at < DAYS, "the server went down only after the run"
+    assert max(durations) >= OUTAGE, "no submit waited through the outage"
+    assert [r.json()["anchored"] for r in results] == [True] * DAYS
+    assert len({r.txid for r in results}) == len({r.block for r in results}) == DAYS
+    on_chain = fabric.evaluate("n1.admin", "Listening:ListAnchors", "n1", month)
+    assert on_chain == canonical.dumps([r.json()["anchor"] for r in results])
