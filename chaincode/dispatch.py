@@ -11,8 +11,9 @@ from .contracts.registry import Registry
 from .contracts.reviews import Reviews
 from .contracts.settlement import Settlement
 from .contracts.subscriptions import Subscriptions
+from .contracts.worldstate import WorldState
 
-CONTRACTS = (Registry, Subscriptions, Listening, Allocations, Reviews, Settlement)
+CONTRACTS = (Registry, Subscriptions, Listening, Allocations, Reviews, Settlement, WorldState)
 
 
 class NinetenChaincode(ContractChaincode):

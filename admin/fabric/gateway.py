@@ -10,10 +10,9 @@ import os
 import re
 import time
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import grpc
-import yaml
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from fabric_protos.common import common_pb2
@@ -24,10 +23,15 @@ from fabric_protos.peer import chaincode_pb2, proposal_pb2, proposal_response_pb
 from ..errors import ConfigError, LedgerRejected
 from ..gateway import Committed
 from ..wallet import Identity, Wallet
+from .profile import load_profile, organisations
 
 # How long a call may take: endorsement and commit wait for the orderer to cut a block.
 ENDORSE_TIMEOUT, SUBMIT_TIMEOUT, COMMIT_TIMEOUT, EVALUATE_TIMEOUT = 30.0, 30.0, 60.0, 30.0
 CONNECT_TIMEOUT = 10.0
+MAX_MESSAGE = 100 * 1024 * 1024  # as the peers allow (gRPC clients default to 4 MiB answers)
+# Nothing was endorsed yet: the gateway's discovery sees too few organisations' peers for the policy.
+_NO_PLAN = "no combination of peers can be derived"
+DISCOVERY_WAIT = 45.0
 _CHAINCODE_MESSAGE = re.compile(r"chaincode response (\d+), (.*)", re.DOTALL)
 
 
@@ -40,24 +44,15 @@ class FabricGateway:
         try:
             self.channel = str(profile["channel"])
             self.chaincode = str(profile["chaincode"])
-            self.orgs = {str(org["msp_id"]): org for org in profile["organizations"].values()}
-        except (KeyError, TypeError, AttributeError) as exc:
+        except KeyError as exc:
             raise ConfigError(f"the connection profile {profile_path} lacks {exc}; "
                               "see network/README.md for its fields.") from None
+        self.orgs = organisations(profile, profile_path)
         self._channels: dict[str, grpc.Channel] = {}
 
     @classmethod
     def from_profile(cls, profile_path: Path, ledger_folder: Path) -> "FabricGateway":
-        profile_path = Path(profile_path)
-        try:
-            profile = yaml.safe_load(profile_path.read_text())
-        except OSError as exc:
-            raise ConfigError(f"cannot read the connection profile {profile_path}: {exc.strerror}.") from None
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"the connection profile {profile_path} is not valid YAML: {exc}.") from None
-        if not isinstance(profile, dict):
-            raise ConfigError(f"the connection profile {profile_path} is not a YAML mapping.")
-        return cls(profile, Wallet(Path(ledger_folder) / "wallet"), profile_path)
+        return cls(load_profile(profile_path), Wallet(Path(ledger_folder) / "wallet"), Path(profile_path))
 
     def close(self) -> None:
         for channel in self._channels.values():
@@ -73,7 +68,7 @@ class FabricGateway:
         proposal, txid = self._proposal(ident, function, args)
         endorse = gateway_pb2.EndorseRequest(transaction_id=txid, channel_id=self.channel,
                                              proposed_transaction=proposal)
-        envelope = self._call(stub.Endorse, endorse, ENDORSE_TIMEOUT, function, address).prepared_transaction
+        envelope = self._endorse(stub, endorse, function, address).prepared_transaction
         payload = _response_payload(envelope)
         envelope.signature = ident.sign(envelope.payload)
         self._call(stub.Submit, gateway_pb2.SubmitRequest(transaction_id=txid, channel_id=self.channel,
@@ -104,9 +99,6 @@ class FabricGateway:
         raise ConfigError("key history is only available on the embedded ledger; "
                           "on Fabric use a chaincode query.")
 
-    def state_items(self) -> Iterator[tuple[str, bytes]]:
-        raise ConfigError("reading the whole world state is only available on the embedded ledger.")
-
     # -- plumbing --------------------------------------------------------------------------------
 
     def _stub(self, ident: Identity) -> tuple[gateway_pb2_grpc.GatewayStub, str]:
@@ -126,7 +118,8 @@ class FabricGateway:
             except OSError as exc:
                 raise ConfigError(f"cannot read the TLS CA certificate of {ident.msp_id}'s peer "
                                   f"{peer['tls_ca_cert']}: {exc.strerror}.") from None
-            options = []
+            options = [("grpc.max_receive_message_length", MAX_MESSAGE),
+                       ("grpc.max_send_message_length", MAX_MESSAGE)]
             if peer.get("ssl_target_name_override"):
                 options.append(("grpc.ssl_target_name_override", peer["ssl_target_name_override"]))
             channel = grpc.secure_channel(address, grpc.ssl_channel_credentials(root), options=options)
@@ -164,6 +157,21 @@ class FabricGateway:
         proposal = proposal_pb2.Proposal(header=header.SerializeToString(),
                                          payload=payload.SerializeToString()).SerializeToString()
         return proposal_pb2.SignedProposal(proposal_bytes=proposal, signature=ident.sign(proposal)), txid
+
+    def _endorse(self, stub: gateway_pb2_grpc.GatewayStub, request: gateway_pb2.EndorseRequest, function: str,
+                 address: str) -> gateway_pb2.EndorseResponse:
+        """Endorse, waiting while the gateway's discovery does not yet see enough organisations' peers
+        (gossip membership converges some seconds after peers start or reconnect)."""
+        deadline, pause = time.monotonic() + DISCOVERY_WAIT, 0.5
+        while True:
+            try:
+                return stub.Endorse(request, timeout=ENDORSE_TIMEOUT)
+            except grpc.RpcError as exc:
+                if (exc.code() != grpc.StatusCode.FAILED_PRECONDITION or _NO_PLAN not in (exc.details() or "")
+                        or time.monotonic() + pause > deadline):
+                    raise _translate(exc, function, address) from None
+            time.sleep(pause)
+            pause = min(pause * 2, 4.0)
 
     def _call(self, method, request, timeout: float, function: str, address: str):
         try:
