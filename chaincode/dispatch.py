@@ -6,6 +6,7 @@ from fabric_chaincode_python.fabric_contract_api.contractapi import ContractChai
 from fabric_chaincode_python.fabric_contract_api.contractapi.system_contract import SystemContractName
 
 from .contracts.allocations import Allocations
+from .contracts.audit import Audit
 from .contracts.listening import Listening
 from .contracts.registry import Registry
 from .contracts.reviews import Reviews
@@ -13,7 +14,7 @@ from .contracts.settlement import Settlement
 from .contracts.subscriptions import Subscriptions
 from .contracts.worldstate import WorldState
 
-CONTRACTS = (Registry, Subscriptions, Listening, Allocations, Reviews, Settlement, WorldState)
+CONTRACTS = (Registry, Subscriptions, Listening, Allocations, Reviews, Settlement, Audit, WorldState)
 
 
 class NinetenChaincode(ContractChaincode):
