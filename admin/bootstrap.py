@@ -3,19 +3,37 @@
 from pathlib import Path
 from typing import Any
 
-from .config import LedgerConfig
+from .config import CONFIG_FILE, LedgerConfig
+from .embedded.ledger import LEDGER_FILE
 from .embedded.setup import init_ledger
+from .errors import ConfigError
 from .scenario import Consortium
 from .session import Session
+from .wallet import Wallet
 
 
-def init_folder(folder: Path, consortium: Consortium, embedded: bool = True) -> list[str]:
-    """Make the ledger folder: node secrets, and (embedded) the ledger and its wallet. Returns identities."""
-    config = LedgerConfig(Path(folder))
+def holds_ledger(folder: Path) -> bool:
+    """Whether ``folder`` already holds a ledger: an embedded ledger or a wallet of identities."""
+    return (Path(folder) / LEDGER_FILE).exists() or bool(Wallet(Path(folder) / "wallet").names())
+
+
+def init_folder(folder: Path, consortium: Consortium, gateway_profile: Path | None = None) -> list[str]:
+    """Make the ledger folder: node secrets, and the identities (enrolled at the network's CAs with
+    ``gateway_profile``, else an embedded ledger with a CA per node). Returns the identities.
+
+    Node secrets already in ``<folder>/config.yaml`` are kept: pseudonyms must not change.
+    """
+    folder = Path(folder)
+    if holds_ledger(folder):
+        raise ConfigError(f"a ledger already exists at {folder}; choose another --ledger or remove it.")
+    config = LedgerConfig.load(folder) if (folder / CONFIG_FILE).exists() else LedgerConfig(folder)
     for node in consortium.nodes:
         config.add_node(node["id"], node["msp_id"])
-    names: list[str] = []
-    if embedded:
+    if gateway_profile is not None:
+        from .fabric.setup import enroll_identities
+
+        names = enroll_identities(folder, consortium.nodes, gateway_profile)
+    else:
         ledger = init_ledger(folder, [(n["id"], n["msp_id"]) for n in consortium.nodes])
         names = ledger.wallet.names()
         ledger.close()

@@ -5,19 +5,23 @@ from pathlib import Path
 
 from . import month as monthly
 from .demo_data import write_demo
+from .embedded.ledger import EmbeddedLedger
+from .embedded.store import state_digest
 from .simulate import (Echo, Scenario, anchor_days, money_line, reconcile_all, review, reviewers_of, set_up,
                        settle, write_summary)
 from .session import Session
+from .worldstate import world_state
 
 DISPUTED = "n2"
 
 
-def run_demo(out: Path, echo: Echo, bar) -> Path:
-    """Generate the demo scenario under ``out`` and run its month; returns the summary file."""
+def run_demo(out: Path, echo: Echo, bar, gateway_profile: Path | None = None) -> Path:
+    """Generate the demo scenario under ``out`` and run its month with the ledger folder
+    ``out/ledger`` (embedded, or on the network of ``gateway_profile``); returns the summary file."""
     started = time.monotonic()
     scenario = Scenario.open(write_demo(out / "scenario"), None)
     echo(f"scenario written to {scenario.folder} ({scenario.month})")
-    session = Session(folder=out / "ledger")
+    session = Session(folder=out / "ledger", gateway_profile=gateway_profile)
     lines: list[str] = []
 
     def note(text: str) -> None:
@@ -37,9 +41,12 @@ def run_demo(out: Path, echo: Echo, bar) -> Path:
         _three_eyes(session, dispute_id, note)
         settlement = session.query(session.reader(), "Settlement:GetSettlement", scenario.month)
         note("after the resolution: " + money_line(settlement))
-        note("-- auditor: the ledger re-walked")
-        checked, problems = session.gateway.verify()
-        note(f"ledger verify: {checked} blocks, {'intact' if not problems else problems}")
+        note("-- auditor: the world state read from the chain" +
+             (", the ledger re-walked" if isinstance(session.gateway, EmbeddedLedger) else ""))
+        note(f"world state: {state_digest(world_state(session))}")
+        if isinstance(session.gateway, EmbeddedLedger):
+            checked, problems = session.gateway.verify()
+            note(f"ledger verify: {checked} blocks, {'intact' if not problems else problems}")
         summary = write_summary(session, scenario, out, settlement, lines)
     finally:
         session.close()

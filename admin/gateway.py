@@ -1,7 +1,7 @@
 """What the CLI needs from a ledger, whichever backend holds it."""
 
 from dataclasses import dataclass
-from typing import Any, Iterator, Protocol
+from typing import Any, Protocol
 
 from chaincode import canonical
 
@@ -48,7 +48,5 @@ class Gateway(Protocol):
     def evaluate(self, identity: str, function: str, *args: str) -> str: ...
 
     def key_history(self, key: str) -> list[dict[str, Any]]: ...
-
-    def state_items(self) -> Iterator[tuple[str, bytes]]: ...
 
     def close(self) -> None: ...

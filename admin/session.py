@@ -9,9 +9,8 @@ from chaincode import canonical
 from .config import LedgerConfig
 from .errors import ConfigError
 from .embedded.ledger import EmbeddedLedger
-from .embedded.setup import identity_name
 from .gateway import Committed, Gateway
-from .wallet import Wallet
+from .wallet import Wallet, identity_name
 
 
 @dataclass

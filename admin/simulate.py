@@ -7,7 +7,7 @@ from typing import Any, Callable
 from chaincode.money import format_micro
 
 from . import month as monthly
-from .bootstrap import init_folder, load_consortium
+from .bootstrap import holds_ledger, init_folder, load_consortium
 from .errors import InputError
 from .exports import write_outputs
 from .listens import submit_day
@@ -50,7 +50,7 @@ def _ids(folder: Path) -> set[str]:
 
 def set_up(session: Session, scenario: Scenario, echo: Echo, bar) -> None:
     """Create the ledger, bootstrap the consortium and record the month's subscriptions."""
-    init_folder(session.folder, scenario.consortium)
+    init_folder(session.folder, scenario.consortium, session.gateway_profile)
     load_consortium(session, scenario.consortium)
     echo(f"consortium: {len(scenario.consortium.nodes)} nodes, "
          f"{len(scenario.consortium.document['artists'])} artists, policy from {scenario.month}")
@@ -139,10 +139,11 @@ def write_summary(session: Session, scenario: Scenario, out: Path, settlement: d
     return summary
 
 
-def simulate(scenario: Scenario, out: Path, echo: Echo, bar) -> Path:
-    """Run the month honestly on a fresh ledger in ``out/ledger``; returns the summary file."""
+def simulate(scenario: Scenario, out: Path, echo: Echo, bar, gateway_profile: Path | None = None) -> Path:
+    """Run the month honestly with the ledger folder ``out/ledger`` (a fresh embedded ledger, or
+    the network of ``gateway_profile``); returns the summary file."""
     ledger = out / "ledger"
-    if ledger.exists():
+    if holds_ledger(ledger):
         raise InputError("the output folder already holds a ledger; choose an empty --out", str(ledger))
     lines: list[str] = []
 
@@ -150,7 +151,7 @@ def simulate(scenario: Scenario, out: Path, echo: Echo, bar) -> Path:
         lines.append(text)
         echo(text)
 
-    session = Session(folder=ledger)
+    session = Session(folder=ledger, gateway_profile=gateway_profile)
     try:
         set_up(session, scenario, note, bar)
         anchor_days(session, scenario, note, bar)

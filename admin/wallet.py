@@ -16,6 +16,11 @@ from .errors import ConfigError
 _P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
 
 
+def identity_name(node_id: str, role: str) -> str:
+    """The wallet name of a node's identity for ``role``: ``<node>.<role>`` (on either backend)."""
+    return f"{node_id}.{role}"
+
+
 @dataclass(frozen=True)
 class Identity:
     """A named identity: MSP id, PEM certificate and PEM private key."""

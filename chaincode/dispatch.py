@@ -12,8 +12,9 @@ from .contracts.registry import Registry
 from .contracts.reviews import Reviews
 from .contracts.settlement import Settlement
 from .contracts.subscriptions import Subscriptions
+from .contracts.worldstate import WorldState
 
-CONTRACTS = (Registry, Subscriptions, Listening, Allocations, Reviews, Settlement, Audit)
+CONTRACTS = (Registry, Subscriptions, Listening, Allocations, Reviews, Settlement, Audit, WorldState)
 
 
 class NinetenChaincode(ContractChaincode):

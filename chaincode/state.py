@@ -54,6 +54,16 @@ async def scan(ctx: LedgerContext, object_type: str, *attributes: str) -> list[t
     return found
 
 
+#: The smallest key of a world state: composite keys start with U+0000, simple keys after it.
+FIRST_KEY = "\x00"
+
+
+async def page(ctx: LedgerContext, start: str, size: int) -> list[tuple[str, bytes]]:
+    """At most ``size`` (key, value) pairs from ``start`` on, composite keys included, in key order."""
+    iterator = await ctx.get_stub().get_state_by_range_with_pagination(start, "", size)
+    return [(kv.key, bytes(kv.value)) async for kv in iterator]
+
+
 def emit(ctx: LedgerContext, name: str, payload: Any) -> None:
     """Emit the transaction's event (Fabric keeps one event per transaction)."""
     ctx.get_stub().set_event(name, canonical.dumpb(payload))

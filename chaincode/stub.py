@@ -27,6 +27,10 @@ class Stub(Protocol):
 
     async def get_state_by_range(self, start_key: str, end_key: str) -> AsyncIterator[Any]: ...
 
+    async def get_state_by_range_with_pagination(
+        self, start_key: str, end_key: str, page_size: int, bookmark: str = ""
+    ) -> AsyncIterator[Any]: ...
+
     async def get_state_by_partial_composite_key(
         self, object_type: str, attributes: Sequence[str]
     ) -> AsyncIterator[Any]: ...

@@ -469,7 +469,7 @@ write_profile() {
       echo "    ca:"
       echo "      url: https://127.0.0.1:${O_CA[$o]}"
       echo "      name: ca-$o"
-      echo "      tls_ca_cert: $NET/ca.$o/tls-cert.pem"
+      echo "      tls_ca_cert: $(ls "$od"/ca/*-cert.pem)"   # issued the CA server's TLS certificate
       echo "      registrar: {enroll_id: $CA_ADMIN, enroll_secret: $CA_ADMIN_PW}"
       echo "    admin:"
       echo "      cert: $(ls "$od/users/Admin@$o.$DOMAIN/msp/signcerts/"*.pem)"

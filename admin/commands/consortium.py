@@ -16,16 +16,21 @@ FILE = click.Path(path_type=Path, exists=True, dir_okay=False)
               help="consortium.yaml naming the clusters, nodes and artists.")
 @pass_session
 def init(session, consortium_file: Path) -> None:
-    """Create the ledger folder: an embedded ledger, one CA per node's organisation, a wallet with
-    <node>.admin, <node>.reviewer, <node>.arbitrator and <node>.auditor identities, and each node's
-    pseudonymisation secret. Nothing is written on chain until `consortium load`.
+    """Create the ledger folder: each node's pseudonymisation secret (config.yaml) and a wallet with
+    <node>.admin, <node>.reviewer, <node>.arbitrator and <node>.auditor identities, each carrying its
+    role in the certificate attribute nineten.role. Nothing is written on chain until `consortium load`.
 
-    With --gateway, only the node secrets are created; identities come from `identity enroll`.
+    
+    Embedded (default): an embedded ledger and one local CA per node's organisation.
+    With --gateway PROFILE: no local CA; each identity is registered and enrolled at the Fabric CA
+    of the network organisation whose msp_id the node has in CONSORTIUM (see `identity --help`).
+    Node secrets already in <ledger>/config.yaml are kept, so pseudonyms stay the same.
     """
     consortium = read_consortium(consortium_file, "2000-01")
-    names = init_folder(session.folder, consortium, embedded=session.gateway_profile is None)
+    names = init_folder(session.folder, consortium, session.gateway_profile)
     click.echo(f"ledger folder {session.folder} created with {len(names)} identities: {', '.join(names)}")
-    click.echo(f"next: nineten --ledger {session.folder} consortium load {consortium_file}")
+    gateway = f" --gateway {session.gateway_profile}" if session.gateway_profile else ""
+    click.echo(f"next: nineten --ledger {session.folder}{gateway} consortium load {consortium_file}")
 
 
 @click.group()

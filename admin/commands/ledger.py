@@ -1,4 +1,4 @@
-"""``nineten ledger``: integrity of the embedded ledger."""
+"""``nineten ledger``: integrity of the embedded ledger, and the world state of either backend."""
 
 import click
 
@@ -8,7 +8,7 @@ from . import pass_session
 
 @click.group()
 def ledger() -> None:
-    """The embedded ledger's block log and world state."""
+    """The embedded ledger's block log; the world state's hash on either backend."""
 
 
 @ledger.command("verify")
@@ -28,10 +28,12 @@ def ledger_verify(session) -> None:
 @ledger.command("state-hash")
 @pass_session
 def ledger_state_hash(session) -> None:
-    """Print the SHA-256 of the whole world state (every key and value in key order)."""
+    """Print the SHA-256 of the whole world state (every key and value in key order), read through
+    the chaincode's WorldState:Page query, so the embedded ledger and a Fabric network compare."""
     from ..embedded.store import state_digest
+    from ..worldstate import world_state
 
-    click.echo(state_digest(session.gateway.state_items()))
+    click.echo(state_digest(world_state(session)))
 
 
 def _embedded(session):

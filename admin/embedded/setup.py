@@ -6,14 +6,9 @@ from typing import Iterable
 from chaincode.identity import ROLES
 
 from ..errors import ConfigError
-from ..wallet import Wallet
+from ..wallet import Wallet, identity_name
 from .ledger import LEDGER_FILE, EmbeddedLedger
 from .msp import OrgCA
-
-
-def identity_name(node_id: str, role: str) -> str:
-    """The wallet name of a node's identity for ``role``: ``<node>.<role>``."""
-    return f"{node_id}.{role}"
 
 
 def init_ledger(folder: Path, nodes: Iterable[tuple[str, str]]) -> EmbeddedLedger:

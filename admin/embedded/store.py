@@ -65,13 +65,13 @@ class BlockStore:
         row = self.db.execute("SELECT value FROM state WHERE key = ?", (key,)).fetchone()
         return row[0] if row else None
 
-    def range(self, start: str, end: str) -> list[tuple[str, bytes]]:
-        """Keys in [start, end) in byte order (end '' means unbounded)."""
+    def range(self, start: str, end: str, limit: int = -1) -> list[tuple[str, bytes]]:
+        """Keys in [start, end) in byte order (end '' means unbounded), at most ``limit`` (-1: all)."""
         if end:
-            sql, args = "SELECT key, value FROM state WHERE key >= ? AND key < ? ORDER BY key", (start, end)
+            sql, args = "SELECT key, value FROM state WHERE key >= ? AND key < ? ORDER BY key LIMIT ?", (start, end)
         else:
-            sql, args = "SELECT key, value FROM state WHERE key >= ? ORDER BY key", (start,)
-        return self.db.execute(sql, args).fetchall()
+            sql, args = "SELECT key, value FROM state WHERE key >= ? ORDER BY key LIMIT ?", (start,)
+        return self.db.execute(sql, (*args, limit)).fetchall()
 
     def history(self, key: str) -> list[tuple[str, int, int, bytes | None, bool]]:
         """(txid, block, timestamp_ns, value, is_delete) for every write of ``key``, newest first."""

@@ -70,6 +70,12 @@ class EmbeddedStub:
     async def get_state_by_range(self, start_key: str, end_key: str) -> AsyncIterator[KV]:
         return _iterate([KV(k, v) for k, v in self.store.range(start_key, end_key)])
 
+    async def get_state_by_range_with_pagination(self, start_key: str, end_key: str, page_size: int,
+                                                 bookmark: str = "") -> AsyncIterator[KV]:
+        """At most ``page_size`` keys from ``bookmark`` (or ``start_key``), as Fabric pages a range."""
+        rows = self.store.range(bookmark or start_key, end_key, page_size)
+        return _iterate([KV(k, v) for k, v in rows])
+
     async def get_state_by_partial_composite_key(self, object_type: str,
                                                  attributes: Sequence[str]) -> AsyncIterator[KV]:
         prefix = self.create_composite_key(object_type, attributes)

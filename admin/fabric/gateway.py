@@ -10,10 +10,9 @@ import os
 import re
 import time
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import grpc
-import yaml
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from fabric_protos.common import common_pb2
@@ -24,15 +23,20 @@ from fabric_protos.peer import chaincode_pb2, proposal_pb2, proposal_response_pb
 from ..errors import ConfigError, LedgerRejected
 from ..gateway import ENDORSEMENTS_DISAGREE, Committed, Prepared
 from ..wallet import Identity, Wallet
+from .profile import load_profile, organisations
 
 # How long a call may take: endorsement and commit wait for the orderer to cut a block.
 ENDORSE_TIMEOUT, SUBMIT_TIMEOUT, COMMIT_TIMEOUT, EVALUATE_TIMEOUT = 30.0, 30.0, 60.0, 30.0
 CONNECT_TIMEOUT = 10.0
+MAX_MESSAGE = 100 * 1024 * 1024  # as the peers allow (gRPC clients default to 4 MiB answers)
 # How long a call is sent again while the peers cannot reach the chaincode server or the orderer
-# (a restart), and the pauses between tries.
+# (a restart) or do not yet see enough organisations (gossip converging after `up`), and the
+# pauses between tries.
 RETRY_FOR, RETRY_FIRST_PAUSE, RETRY_MAX_PAUSE = 60.0, 0.2, 2.0
 # Peer messages of a chaincode server that is down or went away mid-transaction.
 _CHAINCODE_DOWN = ("could not launch chaincode", "chaincode stream terminated")
+# Nothing was endorsed yet: the gateway's discovery sees too few organisations' peers for the policy.
+_NO_PLAN = "no combination of peers can be derived"
 _CHAINCODE_MESSAGE = re.compile(r"chaincode response (\d+), (.*)", re.DOTALL)
 # The gateway's note on an endorser whose result differs from the others'.
 _MISMATCH = "ProposalResponsePayloads do not match"
@@ -47,24 +51,15 @@ class FabricGateway:
         try:
             self.channel = str(profile["channel"])
             self.chaincode = str(profile["chaincode"])
-            self.orgs = {str(org["msp_id"]): org for org in profile["organizations"].values()}
-        except (KeyError, TypeError, AttributeError) as exc:
+        except KeyError as exc:
             raise ConfigError(f"the connection profile {profile_path} lacks {exc}; "
                               "see network/README.md for its fields.") from None
+        self.orgs = organisations(profile, profile_path)
         self._channels: dict[str, grpc.Channel] = {}
 
     @classmethod
     def from_profile(cls, profile_path: Path, ledger_folder: Path) -> "FabricGateway":
-        profile_path = Path(profile_path)
-        try:
-            profile = yaml.safe_load(profile_path.read_text())
-        except OSError as exc:
-            raise ConfigError(f"cannot read the connection profile {profile_path}: {exc.strerror}.") from None
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"the connection profile {profile_path} is not valid YAML: {exc}.") from None
-        if not isinstance(profile, dict):
-            raise ConfigError(f"the connection profile {profile_path} is not a YAML mapping.")
-        return cls(profile, Wallet(Path(ledger_folder) / "wallet"), profile_path)
+        return cls(load_profile(profile_path), Wallet(Path(ledger_folder) / "wallet"), Path(profile_path))
 
     def close(self) -> None:
         for channel in self._channels.values():
@@ -128,9 +123,6 @@ class FabricGateway:
         raise ConfigError("key history is only available on the embedded ledger; "
                           "on Fabric use a chaincode query.")
 
-    def state_items(self) -> Iterator[tuple[str, bytes]]:
-        raise ConfigError("reading the whole world state is only available on the embedded ledger.")
-
     # -- plumbing --------------------------------------------------------------------------------
 
     def _stub(self, ident: Identity) -> tuple[gateway_pb2_grpc.GatewayStub, str]:
@@ -150,7 +142,8 @@ class FabricGateway:
             except OSError as exc:
                 raise ConfigError(f"cannot read the TLS CA certificate of {ident.msp_id}'s peer "
                                   f"{peer['tls_ca_cert']}: {exc.strerror}.") from None
-            options = []
+            options = [("grpc.max_receive_message_length", MAX_MESSAGE),
+                       ("grpc.max_send_message_length", MAX_MESSAGE)]
             if peer.get("ssl_target_name_override"):
                 options.append(("grpc.ssl_target_name_override", peer["ssl_target_name_override"]))
             channel = grpc.secure_channel(address, grpc.ssl_channel_credentials(root), options=options)
@@ -223,6 +216,8 @@ def _transient(exc: grpc.RpcError) -> bool:
     code = exc.code()
     if code == grpc.StatusCode.UNAVAILABLE:
         return True
+    if code == grpc.StatusCode.FAILED_PRECONDITION:
+        return _NO_PLAN in (exc.details() or "")
     messages = [d.message for d in _error_details(exc)]
     return code == grpc.StatusCode.ABORTED and bool(messages) and all(
         any(down in message for down in _CHAINCODE_DOWN) for message in messages)
