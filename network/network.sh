@@ -253,7 +253,7 @@ Application: &ApplicationDefaults
   Capabilities: *ApplicationCapabilities
 Orderer: &OrdererDefaults
   OrdererType: etcdraft
-  BatchTimeout: 1s
+  BatchTimeout: 250ms
   BatchSize: {MaxMessageCount: 100, AbsoluteMaxBytes: 10 MB, PreferredMaxBytes: 2 MB}
   EtcdRaft:
     Consenters:
