@@ -10,16 +10,9 @@ from admin.config import LedgerConfig
 from admin.embedded.ledger import EmbeddedLedger
 from admin.pseudonym import pseudonym
 from chaincode import canonical, merkle
-from test_cli_scenarios import fingerprint, month, run  # noqa: F401 (month is a fixture)
+from scenario_files import fingerprint, run
 
 
-@pytest.fixture
-def sealed(month):
-    """The tiny month with n1's days anchored, reconciled and sealed."""
-    scenario, ledger = month
-    run("--ledger", ledger, "listens", "submit", *sorted((scenario / "plays" / "n1").glob("*.csv")), "--node", "n1")
-    run("--ledger", ledger, "month", "reconcile", "2026-10", "--node", "n1")
-    return ledger
 
 
 def alias(ledger, listener: str) -> str:

@@ -4,19 +4,12 @@ of `listens submit --report`, on real files."""
 import hashlib
 import json
 
-import pytest
 
-from test_cli_scenarios import fingerprint, month, run  # noqa: F401 (month is a fixture)
+from scenario_files import fingerprint, run
 
 HEADER = "played_at,listener_id,artist_id,track_id,seconds\n"
 
 
-@pytest.fixture
-def sealed(month):
-    scenario, ledger = month
-    run("--ledger", ledger, "listens", "submit", *sorted((scenario / "plays" / "n1").glob("*.csv")), "--node", "n1")
-    run("--ledger", ledger, "month", "reconcile", "2026-10", "--node", "n1")
-    return ledger
 
 
 def disputes(ledger) -> list[dict]:
