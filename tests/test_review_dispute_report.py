@@ -4,7 +4,6 @@ of `listens submit --report`, on real files."""
 import hashlib
 import json
 
-
 from scenario_files import fingerprint, run
 
 HEADER = "played_at,listener_id,artist_id,track_id,seconds\n"
