@@ -59,9 +59,11 @@ def main(ctx: click.Context, ledger: Path, as_identity: str | None, fmt: str, ga
 
 
 def _register() -> None:
-    from .commands import consortium, disputes, ledger, listens, month, payouts, receipt, simulate, subscriptions
+    from .commands import (audit, consortium, disputes, ledger, listens, month, payouts, receipt, simulate,
+                           subscriptions)
 
-    for module in (consortium, disputes, ledger, listens, month, payouts, receipt, simulate, subscriptions):
+    for module in (audit, consortium, disputes, ledger, listens, month, payouts, receipt, simulate,
+                   subscriptions):
         for command in module.COMMANDS:
             main.add_command(command)
 

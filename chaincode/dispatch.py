@@ -6,13 +6,14 @@ from fabric_chaincode_python.fabric_contract_api.contractapi import ContractChai
 from fabric_chaincode_python.fabric_contract_api.contractapi.system_contract import SystemContractName
 
 from .contracts.allocations import Allocations
+from .contracts.audit import Audit
 from .contracts.listening import Listening
 from .contracts.registry import Registry
 from .contracts.reviews import Reviews
 from .contracts.settlement import Settlement
 from .contracts.subscriptions import Subscriptions
 
-CONTRACTS = (Registry, Subscriptions, Listening, Allocations, Reviews, Settlement)
+CONTRACTS = (Registry, Subscriptions, Listening, Allocations, Reviews, Settlement, Audit)
 
 
 class NinetenChaincode(ContractChaincode):

@@ -1,0 +1,131 @@
+"""``nineten audit``: render a settled month's audit document from the chain, and verify files against it."""
+
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from ..errors import ConfigError, InputError
+from ..formats import FORMATS
+from . import pass_session
+
+
+@click.group()
+def audit() -> None:
+    """Audit documents rendered from the chain alone, and checks of files against the chain."""
+
+
+def _progress():
+    started = time.monotonic()
+    return lambda text: click.echo(f"[{time.monotonic() - started:5.1f} s] {text}", file=sys.stderr)
+
+
+@audit.command("report")
+@click.argument("month_id", metavar="MONTH")
+@click.option("--out", "out", required=True, type=click.Path(path_type=Path, file_okay=False),
+              help="Folder the document's files are written to (created if missing).")
+@pass_session
+def audit_report(session, month_id: str, out: Path) -> None:
+    """Render settled MONTH's audit document from the chain and anchor its SHA-256 on chain.
+
+    \b
+    Files (audit-MONTH.*): .html (plots inlined) and .pdf of it, .md with the plots as
+    -<plot>.png beside it, .csv (one row per figure) and .json (every figure); every figure names
+    the block and transaction it comes from. The manifest audit-MONTH.manifest.json lists each
+    file's SHA-256; its own SHA-256 is the document's, anchored with Audit:AnchorDocument as the
+    reader identity (the first auditor of the wallet, or --as). The same chain renders the same
+    bytes, so rendering again anchors nothing new.
+    """
+    from reports.chain import ChainReader
+    from reports.figures import collect
+    from reports.render import manifest_name, render_all
+
+    progress = _progress()
+    reader = ChainReader(session)
+    model = collect(reader, month_id, progress)
+    files = render_all(model, progress)
+    out.mkdir(parents=True, exist_ok=True)
+    for name, data in files.items():
+        (out / name).write_bytes(data)
+    document = _anchor(session, reader.identity, model, files)
+    for name in sorted(files):
+        click.echo(str(out / name))
+    check = "holds" if all(c["holds"] for c in model["checks"]) else "DOES NOT HOLD"
+    click.echo(f"{month_id}: the money invariant {check}; figures as of block {model['as_of_block']}; "
+               f"document SHA-256 {document['sha256']} (the SHA-256 of {manifest_name(month_id)}) "
+               f"{document['how']}")
+    progress("done")
+
+
+def _anchor(session, identity: str, model: dict, files: dict[str, bytes]) -> dict[str, str]:
+    from chaincode.canonical import dumps
+    from reports.render import manifest, manifest_name
+
+    body = manifest(model, {n: d for n, d in files.items() if n != manifest_name(model["month"])})
+    committed = session.submit(identity, "Audit:AnchorDocument", model["month"], body["sha256"],
+                               str(body["as_of_block"]), dumps(body["files"]))
+    how = (f"anchored in block {committed.block} (transaction {committed.txid})" if committed.json()["anchored"]
+           else "was already anchored (nothing written)")
+    return {"sha256": body["sha256"], "how": how}
+
+
+@audit.command("verify")
+@click.argument("file", type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@click.option("--month", "month_id", help="The month of a document file (default: from its name audit-MONTH...).")
+@click.option("--node", help="The node of a day file (default: the name of its folder, as in <ledger>/days/<node>/).")
+@click.option("--input-format", "fmt", type=click.Choice(FORMATS), help="Format of a raw day file "
+              "(default: from its suffix).")
+@pass_session
+def audit_verify(session, file: Path, month_id: str | None, node: str | None, fmt: str | None) -> None:
+    """Check FILE against the chain: a file of an audit document, or a node's day file.
+
+    \b
+    A document file (audit-MONTH.html/.pdf/.md/.csv/.json/.png or its manifest) matches when an
+    audit document anchored on chain lists its SHA-256; otherwise MONTH is rendered again from
+    the chain and every figure or line that differs is listed.
+    A day file (YYYY-MM-DD.<csv|parquet|jsonl>) matches when its canonical form hashes to the
+    node's anchor of that day: a canonical day file as kept under <ledger>/days/<node>/, or the
+    node's raw file in any format `listens submit` reads (pseudonymised with the node's secret,
+    so only on the node's machine). Otherwise the hash and every count that differ are listed.
+    Exits 1 when the file does not match.
+    """
+    from reports.chain import ChainReader
+    from reports import verify
+
+    reader = ChainReader(session)
+    try:
+        if verify.is_day_file(file):
+            click.echo(_verify_day(session, reader, file, node or file.parent.name, fmt))
+        else:
+            click.echo(verify.verify_document(reader, file, verify.document_month(file, month_id)))
+    except verify.Mismatch as mismatch:
+        for difference in mismatch.differences:
+            click.echo(f"MISMATCH {difference}")
+        raise
+
+
+def _verify_day(session, reader, file: Path, node: str, fmt: str | None) -> str:
+    from admin import dayfile
+    from reports import verify
+
+    nodes = [n["id"] for n in reader.query("Registry:ListNodes")]
+    if node not in nodes:
+        raise InputError(f"{node!r} is not a node of the consortium; give the day file's node with --node.",
+                         str(file))
+    day = dayfile.day_of(file)
+    policy = reader.query("Registry:GetPolicy", day[:7])
+    secret = _secret(session, node)
+    frame = verify.day_frame(file, secret, fmt)
+    return verify.verify_day(reader, file, node, frame, policy["min_seconds"])
+
+
+def _secret(session, node: str) -> bytes | None:
+    """The node's secret if this machine keeps it, else None."""
+    try:
+        return session.config.secret(node)
+    except ConfigError:
+        return None
+
+
+COMMANDS = [audit]

@@ -1,0 +1,140 @@
+"""The figures of a settled month's audit, read from the chain alone, each with its transaction and block.
+
+``collect`` returns one JSON-able dict (integers and strings only; money in micro-units) that every
+rendering (HTML, PDF, Markdown, CSV, JSON) shows. Every record carries ``source``: {"block", "txid"}
+of the write that left it as it is; a dispute's votes each carry the write that added them.
+"""
+
+from typing import Any, Callable
+
+from .chain import ChainReader, Write
+
+Progress = Callable[[str], None]
+_PARTS = ("node_operators_micro", "artists_micro", "unallocated_micro", "held_micro")
+
+
+def collect(reader: ChainReader, month: str, progress: Progress = lambda text: None) -> dict[str, Any]:
+    """Every figure of ``month``'s audit document (the month must be settled)."""
+    settlement = reader.query("Settlement:GetSettlement", month)
+    policy = reader.query("Registry:GetPolicy", month)
+    nodes = {n["id"]: n for n in reader.query("Registry:ListNodes")}
+    artists = {a["id"]: a for a in reader.query("Registry:ListArtists")}
+    progress(f"reading {month}'s settlement, payouts and held money")
+    model: dict[str, Any] = {
+        "month": month,
+        "currency": policy["currency"],
+        "policy": {**_pick(policy, "effective_from", "min_seconds", "node_share_micro", "price_micro", "top_n"),
+                   "source": reader.source("policy", policy["effective_from"])},
+        "income": {**_pick(settlement, "income_micro", *_PARTS, "rejected_micro", "released_micro",
+                           "inputs_sha256", "settled_by", "payout_count", "held_count", "release_count"),
+                   "source": reader.source("settlement", month)},
+    }
+    payouts = reader.query("Settlement:ListPayouts", month)
+    model["payouts"] = {kind: _payouts(reader, month, kind, payouts, artists) for kind in ("artist", "node", "release")}
+    model["held"] = [{**_pick(h, "amount_micro", "artist", "by_node", "dispute", "reason", "released_to", "status"),
+                      "source": reader.source("held", month, h["dispute"] or h["reason"], h["artist"])}
+                     for h in reader.query("Settlement:ListHeld", month)]
+    model["nodes"] = []
+    for node_id, totals in sorted(settlement["nodes"].items()):
+        progress(f"reading node {node_id}'s days, sealed month and reviews")
+        model["nodes"].append(_node(reader, month, nodes.get(node_id, {"id": node_id}), totals,
+                                    model["income"]["source"]))
+    progress(f"reading {month}'s disputes and every vote")
+    model["disputes"] = [_dispute(reader, d) for d in reader.query("Reviews:ListDisputes", month)]
+    model["anomalies"] = [{**_pick(r, "node", "reviewer", "reason", "evidence_sha256"),
+                           "disputes": [d["id"] for d in model["disputes"]
+                                        if r["evidence_sha256"] in d["evidence"] and d["node"] == r["node"]],
+                           "source": r["source"]}
+                          for n in model["nodes"] for r in n["reviews"] if r["verdict"] == "flag"]
+    model["checks"] = checks(model)
+    model["as_of_block"] = max(_blocks(model))
+    return model
+
+
+def _pick(record: dict[str, Any], *names: str) -> dict[str, Any]:
+    return {name: record[name] for name in names}
+
+
+def _payouts(reader: ChainReader, month: str, kind: str, payouts: list[dict[str, Any]],
+             artists: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    rows = []
+    for p in payouts:
+        if p["kind"] != kind:
+            continue
+        where = ("release", month, p["payee"], p["source"]) if kind == "release" else ("payout", month, kind, p["payee"])
+        named = artists.get(p["payee"], {}).get("name", "") if kind != "node" else ""
+        rows.append({**_pick(p, "amount_micro", "by_node", "paid_by", "payee", "status", "wallet"),
+                     "name": named, "released_from": p.get("source", ""), "source": reader.source(*where)})
+    return sorted(rows, key=lambda r: (r["payee"], r["released_from"]))
+
+
+def _node(reader: ChainReader, month: str, node: dict[str, Any], totals: dict[str, Any],
+          settlement_source: dict[str, Any]) -> dict[str, Any]:
+    node_id = node["id"]
+    days = [{**_pick(a, "date", "listeners", "plays", "rows", "seconds", "sha256"),
+             "superseded": a["superseded"], "source": reader.source("anchor", node_id, a["date"])}
+            for a in reader.query("Listening:ListAnchors", node_id, month)]
+    sealed = None
+    history = reader.history("nodemonth", month, node_id)
+    if history:
+        sealed = {**_pick(history[-1].value, "batches", "listeners", "merkle_root", "total_micro"),
+                  "source": history[-1].source()}
+    reviews = [{**_pick(r, "node", "reviewer", "verdict", "reason", "evidence_sha256"),
+                "source": reader.source("review", month, node_id, r["reviewer"])}
+               for r in reader.query("Reviews:ListReviews", month, node_id)]
+    return {"id": node_id, "cluster": node.get("cluster", ""), "msp_id": node.get("msp_id", ""),
+            "wallet": node.get("wallet", ""), "totals": {**totals, "source": settlement_source},
+            "sealed": sealed, "days": days, "reviews": reviews}
+
+
+def _dispute(reader: ChainReader, dispute: dict[str, Any]) -> dict[str, Any]:
+    """A dispute with the write that opened it, the write of each vote and the one that resolved it."""
+    writes = reader.history("dispute", dispute["id"])
+    votes, resolved = [], None
+    for before, write in zip([Write("", -1, {"votes": {}, "status": "open"})] + writes, writes):
+        for node_id in sorted(set(write.value["votes"]) - set(before.value["votes"])):
+            votes.append({"node": node_id, **write.value["votes"][node_id], "source": write.source()})
+        if write.value["status"] == "resolved" and before.value["status"] != "resolved":
+            resolved = write.source()
+    return {**_pick(dispute, "id", "node", "opened_by", "local", "peer", "external", "reason", "evidence",
+                    "status", "resolution", "decided_by", "arbitrator", "arbitration_reason"),
+            "opened": writes[0].source(), "votes": votes, "resolved": resolved}
+
+
+def checks(model: dict[str, Any]) -> list[dict[str, Any]]:
+    """The money invariant, for the month and each node, and the payout instructions against the
+    settlement: {"check", "expected_micro", "actual_micro", "holds"} each."""
+    income = model["income"]
+    found = [_check(f"{model['month']}: income = node operators + artists + unallocated + held",
+                    income["income_micro"], sum(income[p] for p in _PARTS))]
+    for node in model["nodes"]:
+        t = node["totals"]
+        found.append(_check(f"node {node['id']}: income = node share + artists + unallocated + held",
+                            t["income_micro"], t["node_share_micro"] + t["artists_micro"] + t["unallocated_micro"]
+                            + t["held_micro"]))
+    paid = model["payouts"]
+    found += [
+        _check("artist payouts and releases = artists", income["artists_micro"],
+               sum(p["amount_micro"] for p in paid["artist"] + paid["release"])),
+        _check("node payouts = node operators", income["node_operators_micro"],
+               sum(p["amount_micro"] for p in paid["node"])),
+        _check("money still held = held", income["held_micro"],
+               sum(h["amount_micro"] for h in model["held"] if h["status"] == "held")),
+    ]
+    return found
+
+
+def _check(name: str, expected: int, actual: int) -> dict[str, Any]:
+    return {"check": name, "expected_micro": expected, "actual_micro": actual, "holds": expected == actual}
+
+
+def _blocks(value: Any):
+    """Every block number cited by a ``source`` in the model."""
+    if isinstance(value, dict):
+        if set(value) == {"block", "txid"}:
+            yield value["block"]
+        for item in value.values():
+            yield from _blocks(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _blocks(item)

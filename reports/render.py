@@ -1,0 +1,169 @@
+"""The files of an audit document, rendered from its figures (``reports.figures.collect``).
+
+One month gives: ``audit-<month>.html`` (plots inlined), ``.pdf`` (that HTML typeset by xhtml2pdf),
+``.md`` (plots as the PNG files beside it), ``.csv`` (one row per figure), ``.json`` (the figures),
+``audit-<month>-<plot>.png``, and ``audit-<month>.manifest.json``: the canonical JSON
+``{"as_of_block", "files": {name: sha256}, "month"}`` of every file above, whose SHA-256 is the
+document's SHA-256 anchored on chain. The same figures give the same bytes in every file.
+"""
+
+import base64
+import csv
+import hashlib
+import io
+import json
+from typing import Any, Callable
+
+import jinja2
+from markupsafe import Markup, escape
+
+from chaincode import canonical
+from chaincode.contracts.audit import document_sha256
+from chaincode.money import format_micro
+
+from .plots import PLOTS
+
+INCOME_ROWS = [("income", "income_micro"), ("node operators", "node_operators_micro"),
+               ("artists", "artists_micro"), ("unallocated", "unallocated_micro"), ("held", "held_micro"),
+               ("of unallocated: rejected reports", "rejected_micro"),
+               ("released from held since settlement", "released_micro")]
+TEXT_KINDS = ("html", "md", "csv", "json")
+
+
+def base_name(month: str) -> str:
+    return f"audit-{month}"
+
+
+def manifest_name(month: str) -> str:
+    return f"{base_name(month)}.manifest.json"
+
+
+def _by_node(amounts: dict[str, int]) -> str:
+    return ", ".join(f"{node} {format_micro(amount)}" for node, amount in sorted(amounts.items()))
+
+
+def _environment(html: bool) -> jinja2.Environment:
+    env = jinja2.Environment(loader=jinja2.PackageLoader("reports", "templates"), autoescape=html,
+                             undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+    env.filters.update(money=format_micro, by_node=_by_node)
+    if html:
+        env.filters["by_node"] = lambda amounts: Markup("<br/>").join(
+            f"{node} {format_micro(amount)}" for node, amount in sorted(amounts.items()))
+        env.filters["hash"] = lambda h: Markup(f"{escape(h[:32])}<br/>{escape(h[32:])}")
+        env.filters["src"] = lambda s: Markup(
+            f'block {s["block"]}<br/><span class="h">{escape(s["txid"][:32])}<br/>{escape(s["txid"][32:])}</span>'
+        ) if s else ""
+    else:
+        env.filters["src"] = lambda s: f"block {s['block']}, tx `{s['txid']}`" if s else ""
+        env.filters["cell"] = lambda text: str(text).replace("|", "\\|").replace("\n", " ")
+    return env
+
+
+def _flat(section: str, subject: str, record: dict[str, Any], prefix: str = ""):
+    """(section, subject, field, value) for every field of a record but its source, nested fields dotted."""
+    for name, value in sorted(record.items()):
+        if name in ("source", "days", "reviews", "votes", "totals", "sealed"):
+            continue
+        if isinstance(value, dict) and value and name not in ("opened", "resolved"):
+            yield from _flat(section, subject, value, f"{prefix}{name}.")
+        elif isinstance(value, (dict, list)):
+            yield section, subject, prefix + name, canonical.dumps(value)
+        else:
+            yield section, subject, prefix + name, value
+
+
+def _records(m: dict[str, Any]):
+    """(section, subject, record) of every figure of the document."""
+    yield "policy", m["month"], m["policy"]
+    yield "income", m["month"], m["income"]
+    for c in m["checks"]:
+        yield "check", c["check"], {k: v for k, v in c.items() if k != "check"}
+    for n in m["nodes"]:
+        yield "node", n["id"], {**n["totals"], "cluster": n["cluster"], "msp_id": n["msp_id"], "wallet": n["wallet"]}
+        if n["sealed"]:
+            yield "sealed_month", n["id"], n["sealed"]
+        for d in n["days"]:
+            yield "day", f"{n['id']} {d['date']}", d
+        for r in n["reviews"]:
+            yield "review", f"{r['node']} by {r['reviewer']}", r
+    for d in m["disputes"]:
+        yield "dispute", d["id"], {**d, "source": d["opened"]}
+        for v in d["votes"]:
+            yield "vote", f"{d['id']} {v['node']}", v
+    for a in m["anomalies"]:
+        yield "anomaly", f"{a['node']} by {a['reviewer']}", a
+    for kind in ("node", "artist", "release"):
+        for p in m["payouts"][kind]:
+            subject = f"{p['payee']}@{p['released_from']}" if kind == "release" else p["payee"]
+            yield f"payout_{kind}", subject, p
+    for h in m["held"]:
+        yield "held", f"{h['artist']} {h['dispute'] or h['reason']}", h
+
+
+def render_csv(model: dict[str, Any]) -> bytes:
+    """One row per figure: section, subject, field, value, amount (money fields), block, txid."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["month", "section", "subject", "field", "value", "amount", "block", "txid"])
+    for section, subject, record in _records(model):
+        source = record.get("source") or {"block": "", "txid": ""}
+        for _, _, name, value in _flat(section, subject, record):
+            money = name.endswith("_micro") and isinstance(value, int) and not isinstance(value, bool)
+            writer.writerow([model["month"], section, subject, name, value, format_micro(value) if money else "",
+                             source["block"], source["txid"]])
+    return buffer.getvalue().encode()
+
+
+def render_json(model: dict[str, Any]) -> bytes:
+    return (json.dumps(model, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
+
+
+def render_text(model: dict[str, Any], progress: Callable[[str], None] = lambda text: None) -> dict[str, bytes]:
+    """Every file of the document but the PDF and the manifest: {file name: bytes}."""
+    base = base_name(model["month"])
+    progress("drawing the plots")
+    pngs = {name: draw(model) for name, draw in PLOTS.items()}
+    files = {f"{base}-{name}.png": png for name, png in pngs.items()}
+    inline = {name: "data:image/png;base64," + base64.b64encode(png).decode() for name, png in pngs.items()}
+    beside = {name: f"{base}-{name}.png" for name in pngs}
+    files[f"{base}.html"] = _environment(True).get_template("audit.html.j2").render(
+        m=model, plots=inline, income_rows=INCOME_ROWS).encode()
+    files[f"{base}.md"] = _environment(False).get_template("audit.md.j2").render(
+        m=model, plots=beside, income_rows=INCOME_ROWS).encode()
+    files[f"{base}.csv"] = render_csv(model)
+    files[f"{base}.json"] = render_json(model)
+    return files
+
+
+def render_pdf(html: bytes) -> bytes:
+    """The HTML typeset as PDF, with reportlab's invariant mode (fixed dates and document id)."""
+    from reportlab import rl_config
+    from xhtml2pdf import pisa
+
+    saved, rl_config.invariant = rl_config.invariant, 1
+    try:
+        buffer = io.BytesIO()
+        status = pisa.CreatePDF(html.decode(), dest=buffer, encoding="utf-8")
+    finally:
+        rl_config.invariant = saved
+    if status.err:
+        raise RuntimeError(f"xhtml2pdf could not typeset the audit document ({status.err} error(s))")
+    return buffer.getvalue()
+
+
+def manifest(model: dict[str, Any], files: dict[str, bytes]) -> dict[str, Any]:
+    """The manifest of the files, with the document's SHA-256 under "sha256"."""
+    hashes = {name: hashlib.sha256(data).hexdigest() for name, data in sorted(files.items())}
+    body = {"as_of_block": model["as_of_block"], "files": hashes, "month": model["month"]}
+    return {**body, "sha256": document_sha256(model["month"], model["as_of_block"], hashes)}
+
+
+def render_all(model: dict[str, Any], progress: Callable[[str], None] = lambda text: None) -> dict[str, bytes]:
+    """Every file of the document, the manifest included."""
+    files = render_text(model, progress)
+    progress("typesetting the PDF")
+    base = base_name(model["month"])
+    files[f"{base}.pdf"] = render_pdf(files[f"{base}.html"])
+    body = {k: v for k, v in manifest(model, files).items() if k != "sha256"}
+    files[manifest_name(model["month"])] = canonical.dumpb(body)
+    return files
