@@ -41,11 +41,12 @@ def daily_listening(model: dict[str, Any]) -> bytes:
 
 
 def payout_distribution(model: dict[str, Any]) -> bytes:
-    """Artist payouts from largest to smallest (each bar one artist), in whole currency units."""
+    """Artist payouts from largest to smallest (each bar one artist, the bars drawn as one filled outline, so
+    20,000 artists draw as fast as 20), in whole currency units."""
     amounts = sorted((p["amount_micro"] for p in model["payouts"]["artist"] if p["amount_micro"] > 0), reverse=True)
     figure = Figure(figsize=_SIZE)
     axes = figure.add_subplot()
-    axes.bar(range(1, len(amounts) + 1), amounts, width=1.0, color="#3b6ea5")
+    axes.stairs(amounts, [rank + 0.5 for rank in range(len(amounts) + 1)], fill=True, color="#3b6ea5")
     axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{int(value) // MICRO:,}"))
     axes.set_xlabel(f"artists ranked by payout ({len(amounts)} paid)")
     axes.set_ylabel(model["currency"])

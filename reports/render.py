@@ -1,8 +1,8 @@
 """The files of an audit document, rendered from its figures (``reports.figures.collect``).
 
-One month gives: ``audit-<month>.html`` (plots inlined), ``.pdf`` (that HTML typeset by xhtml2pdf),
-``.md`` (plots as the PNG files beside it), ``.csv`` (one row per figure), ``.json`` (the figures),
-``audit-<month>-<plot>.png``, and ``audit-<month>.manifest.json``: the canonical JSON
+One month gives: ``audit-<month>.html`` (plots inlined), ``.pdf`` (the same sections and rows, typeset
+by ``reports.pdf``), ``.md`` (plots as the PNG files beside it), ``.csv`` (one row per figure), ``.json``
+(the figures), ``audit-<month>-<plot>.png``, and ``audit-<month>.manifest.json``: the canonical JSON
 ``{"as_of_block", "files": {name: sha256}, "month"}`` of every file above, whose SHA-256 is the
 document's SHA-256 anchored on chain. The same figures give the same bytes in every file.
 """
@@ -21,6 +21,7 @@ from chaincode import canonical
 from chaincode.contracts.audit import document_sha256
 from chaincode.money import format_micro
 
+from . import pdf
 from .plots import PLOTS
 
 INCOME_ROWS = [("income", "income_micro"), ("node operators", "node_operators_micro"),
@@ -135,22 +136,6 @@ def render_text(model: dict[str, Any], progress: Callable[[str], None] = lambda 
     return files
 
 
-def render_pdf(html: bytes) -> bytes:
-    """The HTML typeset as PDF, with reportlab's invariant mode (fixed dates and document id)."""
-    from reportlab import rl_config
-    from xhtml2pdf import pisa
-
-    saved, rl_config.invariant = rl_config.invariant, 1
-    try:
-        buffer = io.BytesIO()
-        status = pisa.CreatePDF(html.decode(), dest=buffer, encoding="utf-8")
-    finally:
-        rl_config.invariant = saved
-    if status.err:
-        raise RuntimeError(f"xhtml2pdf could not typeset the audit document ({status.err} error(s))")
-    return buffer.getvalue()
-
-
 def manifest(model: dict[str, Any], files: dict[str, bytes]) -> dict[str, Any]:
     """The manifest of the files, with the document's SHA-256 under "sha256"."""
     hashes = {name: hashlib.sha256(data).hexdigest() for name, data in sorted(files.items())}
@@ -163,7 +148,7 @@ def render_all(model: dict[str, Any], progress: Callable[[str], None] = lambda t
     files = render_text(model, progress)
     progress("typesetting the PDF")
     base = base_name(model["month"])
-    files[f"{base}.pdf"] = render_pdf(files[f"{base}.html"])
+    files[f"{base}.pdf"] = pdf.render(model, {name: files[f"{base}-{name}.png"] for name in PLOTS}, INCOME_ROWS)
     body = {k: v for k, v in manifest(model, files).items() if k != "sha256"}
     files[manifest_name(model["month"])] = canonical.dumpb(body)
     return files

@@ -3,10 +3,12 @@
 import hashlib
 import json
 
+import pypdfium2
 import pytest
 
 from admin.embedded.ledger import EmbeddedLedger
 from chaincode.contracts.audit import document_sha256
+from chaincode.money import format_micro
 from scenario_files import fingerprint, run, write_scenario
 
 MONTH = "2026-10"
@@ -84,6 +86,20 @@ def test_rendering_twice_gives_the_same_bytes_and_anchors_once(audited):
     assert " anchored in block " in audited["first"]
     assert "was already anchored (nothing written)" in audited["second"]
     assert audited["unchanged"]
+
+
+def test_the_pdf_shows_every_payout_day_and_source(audited):
+    figures = json.loads((audited["root"] / "r1" / f"{BASE}.json").read_text())
+    document = pypdfium2.PdfDocument((audited["root"] / "r1" / f"{BASE}.pdf").read_bytes())
+    pages = [document[i].get_textpage().get_text_range() for i in range(len(document))]
+    text = "\n".join(pages)
+    assert pages[-1].rstrip().endswith(f"page {len(pages)} of {len(pages)}")
+    for p in figures["payouts"]["artist"] + figures["payouts"]["node"]:
+        assert f"{p['payee']}" in text and format_micro(p["amount_micro"]) in text
+    for node in figures["nodes"]:
+        for day in node["days"]:
+            assert day["date"] in text and day["sha256"][:32] in text and day["source"]["txid"][32:] in text
+    assert "The money balances: every check holds." in text
 
 
 def test_the_manifest_is_anchored_on_chain(audited):

@@ -30,9 +30,9 @@ def audit_report(session, month_id: str, out: Path) -> None:
     """Render settled MONTH's audit document from the chain and anchor its SHA-256 on chain.
 
     \b
-    Files (audit-MONTH.*): .html (plots inlined) and .pdf of it, .md with the plots as
-    -<plot>.png beside it, .csv (one row per figure) and .json (every figure); every figure names
-    the block and transaction it comes from. The manifest audit-MONTH.manifest.json lists each
+    Files (audit-MONTH.*): .html (plots inlined), .pdf (the same sections, every row of every
+    table), .md with the plots as -<plot>.png beside it, .csv (one row per figure) and .json
+    (every figure); every figure names the block and transaction it comes from. The manifest audit-MONTH.manifest.json lists each
     file's SHA-256; its own SHA-256 is the document's, anchored with Audit:AnchorDocument as the
     reader identity (the first auditor of the wallet, or --as). The same chain renders the same
     bytes, so rendering again anchors nothing new.
