@@ -58,7 +58,7 @@ def verify_document(reader: ChainReader, path: Path, month: str) -> str:
         named = [name for name, sha in document["files"].items() if sha == digest] or (
             ["the manifest"] if document["sha256"] == digest else [])
         if named:
-            source = reader.source("auditdoc", month, f"{document['as_of_block']:012d}", document["anchored_by"])
+            source = reader.source("auditdoc", month, document["sha256"], document["anchored_by"])
             return (f"{path.name} matches {named[0]} of the {month} audit document {document['sha256']} "
                     f"(figures as of block {document['as_of_block']}), anchored by node {document['anchored_by']} "
                     f"in block {source['block']} (transaction {source['txid']}).")

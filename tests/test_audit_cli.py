@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import shutil
 
 import pypdfium2
 import pytest
@@ -115,6 +116,29 @@ def test_the_manifest_is_anchored_on_chain(audited):
     assert [(d["sha256"], d["anchored_by"], d["files"]) for d in documents] == [(sha, "n1", manifest["files"])]
     out = run("--ledger", audited["ledger"], "audit", "verify", folder / f"{BASE}.manifest.json")
     assert f"matches the manifest of the {MONTH} audit document {sha}" in out
+
+
+def test_documents_of_two_renderers_of_one_chain_state_are_anchored_side_by_side(audited, tmp_path):
+    """The fixture anchored this renderer's document; another renderer's (here: another PDF) of the same
+    month and block is anchored beside it, and rendering again still writes nothing."""
+    ledger = tmp_path / "ledger"
+    shutil.copytree(audited["ledger"], ledger)
+    manifest_bytes = (audited["root"] / "r1" / f"{BASE}.manifest.json").read_bytes()
+    manifest = json.loads(manifest_bytes)
+    other = {**manifest["files"], f"{BASE}.pdf": "0" * 64}
+    other_sha = document_sha256(MONTH, manifest["as_of_block"], other)
+    chain = EmbeddedLedger(ledger)
+    try:
+        assert chain.submit("n1.auditor", "Audit:AnchorDocument", MONTH, other_sha, str(manifest["as_of_block"]),
+                            json.dumps(other)).json()["anchored"] is True
+    finally:
+        chain.close()
+    listed = evaluate(ledger, "Audit:ListDocuments", MONTH)
+    assert sorted(d["sha256"] for d in listed) == sorted([other_sha, hashlib.sha256(manifest_bytes).hexdigest()])
+    out = run("--ledger", ledger, "audit", "report", MONTH, "--out", tmp_path / "doc")
+    assert "was already anchored (nothing written)" in out
+    out = run("--ledger", ledger, "audit", "verify", tmp_path / "doc" / f"{BASE}.pdf")
+    assert f"{BASE}.pdf matches {BASE}.pdf of the {MONTH} audit document {hashlib.sha256(manifest_bytes).hexdigest()}" in out
 
 
 @pytest.mark.parametrize("suffix", [".html", ".pdf", ".md", ".csv", ".json", "-daily-listening.png"])

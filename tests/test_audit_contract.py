@@ -35,9 +35,10 @@ def test_an_auditor_anchors_the_document(settled):
 
 def test_the_same_document_again_is_a_no_op(settled):
     anchor(settled)
-    before = (settled.state_hash(), settled.store.height())
-    assert anchor(settled).json()["anchored"] is False
-    assert settled.state_hash() == before[0]
+    before = settled.state_hash()
+    assert anchor(settled).json() == {"anchored": False, "document": {
+        "anchored_by": "n3", "as_of_block": 7, "files": FILES, "month": MONTH, "sha256": SHA}}
+    assert settled.state_hash() == before
 
 
 def test_another_node_anchors_the_same_document_separately(settled):
@@ -47,14 +48,25 @@ def test_another_node_anchors_the_same_document_separately(settled):
     assert [r["anchored_by"] for r in found] == ["n1", "n3"]
 
 
-def test_another_document_for_the_same_chain_state_is_refused(settled):
+def test_a_newer_rendering_of_the_same_chain_state_is_anchored_beside_the_first(settled):
     anchor(settled)
     other = {**FILES, "audit-2026-10.pdf": "c" * 64}
-    assert refused(settled, "n3.auditor", "Audit:AnchorDocument", MONTH, document_sha256(MONTH, 7, other), "7",
-                   json.dumps(other)) == (
-        f"node n3 already anchored the 2026-10 audit document as of block 7 with sha256 {SHA}; "
-        "the same chain renders the same document.")
-    anchor(settled, sha=document_sha256(MONTH, 8, other), block="8", files=other)
+    newer = document_sha256(MONTH, 7, other)
+    assert anchor(settled, sha=newer, files=other).json()["anchored"] is True
+    listed = json.loads(settled.evaluate("n2.auditor", "Audit:ListDocuments", MONTH))
+    assert sorted((d["sha256"], d["as_of_block"]) for d in listed) == sorted([(SHA, 7), (newer, 7)])
+    assert [d["files"] for d in json.loads(settled.evaluate("n2.auditor", "Audit:GetDocument", MONTH, newer))] == [
+        other]
+    assert [d["files"] for d in json.loads(settled.evaluate("n2.auditor", "Audit:GetDocument", MONTH, SHA))] == [
+        FILES]
+
+
+def test_documents_are_listed_by_the_block_their_figures_are_as_of(settled):
+    later = document_sha256(MONTH, 9, FILES)  # its SHA-256 sorts before SHA's: key order is not block order
+    anchor(settled, sha=later, block="9")
+    anchor(settled)
+    listed = json.loads(settled.evaluate("n2.auditor", "Audit:ListDocuments", MONTH))
+    assert [(d["as_of_block"], d["sha256"]) for d in listed] == [(7, SHA), (9, later)]
 
 
 @pytest.mark.parametrize(("args", "message"), [

@@ -5,14 +5,15 @@ plots). Its manifest is the canonical JSON ``{"as_of_block", "files": {name: sha
 ``as_of_block`` being the newest block any of its figures comes from; the document's SHA-256 is
 the SHA-256 of the manifest's bytes, which the contract recomputes.
 
-Record: ("auditdoc", month, as_of_block as %012d, node) → {"anchored_by", "as_of_block", "files",
-"month", "sha256"}. The same chain renders the same document, so a node anchors one document per
-month and chain state: the same one again is a no-op, another one is refused.
+Record: ("auditdoc", month, sha256, node) → {"anchored_by", "as_of_block", "files", "month",
+"sha256"}. The same chain and renderer render the same document, so anchoring it again is a no-op;
+a different document of the same month and chain state (a newer renderer: templates or libraries
+upgraded) is anchored beside it, each naming the block its figures are as of.
 """
 
 import hashlib
 from .. import access, canonical, state, validate
-from ..errors import Conflict, InvalidArgument, NotFound
+from ..errors import InvalidArgument, NotFound
 from ..state import LedgerContext
 from .base import LedgerContract
 
@@ -45,7 +46,8 @@ class Audit(LedgerContract):
     async def AnchorDocument(self, ctx: LedgerContext, month: str, sha256: str, as_of_block: str,
                              files: str) -> str:
         """Anchor a settled month's audit document: its SHA-256, the block its figures are as of and
-        its files ({name: sha256}); the same document again is a no-op (auditor or admin)."""
+        its files ({name: sha256}); the same document again by the same node is a no-op (auditor or
+        admin)."""
         node = await access.caller_node(ctx, "auditor", "admin")
         validate.month(month)
         validate.sha256("sha256", sha256)
@@ -58,30 +60,27 @@ class Audit(LedgerContract):
             raise NotFound(f"{month} is not settled; it has no audit document to anchor.")
         record = {"anchored_by": node["id"], "as_of_block": block, "files": listed, "month": month,
                   "sha256": sha256}
-        where = ("auditdoc", month, f"{block:012d}", node["id"])
-        existing = await state.get(ctx, *where)
-        if existing == record:
-            return canonical.dumps({"anchored": False, "document": existing})
-        if existing is not None:
-            raise Conflict(f"node {node['id']} already anchored the {month} audit document as of block {block} "
-                           f"with sha256 {existing['sha256']}; the same chain renders the same document.")
+        where = ("auditdoc", month, sha256, node["id"])
+        if await state.get(ctx, *where) is not None:
+            return canonical.dumps({"anchored": False, "document": record})
         await state.put(ctx, record, *where)
         state.emit(ctx, "Audit.AnchorDocument", {"anchored_by": node["id"], "month": month, "sha256": sha256})
         return canonical.dumps({"anchored": True, "document": record})
 
     async def GetDocument(self, ctx: LedgerContext, month: str, sha256: str) -> str:
-        """The anchors of a month's audit document with this SHA-256, by block and node."""
+        """The anchors of a month's audit document with this SHA-256, by node."""
         await access.require_member(ctx)
         validate.month(month)
         validate.sha256("sha256", sha256)
-        found = [record for _, record in await state.scan(ctx, "auditdoc", month) if record["sha256"] == sha256]
+        found = [record for _, record in await state.scan(ctx, "auditdoc", month, sha256)]
         if not found:
             raise NotFound(f"no audit document of {month} with sha256 {sha256} is anchored.")
         return canonical.dumps(found)
 
     async def ListDocuments(self, ctx: LedgerContext, month: str) -> str:
-        """A month's anchored audit documents, by block then node."""
+        """A month's anchored audit documents, by the block their figures are as of, then SHA-256 and node."""
         await access.require_member(ctx)
         validate.month(month)
-        return canonical.dumps([record for _, record in await state.scan(ctx, "auditdoc", month)])
+        records = [record for _, record in await state.scan(ctx, "auditdoc", month)]
+        return canonical.dumps(sorted(records, key=lambda r: (r["as_of_block"], r["sha256"], r["anchored_by"])))
 
