@@ -3,8 +3,9 @@
 # (read + validate + canonical hash per day + aggregation + top-N + Merkle root) and the same
 # aggregation as one DuckDB query.
 # With --month-ledger OUT, build instead a settled embedded ledger of that month in OUT (every
-# nineten command timed, with its peak memory; see bench/README.md).
-# Usage: bench/run.sh [--plays N] [--dir FOLDER] [--month-ledger OUT]
+# nineten command timed, with its peak memory; see bench/README.md); with --audit OUT, that ledger
+# (built if OUT has none yet), then its audit document rendered twice on a copy of it (audit_bench.py).
+# Usage: bench/run.sh [--plays N] [--dir FOLDER] [--month-ledger OUT | --audit OUT]
 #
 # Optional Fabric part: bench/run.sh fabric [--per-client N] [--in-flight N]
 # daily anchors per second from 4 concurrent clients against the network that
@@ -18,12 +19,14 @@ fi
 plays=10000000
 dir=""
 ledger=""
+audit=""
 while [ $# -gt 0 ]; do
     case "$1" in
         --plays) plays="$2"; shift 2 ;;
         --dir) dir="$2"; shift 2 ;;
         --month-ledger) ledger="$2"; shift 2 ;;
-        *) echo "usage: bench/run.sh [--plays N] [--dir FOLDER] [--month-ledger OUT]" >&2; exit 2 ;;
+        --audit) ledger="$2"; audit=1; shift 2 ;;
+        *) echo "usage: bench/run.sh [--plays N] [--dir FOLDER] [--month-ledger OUT | --audit OUT]" >&2; exit 2 ;;
     esac
 done
 dir="${dir:-${XDG_CACHE_HOME:-$HOME/.cache}/nineten-bench/plays-$plays}"
@@ -31,6 +34,10 @@ uv run python bench/generate.py --plays "$plays" --out "$dir"
 if [ -n "$ledger" ]; then
     echo "== a settled month ledger in $ledger"
     uv run python bench/month_ledger.py --plays "$dir" --out "$ledger"
+    if [ -n "$audit" ]; then
+        echo "== the audit document of that month (rendered twice on a copy of the ledger)"
+        uv run python bench/audit_bench.py "$ledger"
+    fi
     exit 0
 fi
 echo "== pandas reconcile"

@@ -127,6 +127,7 @@ def render_text(model: dict[str, Any], progress: Callable[[str], None] = lambda 
     files = {f"{base}-{name}.png": png for name, png in pngs.items()}
     inline = {name: "data:image/png;base64," + base64.b64encode(png).decode() for name, png in pngs.items()}
     beside = {name: f"{base}-{name}.png" for name in pngs}
+    progress("rendering the HTML, Markdown, CSV and JSON")
     files[f"{base}.html"] = _environment(True).get_template("audit.html.j2").render(
         m=model, plots=inline, income_rows=INCOME_ROWS).encode()
     files[f"{base}.md"] = _environment(False).get_template("audit.md.j2").render(

@@ -45,9 +45,11 @@ def audit_report(session, month_id: str, out: Path) -> None:
     reader = ChainReader(session)
     model = collect(reader, month_id, progress)
     files = render_all(model, progress)
+    progress(f"writing {len(files)} files to {out}")
     out.mkdir(parents=True, exist_ok=True)
     for name, data in files.items():
         (out / name).write_bytes(data)
+    progress("anchoring the document's SHA-256 on chain")
     document = _anchor(session, reader.identity, model, files)
     for name in sorted(files):
         click.echo(str(out / name))
