@@ -13,12 +13,19 @@ from chaincode.errors import InvalidArgument
 from .errors import InputError
 
 SUBSCRIPTION_COLUMNS = ["month", "node_id", "listener_id", "payment_ref", "amount"]
+#: libyaml's safe loader when PyYAML was built with it (some ten times faster), else PyYAML's own.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-def _compose(path: Path) -> tuple[Any, yaml.Node]:
+def _compose(path: Path) -> tuple[Any, yaml.Node | None]:
+    """The data of a YAML file and its node tree (for line numbers), from one parse."""
     try:
-        text = path.read_text()
-        return yaml.safe_load(text), yaml.compose(text)
+        loader = _LOADER(path.read_text())
+        try:
+            tree = loader.get_single_node()
+            return (None if tree is None else loader.construct_document(tree)), tree
+        finally:
+            loader.dispose()
     except FileNotFoundError:
         raise InputError("file not found", str(path)) from None
     except yaml.YAMLError as exc:
@@ -27,7 +34,7 @@ def _compose(path: Path) -> tuple[Any, yaml.Node]:
                          mark.line + 1 if mark else None) from None
 
 
-def _line(tree: yaml.Node, path: tuple) -> int | None:
+def _line(tree: yaml.Node | None, path: tuple) -> int | None:
     """The 1-based line of the YAML node at ``path`` (keys and list indices), or its nearest parent."""
     node, line = tree, tree.start_mark.line + 1 if tree else None
     for step in path:
@@ -58,7 +65,7 @@ class Consortium:
         return self.document["policy"]
 
 
-def _field(data: Any, tree: yaml.Node, file: str, path: tuple, check) -> Any:
+def _field(data: Any, tree: yaml.Node | None, file: str, path: tuple, check) -> Any:
     value = data
     for step in path:
         value = value.get(step) if isinstance(value, dict) else (
@@ -120,11 +127,21 @@ def load_consortium(path: Path, effective_from: str) -> Consortium:
     if not nodes:
         raise InputError("no nodes are listed", file, _line(tree, ("nodes",)), "nodes")
     for what, values in (("nodes", [n["id"] for n in nodes]), ("artists", [a["id"] for a in artists])):
-        dup = next((v for i, v in enumerate(values) if v in values[:i]), None)
+        dup = _first_repeated(values)
         if dup is not None:
             idx = len(values) - 1 - values[::-1].index(dup)
             raise InputError(f"id {dup!r} appears twice", file, _line(tree, (what, idx, "id")), f"{what}[{idx}].id")
     return Consortium({"artists": artists, "clusters": clusters, "nodes": nodes, "policy": policy})
+
+
+def _first_repeated(values: list[str]) -> str | None:
+    """The first value that appeared before in ``values``, or None."""
+    seen: set[str] = set()
+    for value in values:
+        if value in seen:
+            return value
+        seen.add(value)
+    return None
 
 
 @dataclass(frozen=True)

@@ -149,6 +149,20 @@ def test_bad_consortium_names_line_and_field(tmp_path):
     assert not (tmp_path / "l").exists()
 
 
+@pytest.mark.parametrize(("change", "message"), [
+    (lambda text: text.replace("{id: a3, name: Cy,", "{id: a1, name: Cy,"),
+     ":10: field artists[2].id: id 'a1' appears twice"),
+    (lambda text: text.replace("{id: n3, cluster: B,", "{id: n3 cluster: B,"),
+     ":6: not valid YAML: "),
+])
+def test_a_repeated_id_or_broken_yaml_names_its_line(tmp_path, change, message):
+    bad = tmp_path / "consortium.yaml"
+    bad.write_text(change(write_scenario(tmp_path / "s").joinpath("consortium.yaml").read_text()))
+    out = run("--ledger", tmp_path / "l", "init", "--consortium", bad, expect=2)
+    assert f"error: {bad}{message}" in out
+    assert not (tmp_path / "l").exists()
+
+
 def test_wrong_identity_is_refused_with_the_contract_reason(month):
     scenario, ledger = month
     out = run("--ledger", ledger, "--as", "n2.admin", "listens", "submit",
