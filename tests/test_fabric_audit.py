@@ -50,7 +50,8 @@ def audits(tmp_path_factory):
     run("simulate", scenario, "--out", embedded_out)
     outputs = {}
     for name, out, gateway in (("fabric", fabric_out, ("--gateway", profile)), ("embedded", embedded_out, ())):
-        outputs[name] = run("--ledger", out / "ledger", *gateway, "audit", "report", MONTH, "--out", root / name / "audit")
+        outputs[name] = run("--ledger", out / "ledger", *gateway, "audit", "report", MONTH,
+                            "--out", root / name / "audit")
     yield {"root": root, "profile": profile, "fabric": fabric_out, "embedded": embedded_out, "outputs": outputs}
     fresh_network()
 
@@ -159,7 +160,8 @@ def test_audit_verify_on_fabric(audits):
     assert result.exit_code == 1, result.output
     assert "MISMATCH" in result.output and "28000000" in result.output
     # the embedded ledger's document is not Fabric's: its sources differ
-    other = CliRunner().invoke(main, [str(a) for a in (*on_fabric, audits["root"] / "embedded" / "audit" / f"{BASE}.csv")])
+    embedded_csv = audits["root"] / "embedded" / "audit" / f"{BASE}.csv"
+    other = CliRunner().invoke(main, [str(a) for a in (*on_fabric, embedded_csv)])
     assert other.exit_code == 1, other.output
 
 
