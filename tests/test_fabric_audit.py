@@ -30,8 +30,8 @@ MONTH = "2026-10"
 BASE = f"audit-{MONTH}"
 TEXT_FILES = (f"{BASE}.json", f"{BASE}.csv", f"{BASE}.md", f"{BASE}.html")
 # A cited source in any rendering: the block number, then its transaction id past the rendering's
-# separator (CSV, Markdown, HTML, JSON), in the HTML in two halves.
-_SOURCE = re.compile(r'(?<![\w.])(?P<block>\d+)(?P<gap>,|, tx `|<br/><span class="h">|,\n *"txid": ")'
+# separator (CSV, CSV of a JSON value, Markdown, HTML, JSON), in the HTML in two halves.
+_SOURCE = re.compile(r'(?<![\w.])(?P<block>\d+)(?P<gap>,|,""txid"":""|, tx `|<br/><span class="h">|,\n *"txid": ")'
                      r"(?P<head>[0-9a-f]{32})(?P<cut>(?:<br/>)?)(?P<tail>[0-9a-f]{32})")
 _AS_OF = re.compile(r'(as of block |"as_of_block": )(\d+)')
 
