@@ -17,6 +17,10 @@ from chaincode.policy import ANOMALY_DEFAULTS
 
 Finding = dict[str, Any]
 
+#: The named checks, per day then per month.
+CHECKS = ("over_24h", "overlapping_plays", "track_loops", "day_total_outlier", "account_farm",
+          "few_listener_artists")
+
 
 def limits(thresholds: Mapping[str, int] | None = None) -> dict[str, int]:
     """The thresholds with defaults filled in; an unknown name is a ValueError."""

@@ -59,10 +59,10 @@ def main(ctx: click.Context, ledger: Path, as_identity: str | None, fmt: str, ga
 
 
 def _register() -> None:
-    from .commands import (audit, consortium, disputes, identity, ledger, listens, month, payouts, simulate,
-                           subscriptions)
+    from .commands import (audit, consortium, disputes, identity, ledger, listens, month, payouts, receipt,
+                           simulate, subscriptions)
 
-    for module in (audit, consortium, disputes, identity, ledger, listens, month, payouts, simulate,
+    for module in (audit, consortium, disputes, identity, ledger, listens, month, payouts, receipt, simulate,
                    subscriptions):
         for command in module.COMMANDS:
             main.add_command(command)

@@ -18,6 +18,7 @@ from .reconcile import Reconciliation, batches, reconcile
 from .session import Session
 
 BATCH_SIZE = 500
+REASON_LIMIT = 1000  # a review's reason on chain (chaincode.validate.text)
 _CANONICAL_TYPES = {"played_at": pa.timestamp("us", tz="UTC"), "listener": pa.string(),
                     "artist_id": pa.string(), "track_id": pa.string(), "seconds": pa.int64()}
 
@@ -134,3 +135,21 @@ def anomaly_findings(policy: dict[str, Any], days: MonthDays, result: Reconcilia
 def findings_sha256(findings: list[dict[str, Any]]) -> str:
     """The evidence hash of a list of findings (canonical JSON)."""
     return hashlib.sha256(canonical.dumpb(findings)).hexdigest()
+
+
+def findings_flag(findings: list[dict[str, Any]], checks: set[str]) -> tuple[str, list[dict[str, Any]]] | None:
+    """A flag's reason and evidence (the findings of ``checks``, in order), or None without any.
+
+    The reason counts the findings per check with the first subject; the evidence hash is
+    :func:`findings_sha256` of the evidence.
+    """
+    evidence = [f for f in findings if f["check"] in checks]
+    if not evidence:
+        return None
+    first: dict[str, tuple[int, str]] = {}
+    for finding in evidence:
+        count, subject = first.get(finding["check"], (0, finding["subject"]))
+        first[finding["check"]] = (count + 1, subject)
+    summary = "; ".join(f"{check} {count} (first: {subject})" for check, (count, subject) in first.items())
+    reason = f"anomaly findings: {summary}"
+    return (reason if len(reason) <= REASON_LIMIT else reason[:REASON_LIMIT - 1] + "…"), evidence

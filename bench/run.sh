@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Benchmark one node's month: synthetic Parquet day files, then the pandas reconcile
 # (read + validate + canonical hash per day + aggregation + top-N + Merkle root) and the same
-# aggregation as one DuckDB query. Usage: bench/run.sh [--plays N] [--dir FOLDER]
+# aggregation as one DuckDB query.
+# With --month-ledger OUT, build instead a settled embedded ledger of that month in OUT (every
+# nineten command timed, with its peak memory; see bench/README.md).
+# Usage: bench/run.sh [--plays N] [--dir FOLDER] [--month-ledger OUT]
 #
 # Optional Fabric part: bench/run.sh fabric [--per-client N] [--in-flight N]
 # daily anchors per second from 4 concurrent clients against the network that
@@ -14,15 +17,22 @@ if [ "${1:-}" = fabric ]; then
 fi
 plays=10000000
 dir=""
+ledger=""
 while [ $# -gt 0 ]; do
     case "$1" in
         --plays) plays="$2"; shift 2 ;;
         --dir) dir="$2"; shift 2 ;;
-        *) echo "usage: bench/run.sh [--plays N] [--dir FOLDER]" >&2; exit 2 ;;
+        --month-ledger) ledger="$2"; shift 2 ;;
+        *) echo "usage: bench/run.sh [--plays N] [--dir FOLDER] [--month-ledger OUT]" >&2; exit 2 ;;
     esac
 done
 dir="${dir:-${XDG_CACHE_HOME:-$HOME/.cache}/nineten-bench/plays-$plays}"
 uv run python bench/generate.py --plays "$plays" --out "$dir"
+if [ -n "$ledger" ]; then
+    echo "== a settled month ledger in $ledger"
+    uv run python bench/month_ledger.py --plays "$dir" --out "$ledger"
+    exit 0
+fi
 echo "== pandas reconcile"
 uv run python bench/reconcile_bench.py "$dir"
 echo "== duckdb (bench-only dependency)"

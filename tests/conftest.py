@@ -8,6 +8,7 @@ import pytest
 from admin.errors import LedgerRejected
 
 from admin.embedded.setup import init_ledger
+from scenario_files import run, write_scenario
 
 logging.getLogger().setLevel(logging.WARNING)
 
@@ -57,3 +58,23 @@ def ledger(bare_ledger):
     """The embedded ledger with the test consortium bootstrapped by n1's admin."""
     bare_ledger.submit("n1.admin", "Registry:Bootstrap", json.dumps(consortium()))
     return bare_ledger
+
+
+@pytest.fixture
+def month(tmp_path):
+    """A ledger folder with the tiny consortium loaded and its subscriptions recorded."""
+    scenario = write_scenario(tmp_path / "s")
+    ledger = tmp_path / "ledger"
+    run("--ledger", ledger, "init", "--consortium", scenario / "consortium.yaml")
+    run("--ledger", ledger, "consortium", "load", scenario / "consortium.yaml")
+    run("--ledger", ledger, "subscriptions", "import", scenario / "subscriptions.csv")
+    return scenario, ledger
+
+
+@pytest.fixture
+def sealed(month):
+    """The tiny month's ledger folder with n1's days anchored, reconciled and sealed."""
+    scenario, ledger = month
+    run("--ledger", ledger, "listens", "submit", *sorted((scenario / "plays" / "n1").glob("*.csv")), "--node", "n1")
+    run("--ledger", ledger, "month", "reconcile", "2026-10", "--node", "n1")
+    return ledger

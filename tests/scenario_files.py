@@ -1,6 +1,12 @@
-"""A tiny scenario whose payouts are worked out by hand (see test_cli_scenarios)."""
+"""A tiny scenario whose payouts are worked out by hand (see test_cli_scenarios), and running the
+CLI on it."""
 
 from pathlib import Path
+
+from click.testing import CliRunner
+
+from admin.cli import main
+from admin.embedded.ledger import EmbeddedLedger
 
 CONSORTIUM = """\
 policy: {price: "10.00", node_share: "1.00", top_n: 9, min_seconds: 30, currency: USDP}
@@ -41,3 +47,19 @@ def write_scenario(folder: Path) -> Path:
         (folder / "plays" / node / f"{day}.csv").write_text("\n".join([HEADER, *rows]) + "\n")
     (folder / "plays" / "n3").mkdir(parents=True, exist_ok=True)
     return folder
+
+
+def run(*args, expect=0):
+    """``nineten ARGS`` as a user runs it; its output (stdout and stderr) once the exit code is checked."""
+    result = CliRunner().invoke(main, [str(a) for a in args])
+    assert result.exit_code == expect, result.output
+    return result.output
+
+
+def fingerprint(ledger_folder):
+    """(world state hash, block height) of an embedded ledger folder."""
+    ledger = EmbeddedLedger(ledger_folder)
+    try:
+        return ledger.state_hash(), ledger.store.height()
+    finally:
+        ledger.close()

@@ -7,8 +7,7 @@ import pytest
 
 from admin.embedded.ledger import EmbeddedLedger
 from chaincode.contracts.audit import document_sha256
-from scenario_files import write_scenario
-from test_cli_scenarios import fingerprint, run
+from scenario_files import fingerprint, run, write_scenario
 
 MONTH = "2026-10"
 BASE = f"audit-{MONTH}"

@@ -3,17 +3,8 @@
 import json
 
 import pytest
-from click.testing import CliRunner
 
-from admin.cli import main
-from admin.embedded.ledger import EmbeddedLedger
-from scenario_files import write_scenario
-
-
-def run(*args, expect=0):
-    result = CliRunner().invoke(main, [str(a) for a in args])
-    assert result.exit_code == expect, result.output
-    return result.output
+from scenario_files import fingerprint, run, write_scenario
 
 
 def test_simulate_writes_exact_payouts(tmp_path):
@@ -46,25 +37,6 @@ def test_simulate_refuses_a_used_output_folder(tmp_path):
     run("simulate", scenario, "--out", tmp_path / "out")
     output = run("simulate", scenario, "--out", tmp_path / "out", expect=2)
     assert "the output folder already holds a ledger; choose an empty --out" in output
-
-
-@pytest.fixture
-def month(tmp_path):
-    """A ledger folder with the tiny consortium loaded and its subscriptions recorded."""
-    scenario = write_scenario(tmp_path / "s")
-    ledger = tmp_path / "ledger"
-    run("--ledger", ledger, "init", "--consortium", scenario / "consortium.yaml")
-    run("--ledger", ledger, "consortium", "load", scenario / "consortium.yaml")
-    run("--ledger", ledger, "subscriptions", "import", scenario / "subscriptions.csv")
-    return scenario, ledger
-
-
-def fingerprint(ledger_folder):
-    ledger = EmbeddedLedger(ledger_folder)
-    try:
-        return ledger.state_hash(), ledger.store.height()
-    finally:
-        ledger.close()
 
 
 def test_a_month_step_by_step(month):

@@ -1,11 +1,15 @@
 """``nineten month``: reconcile, review and settle a month."""
 
+import hashlib
 import json
 from pathlib import Path
 
 import click
 
+from chaincode import canonical
+
 from .. import month as monthly
+from ..anomalies import CHECKS
 from ..errors import InputError
 from . import pass_session, progress, show
 
@@ -43,12 +47,11 @@ def month_reconcile(session, month_id: str, node: str, plays: Path | None) -> No
                f"{sealed['batches']} batches; {len(result.no_plays)} subscribed without a counted play "
                f"(unallocated); {len(result.unsubscribed)} listeners without a subscription count for "
                f"nothing; sealed with Merkle root {sealed['merkle_root']} in block {sealed['block']}")
-    _report_findings(session, month_id, node, findings)
+    _report_findings(session.folder / "findings" / node / f"{month_id}.json", findings)
 
 
-def _report_findings(session, month_id: str, node: str, findings: list[dict]) -> None:
-    """A count per anomaly check, and every finding with its evidence in a JSON file."""
-    target = session.folder / "findings" / node / f"{month_id}.json"
+def _report_findings(target: Path, findings: list[dict]) -> None:
+    """A count per anomaly check, and every finding with its evidence in the JSON file ``target``."""
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(json.dumps(findings, indent=2) + "\n")
     counts: dict[str, int] = {}
@@ -64,19 +67,56 @@ def _report_findings(session, month_id: str, node: str, findings: list[dict]) ->
 @click.option("--days", "days_dir", type=DIR, help="Folder of the reviewed node's canonical day files "
               "(default: <ledger>/days/<node>).")
 @click.option("--reviewer", required=True, help="Your node (you act as <reviewer>.reviewer unless --as).")
+@click.option("--dispute", "checks", multiple=True, type=click.Choice(("all",) + CHECKS),
+              help="Run the anomaly checks too, and flag the month (opening a dispute, or adding to the "
+              "open one) when this check finds anything; repeat for several, `all` for every check.")
 @pass_session
-def month_review(session, month_id: str, node: str, days_dir: Path | None, reviewer: str) -> None:
+def month_review(session, month_id: str, node: str, days_dir: Path | None, reviewer: str,
+                 checks: tuple[str, ...]) -> None:
     """Recompute NODE's MONTH from its shared canonical day files and vote: approve when the
     recomputed Merkle root equals the sealed one and every day matches its anchor, else flag
-    (which opens a dispute)."""
+    (which opens a dispute).
+
+    \b
+    With --dispute CHECK, the anomaly checks run over the same days; every finding is written to
+    <ledger>/findings/<node>/<month>.by-<reviewer>.json. A month that recomputes to the sealed root
+    is still flagged when a chosen check finds something: the reason counts the findings and the
+    evidence hash on chain is the SHA-256 of <month>.evidence-<reviewer>.json, the chosen findings
+    as canonical JSON. Reviewing again with the same result changes nothing.
+    """
     policy = session.query(session.reader(), "Registry:GetPolicy", month_id)
     folder = days_dir or session.folder / "days" / node
     days = monthly.load_month_from(session, month_id, node, folder, policy["min_seconds"])
     result = monthly.compute(session, month_id, node, days, policy)
     verdict, reason, evidence = monthly.review_verdict(session, month_id, node, days, result)
-    session.submit(session.identity(reviewer, "reviewer"), "Reviews:Review", month_id, node, verdict, reason,
-                   evidence)
+    findings, chosen = [], None
+    if checks:
+        findings = monthly.anomaly_findings(policy, days, result)
+        flag = monthly.findings_flag(findings, set(CHECKS if "all" in checks else checks))
+        if flag is not None and verdict == "approve":
+            verdict, (reason, chosen) = "flag", flag
+            evidence = monthly.findings_sha256(chosen)
+    answer = session.submit(session.identity(reviewer, "reviewer"), "Reviews:Review", month_id, node, verdict,
+                            reason, evidence).json()
+    if checks:
+        _keep_review_findings(session.folder / "findings" / node, f"{month_id}.%s-{reviewer}.json", findings, chosen)
     click.echo(f"{reviewer} {verdict}s {node}'s {month_id}: {reason}")
+    if not answer["reviewed"]:
+        click.echo("this review was already on chain; nothing changed")
+    elif answer["dispute"] is not None:
+        dispute = answer["dispute"]
+        click.echo(f"dispute {dispute['id']} is open on {node}'s {month_id}: local {dispute['local']}, "
+                   f"peer {dispute['peer'] or '-'}, external {dispute['external'] or '-'}")
+
+
+def _keep_review_findings(folder: Path, name: str, findings: list[dict], chosen: list[dict] | None) -> None:
+    """A reviewer's findings (``name % "by"``) and the evidence of its flag (``name % "evidence"``),
+    canonical JSON so that the file's SHA-256 is the evidence hash on chain."""
+    _report_findings(folder / (name % "by"), findings)
+    if chosen is not None:
+        target = folder / (name % "evidence")
+        target.write_bytes(canonical.dumpb(chosen))
+        click.echo(f"dispute evidence (sha256 {hashlib.sha256(target.read_bytes()).hexdigest()}): {target}")
 
 
 @month.command("settle")

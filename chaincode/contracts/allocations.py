@@ -75,6 +75,13 @@ def _entries(batch: int, entries: str) -> list[list]:
     return sorted(normalised, key=lambda e: e[0])
 
 
+async def month_leaves(ctx: LedgerContext, month: str, node: str) -> list[tuple[str, dict, bytes]]:
+    """Every (listener, allocation, Merkle leaf) of a node's month on chain, in listener order."""
+    allocated = sorted((attrs[-1], record) for attrs, record in await state.scan(ctx, "alloc", month, node))
+    return [(listener, record, merkle.leaf(listener, [[a, w] for a, w, _ in record["artists"]]))
+            for listener, record in allocated]
+
+
 def allocate(pairs: list[list], top_n: int, share: int) -> list[list]:
     """The payout rule for one listener: [[artist_id, weight, amount_micro], ...] by (-weight, artist_id)."""
     top = money.top_n([(a, w) for a, w in pairs], top_n)
@@ -86,7 +93,7 @@ class Allocations(LedgerContract):
     """Monthly allocations of subscribed listeners to their top artists, in batches, sealed by a Merkle root."""
 
     Name = "Allocations"
-    EVALUATE = ("GetAllocation", "GetNodeMonth", "ListBatches")
+    EVALUATE = ("GetAllocation", "GetNodeMonth", "GetProof", "ListBatches")
 
     async def SubmitBatch(self, ctx: LedgerContext, month: str, node: str, batch: str, entries: str) -> str:
         """Allocate a batch of listeners (entries: JSON list of [listener, [[artist_id, weight], ...]]);
@@ -161,9 +168,8 @@ class Allocations(LedgerContract):
             have = f"batches {', '.join(str(b) for b in found)}" if found else "no batches"
             want = f"batches 1..{count}" if count else "no batches"
             raise InvalidArgument(f"node {node} has submitted {have} for {month}, not {want}.")
-        allocated = sorted((attrs[-1], record) for attrs, record in await state.scan(ctx, "alloc", month, node))
-        actual = merkle.root([merkle.leaf(listener, [[a, w] for a, w, _ in record["artists"]])
-                              for listener, record in allocated])
+        allocated = await month_leaves(ctx, month, node)
+        actual = merkle.root([leaf for _, _, leaf in allocated])
         if actual != root:
             raise InvalidArgument(f"merkle root {root} does not match the allocations on chain ({actual}).")
         listeners = sum(record["listeners"] for record in records)
@@ -185,6 +191,24 @@ class Allocations(LedgerContract):
         validate.ident("listener", listener)
         record = await state.must_get(ctx, f"listener {listener} has no allocation for {month} at node {node}.", "alloc", month, node, listener)
         return canonical.dumps(record)
+
+    async def GetProof(self, ctx: LedgerContext, month: str, node: str, listener: str) -> str:
+        """One listener's allocation in a sealed month with its Merkle audit path, computed from the
+        month's allocations on chain: {"allocation", "index", "leaves", "merkle_root" (the sealed
+        root), "path": [[side, sibling], ...], "subscription"}; allocation, index and path are null
+        for a listener without an allocation."""
+        await access.require_member(ctx)
+        validate.month(month)
+        validate.ident("node", node)
+        validate.ident("listener", listener)
+        sealed = await state.must_get(ctx, f"node {node} has not sealed {month}; there is no root to prove against.",
+                                      "nodemonth", month, node)
+        allocated = await month_leaves(ctx, month, node)
+        index = next((i for i, (who, _, _) in enumerate(allocated) if who == listener), None)
+        path = None if index is None else [list(step) for step in merkle.proof([leaf for *_, leaf in allocated], index)]
+        return canonical.dumps({"allocation": None if index is None else allocated[index][1], "index": index,
+                                "leaves": len(allocated), "merkle_root": sealed["merkle_root"], "path": path,
+                                "subscription": await state.get(ctx, "sub", month, node, listener)})
 
     async def GetNodeMonth(self, ctx: LedgerContext, month: str, node: str) -> str:
         """A node's sealed month."""
