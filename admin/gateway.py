@@ -47,6 +47,8 @@ class Gateway(Protocol):
 
     def evaluate(self, identity: str, function: str, *args: str) -> str: ...
 
-    def key_history(self, key: str) -> list[dict[str, Any]]: ...
+    def key_history(self, identity: str, key: str) -> list[dict[str, Any]]:
+        """Every write of ``key``, newest first: {"txid", "block", "timestamp_ns", "value" (None for
+        a delete), "is_delete"}, read as ``identity``."""
 
     def close(self) -> None: ...

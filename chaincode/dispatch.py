@@ -7,6 +7,7 @@ from fabric_chaincode_python.fabric_contract_api.contractapi.system_contract imp
 
 from .contracts.allocations import Allocations
 from .contracts.audit import Audit
+from .contracts.history import History
 from .contracts.listening import Listening
 from .contracts.registry import Registry
 from .contracts.reviews import Reviews
@@ -14,7 +15,7 @@ from .contracts.settlement import Settlement
 from .contracts.subscriptions import Subscriptions
 from .contracts.worldstate import WorldState
 
-CONTRACTS = (Registry, Subscriptions, Listening, Allocations, Reviews, Settlement, Audit, WorldState)
+CONTRACTS = (Registry, Subscriptions, Listening, Allocations, Reviews, Settlement, Audit, WorldState, History)
 
 
 class NinetenChaincode(ContractChaincode):

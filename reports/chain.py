@@ -52,7 +52,7 @@ class ChainReader:
         """Every write of a record, oldest first."""
         key = composite_key(object_type, *attributes)
         writes = [Write(h["txid"], h["block"], canonical.loads(h["value"]) if h["value"] else None)
-                  for h in self.session.gateway.key_history(key)]
+                  for h in self.session.gateway.key_history(self.identity, key)]
         return sorted(writes, key=lambda w: w.block)
 
     def source(self, object_type: str, *attributes: str) -> dict[str, Any]:

@@ -89,5 +89,5 @@ def test_wrong_arity_and_unknown_function(ledger):
 
 def test_metadata_under_fabric_name(ledger):
     metadata = json.loads(ledger.evaluate("n1.auditor", "org.hyperledger.fabric:GetMetadata"))
-    assert sorted(metadata["contracts"]) == ["Allocations", "Audit", "Listening", "Registry", "Reviews", "Settlement",
-                                             "Subscriptions", "WorldState", "org.hyperledger.fabric"]
+    assert sorted(metadata["contracts"]) == ["Allocations", "Audit", "History", "Listening", "Registry", "Reviews",
+                                             "Settlement", "Subscriptions", "WorldState", "org.hyperledger.fabric"]

@@ -138,8 +138,9 @@ class EmbeddedLedger:
             raise LedgerRejected(proposal["function"],
                                  f"the creator's certificate or signature is not valid for {msp_id}.") from None
 
-    def key_history(self, key: str) -> list[dict[str, Any]]:
-        """Every write of ``key``, newest first, with its transaction and block."""
+    def key_history(self, identity: str, key: str) -> list[dict[str, Any]]:
+        """Every write of ``key``, newest first, with its transaction and block, read from the block
+        store itself (whoever ``identity`` is: the ledger file is on this machine)."""
         return [{"txid": t, "block": b, "timestamp_ns": ts, "value": v.decode() if v else None,
                  "is_delete": d} for t, b, ts, v, d in self.store.history(key)]
 

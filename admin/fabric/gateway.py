@@ -20,6 +20,8 @@ from fabric_protos.gateway import gateway_pb2, gateway_pb2_grpc
 from fabric_protos.msp import identities_pb2
 from fabric_protos.peer import chaincode_pb2, proposal_pb2, proposal_response_pb2, transaction_pb2
 
+from chaincode import canonical
+
 from ..errors import ConfigError, LedgerRejected
 from ..gateway import ENDORSEMENTS_DISAGREE, Committed, Prepared
 from ..wallet import Identity, Wallet
@@ -33,6 +35,8 @@ MAX_MESSAGE = 100 * 1024 * 1024  # as the peers allow (gRPC clients default to 4
 # (a restart) or do not yet see enough organisations (gossip converging after `up`), and the
 # pauses between tries.
 RETRY_FOR, RETRY_FIRST_PAUSE, RETRY_MAX_PAUSE = 60.0, 0.2, 2.0
+# The peers' query system chaincode: blocks and transactions of a channel.
+QSCC = "qscc"
 # Peer messages of a chaincode server that is down or went away mid-transaction.
 _CHAINCODE_DOWN = ("could not launch chaincode", "chaincode stream terminated")
 # Nothing was endorsed yet: the gateway's discovery sees too few organisations' peers for the policy.
@@ -56,6 +60,7 @@ class FabricGateway:
                               "see network/README.md for its fields.") from None
         self.orgs = organisations(profile, profile_path)
         self._channels: dict[str, grpc.Channel] = {}
+        self._blocks: dict[str, int] = {}  # transaction id -> number of its block
 
     @classmethod
     def from_profile(cls, profile_path: Path, ledger_folder: Path) -> "FabricGateway":
@@ -111,19 +116,36 @@ class FabricGateway:
 
     def evaluate(self, identity: str, function: str, *args: str) -> str:
         """Run a query on the caller's organisation's peer; nothing is written."""
-        ident = self.wallet.get(identity)
-        stub, address = self._stub(ident)
-        proposal, txid = self._proposal(ident, function, args)
-        request = gateway_pb2.EvaluateRequest(transaction_id=txid, channel_id=self.channel,
-                                              proposed_transaction=proposal)
-        response = self._call(stub.Evaluate, request, EVALUATE_TIMEOUT, function, address)
-        return response.result.payload.decode()
+        return self._evaluate(identity, self.chaincode, function, args).decode()
 
-    def key_history(self, key: str) -> list[dict[str, Any]]:
-        raise ConfigError("key history is only available on the embedded ledger; "
-                          "on Fabric use a chaincode query.")
+    def key_history(self, identity: str, key: str) -> list[dict[str, Any]]:
+        """Every write of ``key``, newest first, with its transaction and block, as ``identity``:
+        the writes from the peer's history database (``History:ForKey``), each block number from
+        the peer's ledger (``qscc``)."""
+        writes = canonical.loads(self.evaluate(identity, "History:ForKey", key))
+        return [{"txid": w["txid"], "block": self.block_of(identity, w["txid"]), "timestamp_ns": w["timestamp_ns"],
+                 "value": w["value"], "is_delete": w["is_delete"]} for w in writes]
+
+    def block_of(self, identity: str, txid: str) -> int:
+        """The number of the block holding transaction ``txid``, read through ``qscc``. Every
+        transaction of a block read is remembered, so a block is read once per gateway."""
+        if txid not in self._blocks:
+            block = common_pb2.Block.FromString(
+                self._evaluate(identity, QSCC, "GetBlockByTxID", (self.channel, txid)))
+            for tx in _txids(block):
+                self._blocks[tx] = block.header.number
+        return self._blocks[txid]
 
     # -- plumbing --------------------------------------------------------------------------------
+
+    def _evaluate(self, identity: str, chaincode: str, function: str, args: tuple[str, ...]) -> bytes:
+        """The payload of ``chaincode``'s ``function(*args)`` run on the caller's organisation's peer."""
+        ident = self.wallet.get(identity)
+        stub, address = self._stub(ident)
+        proposal, txid = self._proposal(ident, function, args, chaincode)
+        request = gateway_pb2.EvaluateRequest(transaction_id=txid, channel_id=self.channel,
+                                              proposed_transaction=proposal)
+        return self._call(stub.Evaluate, request, EVALUATE_TIMEOUT, function, address).result.payload
 
     def _stub(self, ident: Identity) -> tuple[gateway_pb2_grpc.GatewayStub, str]:
         org = self.orgs.get(ident.msp_id)
@@ -157,13 +179,14 @@ class FabricGateway:
             self._channels[address] = channel
         return gateway_pb2_grpc.GatewayStub(self._channels[address]), address
 
-    def _proposal(self, ident: Identity, function: str,
-                  args: tuple[str, ...]) -> tuple[proposal_pb2.SignedProposal, str]:
-        """A signed proposal invoking ``function(*args)`` as ``ident``, and its transaction id."""
+    def _proposal(self, ident: Identity, function: str, args: tuple[str, ...],
+                  chaincode: str | None = None) -> tuple[proposal_pb2.SignedProposal, str]:
+        """A signed proposal invoking ``function(*args)`` of ``chaincode`` (default: ours) as
+        ``ident``, and its transaction id."""
         creator = _creator(ident)
         nonce = os.urandom(24)
         txid = hashlib.sha256(nonce + creator).hexdigest()
-        chaincode_id = chaincode_pb2.ChaincodeID(name=self.chaincode)
+        chaincode_id = chaincode_pb2.ChaincodeID(name=chaincode or self.chaincode)
         timestamp = Timestamp()
         timestamp.FromNanoseconds(time.time_ns())
         channel_header = common_pb2.ChannelHeader(
@@ -197,6 +220,15 @@ class FabricGateway:
 
 def _creator(ident: Identity) -> bytes:
     return identities_pb2.SerializedIdentity(mspid=ident.msp_id, id_bytes=ident.cert_pem).SerializeToString()
+
+
+def _txids(block: common_pb2.Block) -> list[str]:
+    """The transaction ids of a block's envelopes."""
+    ids = []
+    for data in block.data.data:
+        payload = common_pb2.Payload.FromString(common_pb2.Envelope.FromString(data).payload)
+        ids.append(common_pb2.ChannelHeader.FromString(payload.header.channel_header).tx_id)
+    return ids
 
 
 def _response_payload(envelope: common_pb2.Envelope) -> bytes:
