@@ -49,11 +49,10 @@ class ChainReader:
         return self.session.query(self.identity, function, *args)
 
     def history(self, object_type: str, *attributes: str) -> list[Write]:
-        """Every write of a record, oldest first."""
+        """Every write of a record, oldest first (key histories come newest first)."""
         key = composite_key(object_type, *attributes)
-        writes = [Write(h["txid"], h["block"], canonical.loads(h["value"]) if h["value"] else None)
-                  for h in self.session.gateway.key_history(self.identity, key)]
-        return sorted(writes, key=lambda w: w.block)
+        return [Write(h["txid"], h["block"], canonical.loads(h["value"]) if h["value"] else None)
+                for h in reversed(self.session.gateway.key_history(self.identity, key))]
 
     def source(self, object_type: str, *attributes: str) -> dict[str, Any]:
         """{"block", "txid"} of the write that left a record as it is."""

@@ -18,7 +18,6 @@ import jinja2
 from markupsafe import Markup, escape
 
 from chaincode import canonical
-from chaincode.contracts.audit import document_sha256
 from chaincode.money import format_micro
 
 from . import pdf
@@ -138,10 +137,10 @@ def render_text(model: dict[str, Any], progress: Callable[[str], None] = lambda 
 
 
 def manifest(model: dict[str, Any], files: dict[str, bytes]) -> dict[str, Any]:
-    """The manifest of the files, with the document's SHA-256 under "sha256"."""
+    """The manifest of the files: {"as_of_block", "files": {name: sha256}, "month"}; the SHA-256 of
+    its canonical JSON is the document's (``chaincode.contracts.audit.document_sha256``)."""
     hashes = {name: hashlib.sha256(data).hexdigest() for name, data in sorted(files.items())}
-    body = {"as_of_block": model["as_of_block"], "files": hashes, "month": model["month"]}
-    return {**body, "sha256": document_sha256(model["month"], model["as_of_block"], hashes)}
+    return {"as_of_block": model["as_of_block"], "files": hashes, "month": model["month"]}
 
 
 def render_all(model: dict[str, Any], progress: Callable[[str], None] = lambda text: None) -> dict[str, bytes]:
@@ -150,6 +149,5 @@ def render_all(model: dict[str, Any], progress: Callable[[str], None] = lambda t
     progress("typesetting the PDF")
     base = base_name(model["month"])
     files[f"{base}.pdf"] = pdf.render(model, {name: files[f"{base}-{name}.png"] for name in PLOTS}, INCOME_ROWS)
-    body = {k: v for k, v in manifest(model, files).items() if k != "sha256"}
-    files[manifest_name(model["month"])] = canonical.dumpb(body)
+    files[manifest_name(model["month"])] = canonical.dumpb(manifest(model, files))
     return files

@@ -1,5 +1,6 @@
 """``nineten audit``: render a settled month's audit document from the chain, and verify files against it."""
 
+import hashlib
 import sys
 import time
 from pathlib import Path
@@ -61,15 +62,17 @@ def audit_report(session, month_id: str, out: Path) -> None:
 
 
 def _anchor(session, identity: str, model: dict, files: dict[str, bytes]) -> dict[str, str]:
-    from chaincode.canonical import dumps
-    from reports.render import manifest, manifest_name
+    """Anchor the document: the SHA-256 of its manifest file, with the manifest's block and files."""
+    from chaincode import canonical
+    from reports.render import manifest_name
 
-    body = manifest(model, {n: d for n, d in files.items() if n != manifest_name(model["month"])})
-    committed = session.submit(identity, "Audit:AnchorDocument", model["month"], body["sha256"],
-                               str(body["as_of_block"]), dumps(body["files"]))
+    data = files[manifest_name(model["month"])]
+    body, sha256 = canonical.loads(data), hashlib.sha256(data).hexdigest()
+    committed = session.submit(identity, "Audit:AnchorDocument", model["month"], sha256,
+                               str(body["as_of_block"]), canonical.dumps(body["files"]))
     how = (f"anchored in block {committed.block} (transaction {committed.txid})" if committed.json()["anchored"]
            else "was already anchored (nothing written)")
-    return {"sha256": body["sha256"], "how": how}
+    return {"sha256": sha256, "how": how}
 
 
 @audit.command("verify")
