@@ -11,6 +11,7 @@ from chaincode import canonical
 from .. import month as monthly
 from ..anomalies import CHECKS
 from ..errors import InputError
+from ..listens import read_options
 from . import pass_session, progress, show
 
 DIR = click.Path(path_type=Path, exists=True, file_okay=False)
@@ -24,8 +25,9 @@ def month() -> None:
 @month.command("reconcile")
 @click.argument("month_id", metavar="MONTH")
 @click.option("--node", required=True, help="The node reconciling its own month.")
-@click.option("--plays", type=DIR, help="Folder of the node's raw day files (default: the canonical "
-              "days kept by `listens submit`).")
+@click.option("--plays", type=DIR, help="Folder of the node's raw day files, YYYY-MM-DD.<suffix>, each "
+              "naming its listeners, read as `listens submit` reads them (default: the canonical days kept "
+              "by `listens submit`, which also hold plays split from exports).")
 @pass_session
 def month_reconcile(session, month_id: str, node: str, plays: Path | None) -> None:
     """Check every day of MONTH against its anchor, compute the allocations of the payout rule,
@@ -35,7 +37,8 @@ def month_reconcile(session, month_id: str, node: str, plays: Path | None) -> No
     """
     policy = session.query(session.reader(), "Registry:GetPolicy", month_id)
     secret = session.config.secret(node) if plays else None
-    days = monthly.load_month(session, month_id, node, plays, policy["min_seconds"], secret)
+    options = read_options(session) if plays else None
+    days = monthly.load_month(session, month_id, node, plays, policy["min_seconds"], secret, options)
     if days.problems:
         raise InputError("the days do not match their anchors: " + "; ".join(days.problems),
                          str(plays or session.folder / "days" / node))
