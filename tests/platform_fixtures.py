@@ -10,6 +10,7 @@ import json
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 
 @dataclass(frozen=True)
@@ -181,3 +182,71 @@ def pano_entries(plays: list[Play]) -> list[dict]:
                 "mediaPlayerPackage": "org.example.player", "mediaPlayerName": "Player",
                 "mediaPlayerVersion": "1.0", "event": "scrobble"} for p in plays]
     return entries + [{**entries[0], "event": "love"}]
+
+
+# --- a month of plays, and each platform's file of it ----------------------------------------
+
+M1, M2, M3 = (f"4a1c0000-0000-4000-8000-00000000000{i}" for i in (1, 2, 3))
+RECORDS = [{"id": "a1", "name": "Sigrún Ás", "wallet": "w1"},
+           {"id": "a2", "name": "The Quiet Hours", "wallet": "w2"},
+           {"id": "a3", "name": "Les Étoiles", "wallet": "w3"}]
+IDS = {"Sigrún Ás": "a1", "The Quiet Hours": "a2", "Les Étoiles": "a3"}
+ROB = "https://pod.example/federation/actors/rob"
+ANA = "https://social.example/users/ana"
+
+
+def month_play(start, artist, title, played, length, n, mbid):
+    """A play of the month, with its MusicBrainz, Spotify and ActivityPub track ids numbered ``n``."""
+    return Play(start, artist, title, played, length, mbid=mbid, recording=f"5b2d0000-0000-4000-8000-00000000010{n}",
+                uri=f"spotify:track:{n:022d}", url=f"https://pod.example/federation/music/tracks/{n}")
+
+
+#: A month of plays: one crosses midnight (it counts on the day it started), one is under 30 s.
+PLAYS = [month_play("2026-10-01T08:15:00Z", "Sigrún Ás", "Morgunn", 180, 200, 1, M1),
+         month_play("2026-10-01T23:58:00Z", "The Quiet Hours", "Late", 240, 241, 2, M2),
+         month_play("2026-10-02T09:00:00Z", "Les Étoiles", "Nuit", 0, 20, 3, M3),
+         month_play("2026-10-15T12:00:00Z", "The Quiet Hours", "Noon", 300, 310, 4, M2)]
+
+
+@dataclass(frozen=True)
+class Platform:
+    """A platform's file of PLAYS: how it is written, who listened (named in the file, or given
+    with --listener), and the track id and seconds the node's own CSV of the same plays holds."""
+
+    write: Callable[[Path], Path]
+    listener: str
+    names_listener: bool
+    track: Callable[[Play], str]
+    seconds: Callable[[Play], int]
+
+
+PLATFORMS = {
+    "listenbrainz lines": Platform(
+        lambda d: write_json_lines(d / "rob.jsonl", [listenbrainz_listen(p, "rob") for p in PLAYS]),
+        "rob", True, lambda p: p.recording, lambda p: p.length),
+    "listenbrainz zip": Platform(
+        lambda d: listenbrainz_zip(d / "listenbrainz_rob_1793000000.zip", "rob", PLAYS),
+        "rob", True, lambda p: p.recording, lambda p: p.length),
+    "spotify extended": Platform(
+        lambda d: write_json(d / "Streaming_History_Audio_2026_0.json", [spotify_stream(p) for p in PLAYS]),
+        "Ana María López", False, lambda p: p.uri, lambda p: p.played),
+    "spotify zip": Platform(
+        lambda d: spotify_zip(d / "my_spotify_data.zip", PLAYS),
+        "Ana María López", False, lambda p: p.uri, lambda p: p.played),
+    "spotify account": Platform(
+        lambda d: write_json(d / "StreamingHistory_music_0.json", streaming_history(PLAYS)),
+        "Ana María López", False, lambda p: p.title, lambda p: p.played),
+    "funkwhale": Platform(  # no length in the feed's object: the rule's 30 s
+        lambda d: write_json_lines(d / "listenings.jsonl", [funkwhale_listen(p, ROB, i) for i, p in enumerate(PLAYS)]),
+        ROB, True, lambda p: p.url, lambda p: 30),
+    "pleroma": Platform(
+        lambda d: write_json(d / "outbox.json", outbox_page(ANA, [pleroma_listen(p, ANA, i)
+                                                               for i, p in enumerate(PLAYS)])),
+        ANA, True, lambda p: p.title, lambda p: p.length),
+    "maloja": Platform(
+        lambda d: write_json(d / "maloja_export.json", maloja_export(PLAYS)),
+        "ユキ", False, lambda p: p.title, lambda p: p.played),
+    "pano scrobbler": Platform(
+        lambda d: write_json_lines(d / "scrobbles.jsonl", pano_entries(PLAYS)),
+        "kim lee", False, lambda p: p.title, lambda p: p.length),
+}

@@ -15,32 +15,14 @@ from admin.pseudonym import Pseudonymiser, check_listener, pseudonym
 from admin.readers.model import ArtistRef
 from admin.readers.playtime import PlaytimeRule
 from admin.readers.resolve import ReadOptions
-from platform_fixtures import (Play, funkwhale_listen, listenbrainz_listen, listenbrainz_zip,
+from platform_fixtures import (ANA, IDS, M1, M2, M3, PLATFORMS, PLAYS, RECORDS, ROB, month_play,
+                               funkwhale_listen, listenbrainz_listen, listenbrainz_zip,
                                maloja_export, outbox_page, pano_entries, pleroma_listen, spotify_episode,
                                spotify_stream, spotify_zip, streaming_history, unix, write_json,
                                write_json_lines)
 
 SECRET = b"node-secret"
-M1, M2, M3 = (f"4a1c0000-0000-4000-8000-00000000000{i}" for i in (1, 2, 3))
-RECORDS = [{"id": "a1", "name": "Sigrún Ás", "wallet": "w1"},
-           {"id": "a2", "name": "The Quiet Hours", "wallet": "w2"},
-           {"id": "a3", "name": "Les Étoiles", "wallet": "w3"}]
-IDS = {"Sigrún Ás": "a1", "The Quiet Hours": "a2", "Les Étoiles": "a3"}
 OPTIONS = ReadOptions(catalogue=ArtistCatalogue(RECORDS))
-ROB = "https://pod.example/federation/actors/rob"
-ANA = "https://social.example/users/ana"
-
-
-def play(start, artist, title, played, length, n, mbid):
-    return Play(start, artist, title, played, length, mbid=mbid, recording=f"5b2d0000-0000-4000-8000-00000000010{n}",
-                uri=f"spotify:track:{n:022d}", url=f"https://pod.example/federation/music/tracks/{n}")
-
-
-#: A month of plays: one crosses midnight (it counts on the day it started), one is under 30 s.
-PLAYS = [play("2026-10-01T08:15:00Z", "Sigrún Ás", "Morgunn", 180, 200, 1, M1),
-         play("2026-10-01T23:58:00Z", "The Quiet Hours", "Late", 240, 241, 2, M2),
-         play("2026-10-02T09:00:00Z", "Les Étoiles", "Nuit", 0, 20, 3, M3),
-         play("2026-10-15T12:00:00Z", "The Quiet Hours", "Noon", 300, 310, 4, M2)]
 
 
 def day_anchors(paths, options=OPTIONS):
@@ -62,40 +44,12 @@ def twin(tmp_path, listener, track, seconds):
     return path
 
 
-PLATFORMS = {
-    "listenbrainz lines": (lambda d: write_json_lines(d / "rob.jsonl", [listenbrainz_listen(p, "rob") for p in PLAYS]),
-                           "rob", lambda p: p.recording, lambda p: p.length),
-    "listenbrainz zip": (lambda d: listenbrainz_zip(d / "listenbrainz_rob_1793000000.zip", "rob", PLAYS),
-                         "rob", lambda p: p.recording, lambda p: p.length),
-    "spotify extended": (lambda d: write_json(d / "Streaming_History_Audio_2026_0.json",
-                                              [spotify_stream(p) for p in PLAYS]),
-                         "Ana María López", lambda p: p.uri, lambda p: p.played),
-    "spotify zip": (lambda d: spotify_zip(d / "my_spotify_data.zip", PLAYS),
-                    "Ana María López", lambda p: p.uri, lambda p: p.played),
-    "spotify account": (lambda d: write_json(d / "StreamingHistory_music_0.json", streaming_history(PLAYS)),
-                        "Ana María López", lambda p: p.title, lambda p: p.played),
-    "funkwhale": (lambda d: write_json_lines(d / "listenings.jsonl",
-                                             [funkwhale_listen(p, ROB, i) for i, p in enumerate(PLAYS)]),
-                  ROB, lambda p: p.url, lambda p: 30),
-    "pleroma": (lambda d: write_json(d / "outbox.json", outbox_page(ANA, [pleroma_listen(p, ANA, i)
-                                                                         for i, p in enumerate(PLAYS)])),
-                ANA, lambda p: p.title, lambda p: p.length),
-    "maloja": (lambda d: write_json(d / "maloja_export.json", maloja_export(PLAYS)),
-               "ユキ", lambda p: p.title, lambda p: p.played),
-    "pano scrobbler": (lambda d: write_json_lines(d / "scrobbles.jsonl", pano_entries(PLAYS)),
-                       "kim lee", lambda p: p.title, lambda p: p.length),
-}
-NO_LISTENER = {"listenbrainz zip", "spotify extended", "spotify zip", "spotify account", "maloja",
-               "pano scrobbler"}
-
-
 @pytest.mark.parametrize("platform", sorted(PLATFORMS))
 def test_every_platform_gives_the_days_and_hashes_of_the_same_plays_as_csv(tmp_path, platform):
-    build, listener, track, seconds = PLATFORMS[platform]
-    path = build(tmp_path)
-    options = OPTIONS if platform not in NO_LISTENER or platform == "listenbrainz zip" else \
-        ReadOptions(listener=listener, catalogue=OPTIONS.catalogue)
-    expected = day_anchors([twin(tmp_path, listener, track, seconds)])
+    shape = PLATFORMS[platform]
+    path = shape.write(tmp_path)
+    options = OPTIONS if shape.names_listener else ReadOptions(shape.listener, OPTIONS.catalogue)
+    expected = day_anchors([twin(tmp_path, shape.listener, shape.track, shape.seconds)])
     assert sorted(expected) == ["2026-10-01", "2026-10-02", "2026-10-15"]
     assert day_anchors([path], options) == expected
 
@@ -144,7 +98,7 @@ def test_listenbrainz_track_and_artist_fallbacks(tmp_path):
 
 def test_listenbrainz_zip_names_its_user_and_its_files(tmp_path):
     path = listenbrainz_zip(tmp_path / "export.zip", "rob", PLAYS + [
-        play("2026-09-30T10:00:00Z", "Sigrún Ás", "Sept", 100, 100, 5, M1)])
+        month_play("2026-09-30T10:00:00Z", "Sigrún Ás", "Sept", 100, 100, 5, M1)])
     reading = formats.read_plays(path, options=OPTIONS)
     assert [p.file for p in reading.parts] == [f"{path}:listens/2026/9.jsonl", f"{path}:listens/2026/10.jsonl"]
     assert set(reading.frame()["listener_id"]) == {"rob"}
