@@ -144,7 +144,7 @@ def raise_first(problems: list[Problem]) -> None:
     message = first.message
     if not first.whole_file:
         message += f" ({bad} bad row{'s' if bad != 1 else ''} in the file)"
-    raise InputError(message, first.file, first.line, first.field)
+    raise InputError(message, first.file, first.line, first.field or None)
 
 
 def empty_frame() -> pd.DataFrame:

@@ -8,9 +8,9 @@ before anything is anchored.
 """
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -44,14 +44,17 @@ class Intake:
 
 
 def read_files(paths: Iterable[Path], fmt: str | None, options: ReadOptions, month: str | None = None,
-               progress: Callable[[int], None] = lambda n: None) -> Intake:
-    """Read and check every file; group the plays by UTC day (only ``month``'s when given)."""
+               progress: Callable[[int], None] = lambda n: None,
+               listeners: Mapping[Path, str] | None = None) -> Intake:
+    """Read and check every file; group the plays by UTC day (only ``month``'s when given).
+    ``listeners`` names the listener of some files (instead of ``options.listener``)."""
     intake = Intake()
     for path in paths:
+        own = (listeners or {}).get(path)
         try:
-            reading = formats.read_plays(path, fmt, options)
+            reading = formats.read_plays(path, fmt, options if own is None else replace(options, listener=own))
         except InputError as exc:
-            intake.problems.append(Problem(exc.file or str(path), exc.line, exc.field or "(file)",
+            intake.problems.append(Problem(exc.file or str(path), exc.line, exc.field or "",
                                            exc.message, True))
             progress(1)
             continue

@@ -49,6 +49,38 @@ def read_options(session: Session, listener: str | None = None, keep_unmapped: b
     return ReadOptions(listener, catalogue, keep_unmapped, playtime)
 
 
+LISTENER_MAP_COLUMNS = ["file", "listener_id"]
+
+
+def load_listener_map(path: Path, files: Iterable[Path]) -> dict[Path, str]:
+    """The listener of each file named in a CSV ``file,listener_id`` (a file by its path as given,
+    or by its name when that is unique among ``files``)."""
+    by_path = {str(f): f for f in files}
+    by_name: dict[str, list[Path]] = defaultdict(list)
+    for file in files:
+        by_name[file.name].append(file)
+    found: dict[Path, str] = {}
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        reader = csv.DictReader(handle)
+        if reader.fieldnames != LISTENER_MAP_COLUMNS:
+            raise InputError(f"header must be {','.join(LISTENER_MAP_COLUMNS)}, got "
+                             f"{','.join(reader.fieldnames or [])}", str(path), 1)
+        for line, row in enumerate(reader, start=2):
+            name = row["file"] or ""
+            matches = [by_path[name]] if name in by_path else by_name.get(name, [])
+            if len(matches) != 1:
+                why = "is not among the files submitted" if not matches else "names several files submitted"
+                raise InputError(f"{name!r} {why}", str(path), line, "file")
+            try:
+                listener = check_listener(row["listener_id"] or "")
+            except ValueError as exc:
+                raise InputError(str(exc), str(path), line, "listener_id") from None
+            if matches[0] in found and found[matches[0]] != listener:
+                raise InputError(f"{name!r} is given two listeners", str(path), line, "file")
+            found[matches[0]] = listener
+    return found
+
+
 def check_intake(intake: Intake, report: Path | None, files: int) -> None:
     """Write the report (when asked) and refuse the intake if anything is wrong: unmapped
     artists listed by name first, else the first problem."""

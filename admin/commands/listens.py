@@ -10,7 +10,8 @@ from chaincode.errors import InvalidArgument
 from ..errors import InputError
 from ..formats import FORMATS
 from ..intake import read_files
-from ..listens import anchor_days, check_intake, read_options, skipped_text, unmapped_text
+from ..listens import (anchor_days, check_intake, load_listener_map, read_options, skipped_text,
+                       unmapped_text)
 from . import pass_session, progress, show
 
 
@@ -26,6 +27,10 @@ def listens() -> None:
 @click.option("--listener", metavar="ID", help="Who listened, for files that do not say (Spotify, Maloja, Pano "
               "Scrobbler, ListenBrainz export lines); replaces the user of a ListenBrainz export's user.json. "
               "Any id your node uses: an actor URL, a name with spaces, any script.")
+@click.option("--listeners", "listener_map", type=click.Path(path_type=Path, exists=True, dir_okay=False),
+              help="A CSV file,listener_id naming who listened in each of several files (by the path as "
+              "given, or the file name): one command for many listeners' exports; --listener is then the "
+              "default for the others.")
 @click.option("--unmapped", type=click.Choice(["refuse", "keep"]), default="refuse", show_default=True,
               help="Plays of an artist the artist catalogue does not know: refuse them all (nothing is "
               "anchored), or keep them under an id derived from the artist's name, held until it registers.")
@@ -36,7 +41,7 @@ def listens() -> None:
               "it ends in .json), header only when there is none.")
 @pass_session
 def listens_submit(session, files: tuple[Path, ...], node: str, fmt: str | None, listener: str | None,
-                   unmapped: str, month: str | None, report: Path | None) -> None:
+                   listener_map: Path | None, unmapped: str, month: str | None, report: Path | None) -> None:
     """Read FILES, split their plays into UTC days, pseudonymise, canonicalise and anchor each day.
 
     \b
@@ -68,9 +73,10 @@ def listens_submit(session, files: tuple[Path, ...], node: str, fmt: str | None,
             validate.month(month)
         except InvalidArgument as exc:
             raise InputError(str(exc).rstrip("."), field="--month") from None
+    listeners = load_listener_map(listener_map, files) if listener_map else None
     options = read_options(session, listener, unmapped == "keep")
     with progress(len(files), "reading files") as bar:
-        intake = read_files(files, fmt, options, month, bar.update)
+        intake = read_files(files, fmt, options, month, bar.update, listeners)
     check_intake(intake, report, len(files))
     for line in skipped_text(intake.skipped):
         click.echo(line, err=True)
