@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from chaincode import canonical
+from chaincode import canonical_json
 
 
 @dataclass(frozen=True)
@@ -15,7 +15,7 @@ class Committed:
     block: int
 
     def json(self) -> Any:
-        return canonical.loads(self.payload) if self.payload else None
+        return canonical_json.loads(self.payload) if self.payload else None
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,5 @@
 """A node's month: load its days, check them against their anchors, reconcile, review, settle."""
 
-import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -9,7 +8,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from chaincode import canonical
+from chaincode import canonical_json
 
 from . import anomalies, dayfile
 from .errors import InputError
@@ -113,7 +112,7 @@ def review_verdict(session: Session, month: str, node: str, days: MonthDays,
     sealed = session.query(session.reader(), "Allocations:GetNodeMonth", month, node)
     evidence = {"days": {d: a["sha256"] for d, a in sorted(days.anchors.items())},
                 "merkle_root": result.merkle_root, "problems": days.problems}
-    evidence_sha = hashlib.sha256(canonical.dumpb(evidence)).hexdigest()
+    evidence_sha = canonical_json.sha256(evidence)
     if days.problems:
         return "flag", "day files do not match their anchors: " + "; ".join(days.problems), evidence_sha
     if sealed["merkle_root"] != result.merkle_root:
@@ -134,7 +133,7 @@ def anomaly_findings(policy: dict[str, Any], days: MonthDays, result: Reconcilia
 
 def findings_sha256(findings: list[dict[str, Any]]) -> str:
     """The evidence hash of a list of findings (canonical JSON)."""
-    return hashlib.sha256(canonical.dumpb(findings)).hexdigest()
+    return canonical_json.sha256(findings)
 
 
 def findings_flag(findings: list[dict[str, Any]], checks: set[str]) -> tuple[str, list[dict[str, Any]]] | None:

@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from chaincode import canonical
+from chaincode import canonical_json
 
 from .config import LedgerConfig
 from .errors import ConfigError
@@ -55,7 +55,7 @@ class Session:
 
     def query(self, identity: str, function: str, *args: Any) -> Any:
         """Evaluate a query and parse its JSON answer."""
-        return canonical.loads(self.gateway.evaluate(identity, function, *[_arg(a) for a in args]))
+        return canonical_json.loads(self.gateway.evaluate(identity, function, *[_arg(a) for a in args]))
 
     def close(self) -> None:
         if self._gateway is not None:
@@ -63,5 +63,5 @@ class Session:
 
 
 def _arg(value: Any) -> str:
-    return value if isinstance(value, str) else canonical.dumps(value)
+    return value if isinstance(value, str) else canonical_json.dumps(value)
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from admin.errors import NinetenError
 from admin.session import Session
-from chaincode import canonical
+from chaincode import canonical_json
 
 _NS, _SEP = "\x00", "\x00"
 
@@ -51,7 +51,7 @@ class ChainReader:
     def history(self, object_type: str, *attributes: str) -> list[Write]:
         """Every write of a record, oldest first (key histories come newest first)."""
         key = composite_key(object_type, *attributes)
-        return [Write(h["txid"], h["block"], canonical.loads(h["value"]) if h["value"] else None)
+        return [Write(h["txid"], h["block"], canonical_json.loads(h["value"]) if h["value"] else None)
                 for h in reversed(self.session.gateway.key_history(self.identity, key))]
 
     def source(self, object_type: str, *attributes: str) -> dict[str, Any]:

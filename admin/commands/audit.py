@@ -63,13 +63,13 @@ def audit_report(session, month_id: str, out: Path) -> None:
 
 def _anchor(session, identity: str, model: dict, files: dict[str, bytes]) -> dict[str, str]:
     """Anchor the document: the SHA-256 of its manifest file, with the manifest's block and files."""
-    from chaincode import canonical
+    from chaincode import canonical_json
     from reports.render import manifest_name
 
     data = files[manifest_name(model["month"])]
-    body, sha256 = canonical.loads(data), hashlib.sha256(data).hexdigest()
+    body, sha256 = canonical_json.loads(data), hashlib.sha256(data).hexdigest()
     committed = session.submit(identity, "Audit:AnchorDocument", model["month"], sha256,
-                               str(body["as_of_block"]), canonical.dumps(body["files"]))
+                               str(body["as_of_block"]), canonical_json.dumps(body["files"]))
     how = (f"anchored in block {committed.block} (transaction {committed.txid})" if committed.json()["anchored"]
            else "was already anchored (nothing written)")
     return {"sha256": sha256, "how": how}

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from chaincode import canonical
+from chaincode import canonical_json
 
 from .. import month as monthly
 from ..anomalies import CHECKS
@@ -115,7 +115,7 @@ def _keep_review_findings(folder: Path, name: str, findings: list[dict], chosen:
     _report_findings(folder / (name % "by"), findings)
     if chosen is not None:
         target = folder / (name % "evidence")
-        target.write_bytes(canonical.dumpb(chosen))
+        target.write_bytes(canonical_json.dumpb(chosen))
         click.echo(f"dispute evidence (sha256 {hashlib.sha256(target.read_bytes()).hexdigest()}): {target}")
 
 

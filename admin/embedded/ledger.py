@@ -16,7 +16,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from chaincode import canonical
+from chaincode import canonical_json
 from chaincode.dispatch import build_chaincode
 
 from ..errors import ConfigError, LedgerRejected
@@ -112,7 +112,7 @@ class EmbeddedLedger:
     def _sign(self, identity: str, function: str, args: tuple[str, ...]) -> tuple[dict, bytes]:
         ident = self.wallet.get(identity)
         proposal = _proposal(ident, function, tuple(str(a) for a in args))
-        return proposal, ident.sign(canonical.dumpb(proposal))
+        return proposal, ident.sign(canonical_json.dumpb(proposal))
 
     def _execute(self, proposal: dict[str, Any], signature: bytes) -> tuple[EmbeddedStub, str]:
         self._authenticate(proposal, signature)
@@ -133,7 +133,7 @@ class EmbeddedLedger:
         cert = x509.load_pem_x509_certificate(cert_pem)
         try:
             cert.verify_directly_issued_by(x509.load_pem_x509_certificate(root_pem))
-            cert.public_key().verify(signature, canonical.dumpb(proposal), ec.ECDSA(hashes.SHA256()))
+            cert.public_key().verify(signature, canonical_json.dumpb(proposal), ec.ECDSA(hashes.SHA256()))
         except (InvalidSignature, ValueError, TypeError):
             raise LedgerRejected(proposal["function"],
                                  f"the creator's certificate or signature is not valid for {msp_id}.") from None
@@ -167,7 +167,7 @@ class EmbeddedLedger:
                 problems.append(f"block {number}: prev_hash does not match block {number - 1}'s hash.")
             if block_hash(number, stored_prev, text) != stored_hash:
                 problems.append(f"block {number}: hash does not match its content.")
-            body = canonical.loads(text)
+            body = canonical_json.loads(text)
             try:
                 self._authenticate(body["proposal"], bytes.fromhex(body["signature"]))
             except LedgerRejected as exc:

@@ -20,7 +20,7 @@ from fabric_protos.gateway import gateway_pb2, gateway_pb2_grpc
 from fabric_protos.msp import identities_pb2
 from fabric_protos.peer import chaincode_pb2, proposal_pb2, proposal_response_pb2, transaction_pb2
 
-from chaincode import canonical
+from chaincode import canonical_json
 
 from ..errors import ConfigError, LedgerRejected
 from ..gateway import ENDORSEMENTS_DISAGREE, Committed, Prepared
@@ -122,7 +122,7 @@ class FabricGateway:
         """Every write of ``key``, newest first, with its transaction and block, as ``identity``:
         the writes from the peer's history database (``History:ForKey``), each block number from
         the peer's ledger (``qscc``)."""
-        writes = canonical.loads(self.evaluate(identity, "History:ForKey", key))
+        writes = canonical_json.loads(self.evaluate(identity, "History:ForKey", key))
         return [{"txid": w["txid"], "block": self.block_of(identity, w["txid"]), "timestamp_ns": w["timestamp_ns"],
                  "value": w["value"], "is_delete": w["is_delete"]} for w in writes]
 
