@@ -18,8 +18,6 @@ from chaincode.rules import ANOMALY_DEFAULTS
 Finding = dict[str, Any]
 
 #: The named checks, per day then per month.
-CHECKS = ("over_24h", "overlapping_plays", "track_loops", "day_total_outlier", "account_farm",
-          "few_listener_artists")
 
 
 def limits(thresholds: Mapping[str, int] | None = None) -> dict[str, int]:

@@ -43,7 +43,7 @@ from admin.errors import InputError
 COLUMNS = ("played_at", "listener_id", "artist_id", "track_id", "seconds")
 ID_COLUMNS = ("listener_id", "artist_id", "track_id")
 SUFFIXES = {".csv": "csv", ".parquet": "parquet", ".jsonl": "jsonl", ".ndjson": "jsonl"}
-FORMATS = ("csv", "parquet", "jsonl")
+from admin.choices import DAY_FORMATS as FORMATS
 
 _UTC_TIME = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|\+00:00)$"
 _TIME_HINT = "is not an ISO-8601 UTC time such as 2026-10-01T08:15:00Z"

@@ -31,10 +31,10 @@ def _restart_chaincode_server() -> None:
 
 @pytest.fixture
 def fabric(tmp_path):
-    from admin.fabric.gateway import FabricGateway
+    from admin.fabric.client import FabricClient
 
     fill_wallet(tmp_path, ["n1.admin"])
-    gateway = FabricGateway.from_profile(PROFILE, tmp_path / "ledger")
+    gateway = FabricClient.from_profile(PROFILE, tmp_path / "ledger")
     bootstrap(gateway)
     yield gateway
     gateway.close()

@@ -39,11 +39,11 @@ def cli(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def fabric(tmp_path_factory):
-    from admin.fabric.gateway import FabricGateway
+    from admin.fabric.client import FabricClient
 
     tmp = tmp_path_factory.mktemp("peer-cli-gw")
     fill_wallet(tmp, ["n1.admin"])
-    gateway = FabricGateway.from_profile(PROFILE, tmp / "ledger")
+    gateway = FabricClient.from_profile(PROFILE, tmp / "ledger")
     bootstrap(gateway)
     yield gateway
     gateway.close()

@@ -4,9 +4,7 @@ from pathlib import Path
 
 import click
 
-from ..errors import InputError
-from ..formats import FORMATS
-from ..listens import day_problems, submit_day, write_problem_report
+from ..choices import DAY_FORMATS
 from . import pass_session, progress, show
 
 
@@ -18,7 +16,7 @@ def listens() -> None:
 @listens.command("submit")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path, exists=True, dir_okay=False))
 @click.option("--node", required=True, help="The node whose days these are.")
-@click.option("--input-format", "fmt", type=click.Choice(FORMATS), help="Override the format read from the suffix.")
+@click.option("--input-format", "fmt", type=click.Choice(DAY_FORMATS), help="Override the format read from the suffix.")
 @click.option("--report", type=click.Path(path_type=Path, dir_okay=False),
               help="Check every file first and write every bad row (file, line, field, message) to this "
               "CSV file (JSON if it ends in .json); anchor nothing if there is one.")
@@ -37,6 +35,8 @@ def listens_submit(session, files: tuple[Path, ...], node: str, fmt: str | None,
     With --report FILE, every file is checked before any is anchored: all bad rows of all files
     are written to FILE (header only when there are none) and, if there is one, nothing is anchored.
     """
+    from ..listens import submit_day
+
     if report is not None:
         _check_all(session, files, node, fmt, report)
     rows = []
@@ -49,6 +49,9 @@ def listens_submit(session, files: tuple[Path, ...], node: str, fmt: str | None,
 
 def _check_all(session, files: tuple[Path, ...], node: str, fmt: str | None, report: Path) -> None:
     """Check every file, write the report, and refuse them all if any row is bad."""
+    from ..errors import InputError
+    from ..listens import day_problems, write_problem_report
+
     with progress(len(files), "checking days") as bar:
         problems = day_problems(session, node, files, fmt, bar.update)
     write_problem_report(problems, report)
@@ -66,7 +69,9 @@ def _check_all(session, files: tuple[Path, ...], node: str, fmt: str | None, rep
 @pass_session
 def listens_anchors(session, month: str, node: str) -> None:
     """The day anchors of NODE for MONTH."""
-    show(session.query(session.reader(), "Listening:ListAnchors", node, month),
+    from chaincode.contracts.listening import Listening
+
+    show(session.reader().evaluate(Listening.ListAnchors, node, month),
          ["date", "rows", "listeners", "plays", "seconds", "sha256"])
 
 

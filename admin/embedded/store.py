@@ -31,16 +31,6 @@ def block_hash(number: int, prev_hash: str, body: str) -> str:
     return canonical_json.sha256(header)
 
 
-def state_digest(items: Iterator[tuple[str, bytes]]) -> str:
-    """SHA-256 over every (key, value) in key order: equal digests mean equal world states."""
-    digest = hashlib.sha256()
-    for key, value in items:
-        encoded = key.encode()
-        digest.update(len(encoded).to_bytes(8, "big") + encoded)
-        digest.update(len(value).to_bytes(8, "big") + value)
-    return digest.hexdigest()
-
-
 class BlockStore:
     """SQLite storage; every commit is one SQLite transaction, so it lands whole or not at all."""
 
