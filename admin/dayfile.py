@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 
 from admin import formats
 from admin.errors import InputError
@@ -28,6 +29,16 @@ CANONICAL_COLUMNS = ("played_at", "listener", "artist_id", "track_id", "seconds"
 HEADER = (",".join(CANONICAL_COLUMNS) + "\n").encode("ascii")
 MICROS_PER_DAY = 86_400_000_000
 _DAY_NAME = re.compile(r"^(\d{4}-\d{2}-\d{2})\.")
+
+
+def kept_folder(ledger_folder: Path, node: str) -> Path:
+    """Where the canonical (pseudonymised) days of ``node`` are kept, to share with reviewers."""
+    return Path(ledger_folder) / "days" / node
+
+
+def kept_path(ledger_folder: Path, node: str, day: str) -> Path:
+    """The canonical file of ``node``'s ``day`` in its kept folder."""
+    return kept_folder(ledger_folder, node) / f"{day}.csv"
 
 
 def is_day_file(path: str | Path) -> bool:
@@ -189,3 +200,24 @@ def anchor(frame: pd.DataFrame, min_seconds: int) -> dict[str, int | str]:
         "plays": int(mask.sum()),
         "seconds": int(frame["seconds"].to_numpy()[mask].sum()),
     }
+
+
+def write_canonical(frame: pd.DataFrame, target: Path) -> None:
+    """Write a canonical frame as its canonical bytes (the folder is created)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(canonical_bytes(frame))
+
+
+_CANONICAL_TYPES = {"played_at": pa.timestamp("us", tz="UTC"), "listener": pa.string(),
+                    "artist_id": pa.string(), "track_id": pa.string(), "seconds": pa.int64()}
+
+
+def read_canonical(path: Path) -> pd.DataFrame:
+    """A canonical day file (as :func:`write_canonical` writes it) back into a canonical frame."""
+    try:
+        table = pacsv.read_csv(path, convert_options=pacsv.ConvertOptions(column_types=_CANONICAL_TYPES))
+    except (OSError, pa.ArrowInvalid) as exc:
+        raise InputError(f"not a canonical day file: {exc}", str(path)) from None
+    frame = table.to_pandas()
+    frame["played_at"] = table.column("played_at").cast(pa.int64()).to_numpy()
+    return frame

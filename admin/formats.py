@@ -31,6 +31,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
+from admin.choices import DAY_FORMATS
 from admin.errors import InputError
 from admin.pseudonym import check_listener
 from admin.readers import archive, sources
@@ -41,7 +42,7 @@ COLUMNS = ("played_at", "listener_id", "artist_id", "track_id", "seconds")
 ID_COLUMNS = ("listener_id", "artist_id", "track_id")
 SUFFIXES = {".csv": "csv", ".parquet": "parquet", ".jsonl": "jsonl", ".ndjson": "jsonl",
             ".json": "json", ".zip": "zip"}
-FORMATS = ("csv", "parquet", "jsonl", "json", "zip")
+FORMATS = DAY_FORMATS
 _MAX_DIGITS = 18  # any run of up to 18 digits fits in int64
 
 

@@ -7,6 +7,9 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
+from chaincode.contracts.listening import Listening
+from chaincode.contracts.registry import Registry
+
 from . import dayfile
 from .artists import ArtistCatalogue
 from .errors import InputError
@@ -21,11 +24,6 @@ REPORT_COLUMNS = ("file", "line", "field", "message")
 SHOWN_UNMAPPED = 20
 
 
-def canonical_path(session: Session, node: str, day: str) -> Path:
-    """Where the canonical (pseudonymised) form of a node's day is kept, to share with reviewers."""
-    return session.folder / "days" / node / f"{day}.csv"
-
-
 def read_options(session: Session, listener: str | None = None, keep_unmapped: bool = False) -> ReadOptions:
     """How this node reads plays: the artist catalogue from the chain's artist records, and each
     month's played-time rule from the policy in force (see :mod:`admin.readers.playtime`)."""
@@ -35,13 +33,13 @@ def read_options(session: Session, listener: str | None = None, keep_unmapped: b
         except ValueError as exc:
             raise InputError(str(exc), field="--listener") from None
     reader = session.reader()
-    catalogue = ArtistCatalogue(session.query(reader, "Registry:ListArtists"))
+    catalogue = ArtistCatalogue(reader.evaluate(Registry.ListArtists))
     rules: dict[str, PlaytimeRule] = {}
 
     def playtime(month: str) -> PlaytimeRule:
         if month not in rules:
             try:
-                rules[month] = PlaytimeRule.from_policy(session.query(reader, "Registry:GetPolicy", month))
+                rules[month] = PlaytimeRule.from_policy(reader.evaluate(Registry.GetPolicy, month))
             except ValueError as exc:
                 raise InputError(f"the {month} policy on chain: {exc}") from None
         return rules[month]
@@ -130,13 +128,11 @@ def anchor_day(session: Session, node: str, day: str, intake: Intake,
     once the anchor is on chain."""
     reading, estimated = intake.day_frame(day)
     frame = dayfile.canonicalise(reading, pseudonyms)
-    policy = session.query(session.reader(), "Registry:GetPolicy", day[:7])
-    anchor = dayfile.anchor(frame, policy["min_seconds"])
+    anchor = dayfile.anchor(frame, session.policy(day[:7]).min_seconds)
     counts = {k: anchor[k] for k in ("listeners", "plays", "rows", "seconds")}
-    record = session.submit(session.identity(node), "Listening:Anchor", node, day, anchor["sha256"], counts)
-    target = canonical_path(session, node, day)  # written only once the anchor is on chain
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes(dayfile.canonical_bytes(frame))
+    record = session.admin(node).submit(Listening.Anchor, node, day, anchor["sha256"], counts)
+    target = dayfile.kept_path(session.folder, node, day)  # written only once the anchor is on chain
+    dayfile.write_canonical(frame, target)
     return {"node": node, "date": day, **anchor, "estimated": estimated, "txid": record.txid,
             "block": record.block, "canonical_file": str(target)}
 

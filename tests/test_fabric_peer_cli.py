@@ -12,7 +12,7 @@ import subprocess
 import pytest
 
 from admin.errors import LedgerRejected
-from chaincode import canonical
+from chaincode import canonical_json
 from fabric_support import (PROFILE, ROOT, anchor_args, bootstrap, enroll_home, fill_wallet, fresh_month,
                             org_of, profile, refusal)
 
@@ -39,11 +39,11 @@ def cli(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def fabric(tmp_path_factory):
-    from admin.fabric.gateway import FabricGateway
+    from admin.fabric.client import FabricClient
 
     tmp = tmp_path_factory.mktemp("peer-cli-gw")
     fill_wallet(tmp, ["n1.admin"])
-    gateway = FabricGateway.from_profile(PROFILE, tmp / "ledger")
+    gateway = FabricClient.from_profile(PROFILE, tmp / "ledger")
     bootstrap(gateway)
     yield gateway
     gateway.close()
@@ -90,7 +90,7 @@ def test_invoke_anchors_a_day_as_the_embedded_ledger_does(cli, fabric, ledger):
     assert payload, result.stderr
     expected = ledger.submit("n1.admin", "Listening:Anchor", *args).payload
     assert _unquote(payload.group(1)) == expected
-    assert canonical.loads(expected)["anchored"] is True
+    assert canonical_json.loads(expected)["anchored"] is True
 
     query = cli("admin", *_query_args("Listening:GetAnchor", args[0], args[1]))
     assert (query.returncode, query.stdout) == (0, ledger.evaluate("n1.admin", "Listening:GetAnchor",

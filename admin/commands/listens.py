@@ -4,14 +4,7 @@ from pathlib import Path
 
 import click
 
-from chaincode import validate
-from chaincode.errors import InvalidArgument
-
-from ..errors import InputError
-from ..formats import FORMATS
-from ..intake import read_files
-from ..listens import (anchor_days, check_intake, load_listener_map, read_options, skipped_text,
-                       unmapped_text)
+from ..choices import DAY_FORMATS, UNMAPPED_CHOICES
 from . import pass_session, progress, show
 
 
@@ -23,7 +16,7 @@ def listens() -> None:
 @listens.command("submit")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path, exists=True, dir_okay=False))
 @click.option("--node", required=True, help="The node whose plays these are.")
-@click.option("--input-format", "fmt", type=click.Choice(FORMATS), help="Override the format read from the suffix.")
+@click.option("--input-format", "fmt", type=click.Choice(DAY_FORMATS), help="Override the format read from the suffix.")
 @click.option("--listener", metavar="ID", help="Who listened, for files that do not say (Spotify, Maloja, Pano "
               "Scrobbler, ListenBrainz export lines); replaces the user of a ListenBrainz export's user.json. "
               "Any id your node uses: an actor URL, a name with spaces, any script.")
@@ -31,7 +24,7 @@ def listens() -> None:
               help="A CSV file,listener_id naming who listened in each of several files (by the path as "
               "given, or the file name): one command for many listeners' exports; --listener is then the "
               "default for the others.")
-@click.option("--unmapped", type=click.Choice(["refuse", "keep"]), default="refuse", show_default=True,
+@click.option("--unmapped", type=click.Choice(UNMAPPED_CHOICES), default="refuse", show_default=True,
               help="Plays of an artist the artist catalogue does not know: refuse them all (nothing is "
               "anchored), or keep them under an id derived from the artist's name, held until it registers.")
 @click.option("--month", metavar="YYYY-MM", help="Anchor only this month's days of the files (others are "
@@ -68,6 +61,14 @@ def listens_submit(session, files: tuple[Path, ...], node: str, fmt: str | None,
     again is a no-op; different plays for an anchored day are refused. The canonical file of each
     day, to share with reviewers, is kept under <ledger>/days/<node>/.
     """
+    from chaincode import validate
+    from chaincode.errors import InvalidArgument
+
+    from ..errors import InputError
+    from ..intake import read_files
+    from ..listens import (anchor_days, check_intake, load_listener_map, read_options, skipped_text,
+                           unmapped_text)
+
     if month is not None:
         try:
             validate.month(month)
@@ -97,7 +98,9 @@ def listens_submit(session, files: tuple[Path, ...], node: str, fmt: str | None,
 @pass_session
 def listens_anchors(session, month: str, node: str) -> None:
     """The day anchors of NODE for MONTH."""
-    show(session.query(session.reader(), "Listening:ListAnchors", node, month),
+    from chaincode.contracts.listening import Listening
+
+    show(session.reader().evaluate(Listening.ListAnchors, node, month),
          ["date", "rows", "listeners", "plays", "seconds", "sha256"])
 
 

@@ -84,7 +84,7 @@ def _amount(value: Any) -> int:
     return money.parse_amount(str(value))
 
 
-def load_consortium(path: Path, effective_from: str) -> Consortium:
+def read_consortium(path: Path, effective_from: str) -> Consortium:
     """Parse consortium.yaml into the Bootstrap document; the policy is effective from ``effective_from``.
 
     Nodes without ``msp_id`` get ``Org<i>MSP`` by position (the network's organisations).
@@ -155,7 +155,7 @@ class Subscription:
     line: int
 
 
-def load_subscriptions(path: Path, nodes: set[str]) -> list[Subscription]:
+def read_subscriptions(path: Path, nodes: set[str]) -> list[Subscription]:
     """Every row of subscriptions.csv, validated; the first bad row raises InputError."""
     path, file = Path(path), str(path)
     if not path.exists():
