@@ -33,7 +33,7 @@ import pyarrow.parquet as pq
 
 from admin.choices import DAY_FORMATS
 from admin.errors import InputError
-from admin.pseudonym import check_listener
+from admin.pseudonym import LISTENER_ID_LIMIT, check_listener
 from admin.readers import archive, sources
 from admin.readers.fields import TIME_HINT, UTC_TIME
 from admin.readers.resolve import UNMAPPED_FIELD_HINT, ReadOptions, Unmapped, map_artist_column, resolve
@@ -261,10 +261,14 @@ def _columns_problem(file: str, line: int | None, names: list[str]) -> Problem |
 
 
 def _check_listeners(check: _Checker, raw: pa.Array) -> None:
-    """Flag listener ids that :func:`check_listener` refuses (each distinct id checked once)."""
+    """Flag listener ids that :func:`check_listener` refuses; only distinct ids that look wrong
+    (spaces around, a control character, too long) are checked one by one."""
+    uniques = pc.unique(raw)
+    suspect = pc.or_kleene(pc.match_substring_regex(uniques, r"^\s|\s$|[\x00-\x1f\x7f-\x9f]"),
+                           pc.greater(pc.utf8_length(uniques), LISTENER_ID_LIMIT))
     refused = {}
-    for value in pc.unique(raw).to_pylist():
-        if value is not None and value.strip():
+    for value in pc.filter(uniques, pc.fill_null(suspect, False)).to_pylist():
+        if value.strip():  # blank ones are missing, flagged as such
             try:
                 check_listener(value)
             except ValueError as exc:

@@ -329,3 +329,15 @@ def test_any_listener_id_is_accepted_and_taken_in_nfc():
                          ("a\tb", "listener id 'a\\tb' holds a control character"), (7, "listener id 7 is not text")):
         with pytest.raises(ValueError, match=f"^{message}$".replace("\\", "\\\\")):
             check_listener(bad)
+
+
+def test_csv_listener_ids_are_checked_like_any_other(tmp_path):
+    path = tmp_path / "2026-10-01.csv"
+    path.write_text("played_at,listener_id,artist_id,track_id,seconds\n"
+                    f"2026-10-01T08:00:00Z,{ROB},a1,t,40\n2026-10-01T08:01:00Z,Ana María López,a1,t,40\n"
+                    "2026-10-01T08:02:00Z,ana ,a1,t,40\n2026-10-01T08:03:00Z,\"a\tb\",a1,t,40\n", encoding="utf-8")
+    frame, problems = formats.read_day_report(path)
+    assert list(frame["listener_id"]) == [ROB, "Ana María López"]
+    assert [str(p.error()) for p in problems] == [
+        f"{path}:4: field listener_id: listener id 'ana ' has spaces around it",
+        f"{path}:5: field listener_id: listener id 'a\\tb' holds a control character"]
