@@ -101,10 +101,13 @@ def resolve(part: Part, options: ReadOptions) -> Resolved:
                 continue
         if artist is None:
             continue
-        for column, value in (("lines", listen.line), ("played_at", listen.played_at),
-                              ("listener", listen.listener), ("artist", artist), ("track", listen.track),
-                              ("seconds", seconds), ("estimated", estimated)):
-            getattr(plays, column).append(value)
+        plays.lines.append(listen.line)
+        plays.played_at.append(listen.played_at)
+        plays.listener.append(listen.listener)
+        plays.artist.append(artist)
+        plays.track.append(listen.track)
+        plays.seconds.append(seconds)
+        plays.estimated.append(estimated)
     return plays
 
 
