@@ -18,9 +18,7 @@ import pandas as pd
 from . import dayfile, formats
 from .errors import InputError
 from .formats import Problem
-from .readers.resolve import ReadOptions, Unmapped
-
-OUTSIDE_MONTH = "plays outside the month chosen with --month"
+from .readers.resolve import OUTSIDE_MONTH, ReadOptions, Unmapped
 
 
 @dataclass
@@ -39,16 +37,16 @@ class Intake:
     def day_frame(self, day: str) -> tuple[pd.DataFrame, int]:
         """The plays of a day in one reading frame, and how many had their seconds estimated."""
         pieces = self.days[day]
-        frame = pd.concat([f for f, _ in pieces]) if len(pieces) > 1 else pieces[0][0]
+        frame = pd.concat([f for f, _ in pieces], ignore_index=True) if len(pieces) > 1 else pieces[0][0]
         return frame, int(sum(int(e.sum()) for _, e in pieces))
 
 
-def read_files(paths: Iterable[Path], fmt: str | None, options: ReadOptions, month: str | None = None,
+def read_files(paths: Iterable[Path], fmt: str | None, options: ReadOptions,
                progress: Callable[[int], None] = lambda n: None,
                listeners: Mapping[Path, str] | None = None) -> Intake:
-    """Read and check every file; group the plays by UTC day (only ``month``'s when given).
+    """Read and check every file; group the plays by UTC day (only ``options.month``'s when given).
     ``listeners`` names the listener of some files (instead of ``options.listener``)."""
-    intake = Intake()
+    intake, month = Intake(), options.month
     for path in paths:
         own = (listeners or {}).get(path)
         try:

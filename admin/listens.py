@@ -12,7 +12,7 @@ from chaincode.contracts.registry import Registry
 
 from . import dayfile
 from .artists import ArtistCatalogue
-from .errors import InputError
+from .errors import InputError, NotFoundRejected
 from .formats import Problem, raise_first
 from .intake import Intake, read_files
 from .pseudonym import Pseudonymiser, check_listener
@@ -21,10 +21,12 @@ from .readers.resolve import ReadOptions, Unmapped
 from .session import Session
 
 REPORT_COLUMNS = ("file", "line", "field", "message")
+MONTH_HINT = "(anchor the months the consortium runs with --month YYYY-MM)"
 SHOWN_UNMAPPED = 20
 
 
-def read_options(session: Session, listener: str | None = None, keep_unmapped: bool = False) -> ReadOptions:
+def read_options(session: Session, listener: str | None = None, keep_unmapped: bool = False,
+                 month: str | None = None) -> ReadOptions:
     """How this node reads plays: the artist catalogue from the chain's artist records, and each
     month's played-time rule from the policy in force (see :mod:`admin.readers.playtime`)."""
     if listener is not None:
@@ -40,11 +42,13 @@ def read_options(session: Session, listener: str | None = None, keep_unmapped: b
         if month not in rules:
             try:
                 rules[month] = PlaytimeRule.from_policy(reader.evaluate(Registry.GetPolicy, month))
+            except NotFoundRejected as exc:
+                raise InputError(f"a play of {month}: {exc.message.rstrip('.')} {MONTH_HINT}") from None
             except ValueError as exc:
                 raise InputError(f"the {month} policy on chain: {exc}") from None
         return rules[month]
 
-    return ReadOptions(listener, catalogue, keep_unmapped, playtime)
+    return ReadOptions(listener, catalogue, keep_unmapped, playtime, month)
 
 
 LISTENER_MAP_COLUMNS = ["file", "listener_id"]
@@ -122,13 +126,13 @@ def unmapped_text(unmapped: list[Unmapped], kept: bool) -> str:
     return "\n".join([head, *lines])
 
 
-def anchor_day(session: Session, node: str, day: str, intake: Intake,
-               pseudonyms: Pseudonymiser) -> dict[str, Any]:
+def anchor_day(session: Session, node: str, day: str, intake: Intake, pseudonyms: Pseudonymiser,
+               min_seconds: int) -> dict[str, Any]:
     """Pseudonymise, canonicalise and anchor one day of the intake; the canonical file is kept
     once the anchor is on chain."""
     reading, estimated = intake.day_frame(day)
     frame = dayfile.canonicalise(reading, pseudonyms)
-    anchor = dayfile.anchor(frame, session.policy(day[:7]).min_seconds)
+    anchor = dayfile.anchor(frame, min_seconds)
     counts = {k: anchor[k] for k in ("listeners", "plays", "rows", "seconds")}
     record = session.admin(node).submit(Listening.Anchor, node, day, anchor["sha256"], counts)
     target = dayfile.kept_path(session.folder, node, day)  # written only once the anchor is on chain
@@ -139,13 +143,23 @@ def anchor_day(session: Session, node: str, day: str, intake: Intake,
 
 def anchor_days(session: Session, node: str, intake: Intake,
                 progress: Callable[[int], None] = lambda n: None) -> list[dict[str, Any]]:
-    """Anchor every day of the intake, in date order (one pseudonymiser per month)."""
+    """Anchor every day of the intake, in date order (one pseudonymiser per month); nothing when a
+    month of the intake has no policy in force."""
     secret = session.config.secret(node)
+    policies, missing = {}, []
+    for month in sorted({day[:7] for day in intake.days}):
+        try:
+            policies[month] = session.policy(month)
+        except NotFoundRejected:
+            missing.append(month)
+    if missing:
+        raise InputError(f"no policy is in force for {', '.join(missing)}, months the files hold plays of; "
+                         f"nothing was anchored {MONTH_HINT}")
     months: dict[str, Pseudonymiser] = {}
     rows = []
     for day in sorted(intake.days):
         pseudonyms = months.setdefault(day[:7], Pseudonymiser(secret, day[:7]))
-        rows.append(anchor_day(session, node, day, intake, pseudonyms))
+        rows.append(anchor_day(session, node, day, intake, pseudonyms, policies[day[:7]].min_seconds))
         progress(1)
     return rows
 

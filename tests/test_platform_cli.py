@@ -9,16 +9,11 @@ import pytest
 from admin.artists import unregistered_id
 from platform_fixtures import (ANA, PLATFORMS, PLAYS, ROB, listenbrainz_listen, month_play, spotify_stream,
                                write_json, write_json_lines)
+import scenario_files
 from scenario_files import fingerprint, run
 
-CONSORTIUM = """\
-policy: {price: "10.00", node_share: "1.00", top_n: 9, min_seconds: 30, currency: USDP}
-clusters: [{id: A}, {id: B}]
-nodes:
-  - {id: n1, cluster: A, wallet: w-n1}
-  - {id: n2, cluster: A, wallet: w-n2}
-  - {id: n3, cluster: B, wallet: w-n3}
-artists:
+#: The tiny scenario's consortium, its artists named as the platforms' files name them.
+CONSORTIUM = scenario_files.CONSORTIUM.split("artists:")[0] + """artists:
   - {id: a1, name: "Sigrún Ás", wallet: w-a1}
   - {id: a2, name: The Quiet Hours, wallet: w-a2}
   - {id: a3, name: Les Étoiles, wallet: w-a3}
@@ -173,3 +168,22 @@ def test_a_listener_map_names_each_bad_line(ledger, tmp_path):
         line = 1 if "header" in message else 2
         out = submit(ledger, path, "--listeners", listeners, expect=2)
         assert out == f"error: {listeners}:{line}: {message}\n"
+
+
+def rob_lines(tmp_path):
+    return write_json_lines(tmp_path / "rob.jsonl", [listenbrainz_listen(p, "rob") for p in PLAYS])
+
+
+def test_plays_of_months_without_a_policy_anchor_nothing(ledger, tmp_path):
+    old = month_play("1999-12-31T10:00:00Z", "Sigrún Ás", "Old", 100, 100, 7, "")
+    spotify = write_json(tmp_path / "Streaming_History_Audio_1999_0.json", [spotify_stream(p) for p in [old, *PLAYS]])
+    before = fingerprint(ledger)
+    out = submit(ledger, spotify, "--listener", "ana", expect=2)
+    assert out.splitlines()[-1] == ("error: no policy is in force for 1999-12, months the files hold plays of; "
+                                    "nothing was anchored (anchor the months the consortium runs with --month YYYY-MM)")
+    assert fingerprint(ledger) == before
+    listens = write_json_lines(tmp_path / "old.jsonl", [listenbrainz_listen(old, "rob")])
+    out = submit(ledger, listens, expect=2)
+    assert out.splitlines()[-1] == (f"error: {listens}: a play of 1999-12: no policy is in force for 1999-12 "
+                                    "(anchor the months the consortium runs with --month YYYY-MM)")
+    assert "2026-10-01" in submit(ledger, listens, rob_lines(tmp_path), "--month", "2026-10")

@@ -75,9 +75,9 @@ def listens_submit(session, files: tuple[Path, ...], node: str, fmt: str | None,
         except InvalidArgument as exc:
             raise InputError(str(exc).rstrip("."), field="--month") from None
     listeners = load_listener_map(listener_map, files) if listener_map else None
-    options = read_options(session, listener, unmapped == "keep")
+    options = read_options(session, listener, unmapped == "keep", month)
     with progress(len(files), "reading files") as bar:
-        intake = read_files(files, fmt, options, month, bar.update, listeners)
+        intake = read_files(files, fmt, options, bar.update, listeners)
     check_intake(intake, report, len(files))
     for line in skipped_text(intake.skipped):
         click.echo(line, err=True)

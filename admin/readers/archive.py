@@ -12,6 +12,7 @@
 import io
 import re
 import zipfile
+import zlib
 from collections import Counter
 from typing import Iterator
 
@@ -24,6 +25,8 @@ _SPOTIFY = re.compile(r"(?:^|/)(?:Streaming_History_Audio_[^/]*|endsong_\d+|Stre
 _NOT_MUSIC = re.compile(r"(?:^|/)(?:Streaming_History_Video_[^/]*|StreamingHistory_podcast_\d+)\.json$")
 _USER = re.compile(r"(?:^|/)user\.json$")
 NOT_MUSIC = "files of podcasts and videos (not music)"
+#: What reading a member raises when it is damaged, encrypted or compressed in a way not supported.
+UNREADABLE = (zipfile.BadZipFile, zlib.error, RuntimeError, NotImplementedError, EOFError, UnicodeDecodeError)
 
 
 class ArchiveError(Exception):
@@ -76,12 +79,18 @@ class Archive:
 
     def lines(self, member: str) -> Iterator[str]:
         """The lines of a member, as text."""
-        with self.zip.open(self._checked(member)) as raw:
-            yield from io.TextIOWrapper(raw, encoding="utf-8-sig")
+        try:
+            with self.zip.open(self._checked(member)) as raw:
+                yield from io.TextIOWrapper(raw, encoding="utf-8-sig")
+        except UNREADABLE as exc:
+            raise ArchiveError(f"cannot be read: {exc}", member) from None
 
     def text(self, member: str) -> str:
         """A member, as text."""
-        return self.zip.read(self._checked(member)).decode("utf-8-sig")
+        try:
+            return self.zip.read(self._checked(member)).decode("utf-8-sig")
+        except UNREADABLE as exc:
+            raise ArchiveError(f"cannot be read: {exc}", member) from None
 
     def describe(self) -> str:
         return (f"none of its {len(self.names)} files holds listens (expected listens/YYYY/M.jsonl of a "

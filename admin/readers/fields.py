@@ -165,7 +165,9 @@ def listener(field: str, value: Any, fallback: str | None) -> str:
                              "name the listener with --listener")
         return fallback
     if isinstance(value, dict):
-        value = value.get("id")
+        if not isinstance(value.get("id"), str):
+            raise Bad(field, f"{shown(value)} is not an id or an object with an id")
+        value = value["id"]
     try:
         return check_listener(value)
     except ValueError as exc:

@@ -17,6 +17,7 @@ from .sources import Issue, Part
 
 MICROS_PER_DAY = 86_400_000_000
 UNMAPPED_FIELD_HINT = "pass --unmapped keep to hold its money under an id derived from its name"
+OUTSIDE_MONTH = "plays outside the month chosen with --month"
 
 
 def _default_rule(month: str) -> PlaytimeRule:
@@ -33,13 +34,15 @@ class ReadOptions:
         (a URL's last segment, the first MBID, else the name) and CSV ids are taken as they are;
     keep_unmapped: keep an unmapped artist's plays under :func:`admin.artists.unregistered_id`
         of its name instead of refusing them;
-    playtime: the played-time rule of a month ``YYYY-MM``.
+    playtime: the played-time rule of a month ``YYYY-MM``;
+    month: read only the plays of this month (the others are counted as left out).
     """
 
     listener: str | None = None
     catalogue: ArtistCatalogue | None = None
     keep_unmapped: bool = False
     playtime: Callable[[str], PlaytimeRule] = _default_rule
+    month: str | None = None
 
 
 @dataclass(frozen=True)
@@ -90,10 +93,14 @@ def resolve(part: Part, options: ReadOptions) -> Resolved:
     plays = Resolved(part.file, issues=list(part.issues))
     months: dict[int, str] = {}
     for listen in part.listens:
+        month = _month(listen.played_at, months)
+        if options.month is not None and month != options.month:
+            part.skipped[OUTSIDE_MONTH] += 1
+            continue
         artist = _artist(plays, listen, options)
         seconds, estimated = listen.played, False
         if seconds is None:
-            rule = options.playtime(_month(listen.played_at, months))
+            rule = options.playtime(month)
             seconds, estimated = rule.seconds(listen.length), True
             if seconds is None:
                 plays.issues.append(Issue(listen.line, "(played time)",
