@@ -82,6 +82,7 @@ def _split(intake: Intake, path: Path, named: str | None, part: formats.FramePar
         inside = np.char.startswith(days.astype(str), month) if len(days) else np.zeros(0, dtype=bool)
         intake.skipped[OUTSIDE_MONTH] += int((~inside).sum())
         frame, estimated, days = frame[inside], estimated[inside], days[inside]
-    for day in np.unique(days):
-        same = days == day
-        intake.add(str(day), frame[same], estimated[same])
+    names, which = np.unique(days, return_inverse=True)
+    order = np.argsort(which, kind="stable")
+    for name, rows in zip(names, np.split(order, np.cumsum(np.bincount(which, minlength=len(names)))[:-1])):
+        intake.add(str(name), frame.iloc[rows], estimated[rows])

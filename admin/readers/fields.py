@@ -43,9 +43,12 @@ def shown(value: Any) -> str:
 
 def get(item: Mapping, path: str, required: bool = True) -> Any:
     """The value at a dotted ``path``; Bad when required and missing, null or blank."""
-    value: Any = item
-    for key in path.split("."):
-        value = value.get(key) if isinstance(value, dict) else None
+    if "." not in path:
+        value = item.get(path)
+    else:
+        value = item
+        for key in path.split("."):
+            value = value.get(key) if isinstance(value, dict) else None
     if required and (value is None or (isinstance(value, str) and not value.strip())):
         raise Bad(path, "is missing")
     return value

@@ -53,12 +53,16 @@ def lines(stream: Iterator[str]) -> Iterator[tuple[int, Any | Broken]]:
 def entries(text: str) -> Iterator[tuple[int, Any, bool]]:
     """(line, entry, in a collection) of every entry of a JSON document, in order.
 
-    Raises Broken, naming the line, when the document is not JSON.
+    Raises Broken, naming the line, when the document is not JSON (at once, before any entry).
     """
     try:
-        DECODER.decode(text)  # the whole document is JSON: then entries are located below
+        DECODER.decode(text)  # the whole document is JSON: then entries are located lazily below
     except json.JSONDecodeError as exc:
         raise Broken(exc.lineno, f"is not valid JSON: {exc.msg} at column {exc.colno}") from None
+    return _located(text)
+
+
+def _located(text: str) -> Iterator[tuple[int, Any, bool]]:
     line_of = _Lines(text)
     pos = _SPACE.match(text, 0).end()
     found = ("", pos) if text.startswith("[", pos) else _container(text, pos) if text.startswith("{", pos) else None

@@ -92,12 +92,13 @@ def resolve(part: Part, options: ReadOptions) -> Resolved:
     """The plays of a part's listens."""
     plays = Resolved(part.file, issues=list(part.issues))
     months: dict[int, str] = {}
+    artists: dict[ArtistRef, tuple[str | None, str, str | None]] = {}
     for listen in part.listens:
         month = _month(listen.played_at, months)
         if options.month is not None and month != options.month:
             part.skipped[OUTSIDE_MONTH] += 1
             continue
-        artist = _artist(plays, listen, options)
+        artist = _artist(plays, listen, options, artists)
         seconds, estimated = listen.played, False
         if seconds is None:
             rule = options.playtime(month)
@@ -118,12 +119,18 @@ def resolve(part: Part, options: ReadOptions) -> Resolved:
     return plays
 
 
-def _artist(plays: Resolved, listen: Listen, options: ReadOptions) -> str | None:
-    artist, why = artist_of(listen.artist, options.catalogue)
+def _artist(plays: Resolved, listen: Listen, options: ReadOptions,
+            known: dict[ArtistRef, tuple[str | None, str, str | None]]) -> str | None:
+    """The ledger artist of a listen (each distinct reference looked up once); an unmapped one is
+    recorded, and kept under its derived id or refused (None)."""
+    ref = listen.artist
+    if ref not in known:
+        artist, why = artist_of(ref, options.catalogue)
+        kept = unregistered_id(ref.name) if artist is None and options.keep_unmapped else None
+        known[ref] = artist, why, kept
+    artist, why, kept = known[ref]
     if artist is not None:
         return artist
-    ref = listen.artist
-    kept = unregistered_id(ref.name) if options.keep_unmapped else None
     plays.unmapped.append(Unmapped(plays.file, listen.line, ref.name, why, kept))
     if kept is None:
         plays.issues.append(Issue(listen.line, ref.field, f"artist {ref.name!r} is not in the artist "

@@ -91,7 +91,7 @@ def read_json_lines(file: str, stream: Iterable[str], fallback_listener: str | N
 def read_json_document(file: str, text: str, fallback_listener: str | None) -> Part:
     """The listens of a JSON document (see :mod:`admin.readers.jsondoc` for its shapes)."""
     try:
-        located = list(jsondoc.entries(text))
+        located = jsondoc.entries(text)
     except jsondoc.Broken as broken:
         return Part(file, issues=[Issue(broken.line, "(json)", broken.message, whole_file=True)])
     return read_entries(file, located, fallback_listener)
