@@ -16,8 +16,8 @@ from admin.readers.model import ArtistRef
 from admin.readers.playtime import PlaytimeRule
 from admin.readers.resolve import ReadOptions
 from platform_fixtures import (ANA, IDS, M1, M2, M3, PLATFORMS, PLAYS, RECORDS, ROB, month_play,
-                               funkwhale_listen, listenbrainz_listen, listenbrainz_zip,
-                               maloja_export, outbox_page, pano_entries, pleroma_listen, spotify_episode,
+                               listenbrainz_listen, listenbrainz_zip,
+                               maloja_export, pano_entries, pleroma_listen, spotify_episode,
                                spotify_stream, spotify_zip, streaming_history, unix, write_json,
                                write_json_lines)
 
