@@ -107,7 +107,7 @@ def test_invoke_refusal_is_the_embedded_sentence(cli, fabric, ledger):
     assert message == "Org1MSP identity with reviewer may not do this; it needs the role admin."
     assert result.returncode == 1
     assert result.stderr.strip().splitlines()[-1] == (
-        f'Error: endorsement failure during invoke. response: status:500 message:"{message}"')
+        f'Error: endorsement failure during invoke. response: status:403 message:"{message}"')
 
 
 def test_query_of_a_missing_anchor_is_the_embedded_sentence(cli, fabric, ledger):
@@ -118,7 +118,7 @@ def test_query_of_a_missing_anchor_is_the_embedded_sentence(cli, fabric, ledger)
     assert caught.value.message == f"node n1 has no anchor for {date}."
     assert result.returncode == 1
     assert result.stderr.strip().splitlines()[-1] == (
-        f'Error: endorsement failure during query. response: status:500 message:"{caught.value.message}"')
+        f'Error: endorsement failure during query. response: status:404 message:"{caught.value.message}"')
 
 
 def test_identity_without_role_is_refused(cli, fabric):
@@ -126,6 +126,6 @@ def test_identity_without_role_is_refused(cli, fabric):
     result = cli(None, *_query_args("Registry:ListClusters"))
     assert result.returncode == 1
     assert result.stderr.strip().splitlines()[-1] == ('Error: endorsement failure during query. response: '
-                                                      'status:500 message:"Org1MSP identity with no role '
+                                                      'status:403 message:"Org1MSP identity with no role '
                                                       'may not do this; it needs the role admin or reviewer '
                                                       'or arbitrator or auditor."')
