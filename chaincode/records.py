@@ -10,6 +10,8 @@ build keys with them (for key histories) without restating the format.
 from dataclasses import dataclass
 from typing import Generic, TypeVar, TypedDict
 
+from . import canonical_json
+
 R = TypeVar("R")
 
 #: Separates a composite key's parts; also its first character (Fabric's namespace marker).
@@ -210,6 +212,15 @@ REVIEWERS: Kind[Reviewers] = Kind("reviewers", ("month", "node"))
 def batch_attribute(number: int) -> str:
     """The key attribute of batch ``number``."""
     return f"{number:06d}"
+
+
+def batch_sha256(entries: list[list]) -> str:
+    """The ``sha256`` of a batch: SHA-256 of the canonical JSON of its entries
+    [[listener, [[artist_id, weight], ...]], ...], sorted by listener, each listener's artists by
+    (-weight, artist_id)."""
+    normalised = sorted([[listener, sorted(([a, w] for a, w in pairs), key=lambda p: (-p[1], p[0]))]
+                         for listener, pairs in entries], key=lambda e: e[0])
+    return canonical_json.sha256(normalised)
 
 
 # -- reviews and disputes ------------------------------------------------------------------------

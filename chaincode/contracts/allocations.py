@@ -93,7 +93,7 @@ class Allocations(LedgerContract):
         if number > 999_999:
             raise InvalidArgument(f"batch {number} is more than 999999.")
         normalised = _entries(number, entries)
-        digest = canonical_json.sha256(normalised)
+        digest = records.batch_sha256(normalised)
         existing = await state.get(ctx, records.ALLOCATION_BATCH, month, node, records.batch_attribute(number))
         if existing is not None:
             if existing["sha256"] == digest:
