@@ -64,6 +64,22 @@ def standard_month(ledger, month: str = MONTH) -> None:
     allocate_and_seal(ledger, "n3", [{"M1": {"a1": 60, "a9": 30}}], month)
 
 
+def reviewed_month(ledger, month: str = MONTH) -> None:
+    """The standard month, n1's and n3's months approved by their assigned reviewers."""
+    standard_month(ledger, month)
+    approve(ledger, "n1", month)
+    approve(ledger, "n3", month)
+
+
+def flagged_month(ledger, scope: str = WHOLE, reason: str = "loops") -> dict:
+    """The standard month, n3's approved, n1's approved by its peer (n2) and flagged by its
+    external reviewer (n4) over ``scope``; the flag's dispute: local n1, peer n2, external n3."""
+    standard_month(ledger)
+    approve(ledger, "n3")
+    approve(ledger, "n1", roles=("peer",))
+    return flag(ledger, "n1", "external", scope, reason)["dispute"]
+
+
 def majority(ledger, kind: str, payload: dict, proposer: str = "n1", approvers=("n2", "n3")) -> dict:
     """A proposal of ``proposer`` approved by ``approvers`` (a majority of four with the proposer)."""
     proposal = json.loads(ledger.submit(f"{proposer}.admin", "Registry:Propose", kind, json.dumps(payload)).payload)
