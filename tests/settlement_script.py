@@ -35,6 +35,19 @@ def allocate_and_seal(ledger, node: str, batches: list[dict[str, dict[str, int]]
     return root
 
 
+def settlement(ledger, month: str = MONTH) -> dict:
+    """The month's settlement record, its money invariant checked, in total and per node."""
+    record = json.loads(ledger.evaluate("n4.auditor", "Settlement:GetSettlement", month))
+    assert record["income_micro"] == (record["node_operators_micro"] + record["artists_micro"]
+                                      + record["unallocated_micro"] + record["held_micro"])
+    for totals in record["nodes"].values():
+        assert totals["income_micro"] == (totals["node_share_micro"] + totals["artists_micro"]
+                                          + totals["unallocated_micro"] + totals["held_micro"])
+    for name in ("artists_micro", "held_micro", "income_micro", "unallocated_micro", "rejected_micro"):
+        assert record[name] == sum(t[name] for t in record["nodes"].values())
+    return record
+
+
 def reviewers(ledger, node: str, month: str = MONTH) -> dict:
     """The reviewers assigned to ``node``'s month ({"peer", "external", ...})."""
     return json.loads(ledger.evaluate("n1.auditor", "Reviews:GetReviewers", month, node))

@@ -9,7 +9,7 @@ without a node, a dispute decided — is a proposal that a majority of active no
 from typing import Any
 
 from .. import canonical_json, governance, guards, lookups, records, state, validate
-from ..errors import Conflict, InvalidArgument, NotFound
+from ..errors import Conflict, InvalidArgument
 from ..rules import Policy
 from ..state import LedgerContext
 from .base import LedgerContract

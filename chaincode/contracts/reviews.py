@@ -12,7 +12,6 @@ cannot open a dispute (its money is paid); a dispute that was open at settlement
 released in the transaction that resolves it.
 """
 
-from typing import Any
 
 from .. import canonical_json, disputes, guards, lookups, records, state, three_eyes, validate
 from .. import scope as scopes
