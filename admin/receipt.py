@@ -64,7 +64,9 @@ def allocation_status(session: Session, month: str, node: str, listener: str, ar
     pending = settlement["nodes"].get(node, {}).get("pending")
     if pending:
         return [f"held with node {node}'s whole part ({pending})"] * len(artists)
-    disputes = [d for d in reader.evaluate(Reviews.ListDisputes, month) if d["node"] == node]
+    version = reader.evaluate(Allocations.GetNodeMonth, month, node)["version"]
+    disputes = [{**d, "scope": scope.in_force(d["scope"], d["resolution"] == "reject", d["version"], version)}
+                for d in reader.evaluate(Reviews.ListDisputes, month) if d["node"] == node]
     waiting = {h["artist"] for h in reader.evaluate(Settlement.ListHeld, month)
                if h["reason"] == rules.HELD_UNREGISTERED and h["status"] == "held"}
     fates = []

@@ -9,7 +9,8 @@ A node's part is paid with the month when:
   that), and
 - no dispute over days of that version is open or rejected: a day's report may change every
   allocation of the month, so the part waits for the resolution, or after a rejection for a
-  corrected month (new seal, reviewed again).
+  corrected month (new seal, reviewed again); a revoked node can no longer correct, so its
+  rejected days reject its whole month (:func:`chaincode.scope.in_force`).
 
 A node that has not sealed, or whose reviewers have not all reviewed, *blocks* the month's
 settlement, unless a majority of the consortium settles without it (proposal ``settle_without``):
@@ -40,15 +41,16 @@ class Standing:
     pending: str
 
 
-def _days_in_dispute(disputes: list[Dispute], version: int) -> str:
-    """Why disputed days keep the part pending ("" when they do not)."""
+def _days_in_dispute(disputes: list[Dispute], version: int, active: bool) -> str:
+    """Why disputed days keep the part pending ("" when they do not): open, or rejected while the
+    node can still correct them (a revoked node's rejected days reject its whole month instead)."""
     for dispute in disputes:
         if dispute["version"] != version or not dispute["scope"]["days"]:
             continue
         days = scope.listed(dispute["scope"]["days"])
         if dispute["status"] == "open":
             return f"dispute {dispute['id']} over days {days} is open"
-        if dispute["resolution"] == "reject":
+        if dispute["resolution"] == "reject" and active:
             return (f"dispute {dispute['id']} rejected days {days}; the node must correct them and seal "
                     "a corrected month, reviewed again")
     return ""
@@ -81,7 +83,7 @@ async def standing(ctx: LedgerContext, month: str, node_id: str, disputes: list[
                        "may replace a reviewer that does not review (proposal replace_reviewer) or settle "
                        "the month without it (proposal settle_without).")
         else:
-            pending = _days_in_dispute(disputes, version)
+            pending = _days_in_dispute(disputes, version, node is not None and node["status"] == "active")
     if blocked and excuse:
         excused = await state.get(ctx, records.EXCUSED, month, node_id)
         if excused is not None:

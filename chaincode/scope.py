@@ -9,7 +9,8 @@ An allocation (one listener's amount for one artist) is *covered* when the scope
 month, names its listener, or names its artist. A scope over days covers no allocation by itself:
 every allocation of the month may draw on a day's report, so a dispute over days holds the
 node's whole part of the month until it is resolved, and a rejection of days is undone only by
-a corrected month (see :mod:`chaincode.readiness`).
+a corrected month (see :mod:`chaincode.readiness`); a node that can no longer correct (revoked)
+has its whole month rejected (:func:`in_force`).
 
 On the wire (``Reviews:Review``) a scope is a JSON object ``{"month": true}`` or with any of the
 keys ``listeners``, ``artists``, ``days``.
@@ -68,6 +69,16 @@ def union(*scopes: Mapping[str, Any]) -> dict[str, Any]:
 def within(inner: Mapping[str, Any], outer: Mapping[str, Any]) -> bool:
     """Whether ``inner`` names nothing that ``outer`` does not."""
     return bool(outer["month"]) or (not inner["month"] and all(set(inner[k]) <= set(outer[k]) for k in KINDS))
+
+
+def in_force(scope: Mapping[str, Any], rejected: bool, version: int, current: int) -> dict[str, Any]:
+    """What a dispute over ``version`` of a node's month covers in its ``current`` version: a
+    rejection of days of the current version covers the whole month (its reports are wrong and
+    not corrected; while the node can still correct them its part waits instead); otherwise the
+    scope as it is (days alone cover no allocation)."""
+    if rejected and scope["days"] and version == current:
+        return dict(WHOLE_MONTH)
+    return dict(scope)
 
 
 def covers(scope: Mapping[str, Any], listener: str, artist: str) -> bool:

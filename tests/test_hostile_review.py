@@ -112,13 +112,20 @@ def test_a_flag_holds_only_its_scope_and_a_rejection_sends_only_that_to_unalloca
     assert after["unallocated_micro"] == before["unallocated_micro"] + sum(held.values())
 
 
-def test_a_day_dispute_holds_the_node_part_until_a_corrected_month_is_reviewed(ledger):
+def settled_with_day_dispute(ledger) -> str:
+    """The standard month with n1's day 2026-10-03 anchored and flagged by its external reviewer,
+    settled while the dispute is open; the dispute's id."""
     ledger.submit("n1.admin", "Listening:Anchor", "n1", "2026-10-03", "a" * 64, ONE_DAY)
     standard_month(ledger)
     approve(ledger, "n3")
     approve(ledger, "n1", roles=("peer",))
     dispute = flag(ledger, "n1", "external", json.dumps({"days": ["2026-10-03"]}))["dispute"]["id"]
     ledger.submit("n2.admin", "Settlement:Settle", MONTH)
+    return dispute
+
+
+def test_a_day_dispute_holds_the_node_part_until_a_corrected_month_is_reviewed(ledger):
+    dispute = settled_with_day_dispute(ledger)
     record = settlement(ledger)
     assert record["nodes"]["n1"]["pending"] == "dispute %s over days 2026-10-03 is open" % dispute
     assert amounts(ledger)[("held", "node", "n1")] == 3 * 9_000_000  # L1, L2, L3: the whole artist share
@@ -268,3 +275,14 @@ def test_the_opener_never_arbitrates_and_votes_only_when_nobody_else_can(case):
     dispute["votes"] = {v: {"vote": d, "reason": ""} for v, d in zip(
         [x for x in (voters["peer"], voters["external"]) if x], ("approve", "reject"))}
     assert three_eyes.outcome(dispute, [n["id"] for n in nodes]) == "arbitrate"
+
+
+def test_a_node_revoked_before_correcting_rejected_days_has_its_whole_month_rejected(ledger):
+    dispute = settled_with_day_dispute(ledger)
+    for voter in ("n2", "n3"):
+        ledger.submit(f"{voter}.reviewer", "Reviews:Vote", dispute, "reject", "replayed")
+    majority(ledger, "revoke_node", {"node_id": "n1"}, "n2", ("n3", "n4"))
+    ledger.submit("n2.admin", "Settlement:SettleNode", MONTH, "n1")
+    part = settlement(ledger)["nodes"]["n1"]
+    assert (part["rejected_micro"], part["unallocated_micro"], part["artists_micro"], part["held_micro"]) == (
+        18_000_000, 27_000_000, 0, 0)

@@ -18,7 +18,7 @@ PROPOSAL_STATUSES = ("open", "applied")
 
 
 class Registry(LedgerContract):
-    """Clusters, nodes, artists, duties and policy versions."""
+    """Clusters, nodes, artists, duties, policy versions, and the proposals that change them."""
 
     Name = "Registry"
     EVALUATE = ("GetNode", "ListNodes", "ListClusters", "GetArtist", "ListArtists",

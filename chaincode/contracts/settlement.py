@@ -18,6 +18,7 @@ has confirmed. A release is confirmed with kind "release" and payee "<artist_id>
 from typing import Any
 
 from .. import canonical_json, guards, held, lookups, readiness, records, rules, settle, state, validate
+from .. import scope as scopes
 from ..errors import AccessDenied, Conflict, InvalidArgument, NotFound
 from ..readiness import Standing
 from ..records import Dispute
@@ -37,8 +38,10 @@ async def _month_inputs(ctx: LedgerContext, month: str) -> tuple[list[dict[str, 
     return subscriptions, nodemonths
 
 
-def _views(disputes: list[Dispute]) -> tuple[settle.DisputeView, ...]:
-    return tuple(settle.DisputeView(d["id"], "open" if d["status"] == "open" else d["resolution"], d["scope"])
+def _views(disputes: list[Dispute], version: int = 0) -> tuple[settle.DisputeView, ...]:
+    """The disputes as the settlement of ``version`` of the node's month sees them."""
+    return tuple(settle.DisputeView(d["id"], "open" if d["status"] == "open" else d["resolution"],
+                                    scopes.in_force(d["scope"], d["resolution"] == "reject", d["version"], version))
                  for d in disputes)
 
 
@@ -49,7 +52,7 @@ def _states(disputes: list[Dispute]) -> dict[str, str]:
 async def _node_month(ctx: LedgerContext, month: str, node: str, standing: Standing,
                       disputes: list[Dispute]) -> settle.NodeMonth:
     """A node's month as the settlement sees it: pending, not sealed, or its allocations."""
-    views = _views(disputes)
+    views = _views(disputes, standing.version)
     if standing.pending or not standing.sealed:
         return settle.NodeMonth(pending=standing.pending, disputes=views)
     named = {listener for view in views if view.state != "approve" for listener in view.scope["listeners"]}
