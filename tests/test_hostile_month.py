@@ -178,3 +178,33 @@ def test_proposals_from_the_command_line(month, tmp_path):
     assert run("--ledger", ledger, "consortium", "propose", "set_policy", '{"price_micro": 1.5}', expect=2) == (
         "error: field PAYLOAD: a decimal number 1.5 is not allowed here; amounts are integer micro-units\n")
     assert fingerprint(ledger) == before
+
+
+def test_a_month_is_settled_without_a_node_that_does_not_seal_and_audited(month):
+    scenario, ledger = month
+    submit_days(ledger, scenario)
+    run("--ledger", ledger, "month", "reconcile", M, "--node", "n1")
+    for reviewer in ("n2", "n3"):
+        run("--ledger", ledger, "month", "review", M, "--node", "n1", "--reviewer", reviewer)
+    out = run("--ledger", ledger, "month", "settle", M, "--node", "n1", expect=3)
+    assert "node n2 has not sealed 2026-10; it must run month reconcile first" in out
+    payload = json.dumps({"month": M, "node": "n2"})
+    proposal = json.loads(run("--ledger", ledger, "--format", "json", "consortium", "propose", "settle_without",
+                              payload, "--node", "n1"))
+    run("--ledger", ledger, "consortium", "approve", proposal["id"], "--node", "n3")
+    run("--ledger", ledger, "month", "settle", M, "--node", "n1")
+    audit = run("--ledger", ledger, "audit", "report", M, "--out", ledger / "audit1")
+    assert "2026-10: the money invariant holds" in audit
+    markdown = (ledger / "audit1" / "audit-2026-10.md").read_text()
+    assert f"| node n2's whole part (settled without it (proposal {proposal['id']}): it has not sealed) |" in markdown
+    # n2 comes back: seals, is reviewed, and its part is settled
+    submit_days(ledger, scenario, "n2")
+    run("--ledger", ledger, "month", "reconcile", M, "--node", "n2")
+    for reviewer in ("n1", "n3"):
+        run("--ledger", ledger, "month", "review", M, "--node", "n2", "--reviewer", reviewer)
+    assert run("--ledger", ledger, "month", "settle", M, "--node", "n3", "--part", "n2").startswith(
+        "node n2's part of 2026-10 settled in block ")
+    audit = run("--ledger", ledger, "audit", "report", M, "--out", ledger / "audit2")
+    assert "2026-10: the money invariant holds" in audit
+    settlement = json.loads(run("--ledger", ledger, "query", "Settlement:GetSettlement", M))
+    assert (settlement["held_micro"], settlement["nodes"]["n2"]["artists_micro"]) == (0, 9_000_000)
