@@ -63,6 +63,12 @@ def test_another_hash_or_count_for_the_same_day_is_refused(ledger):
     (("n1", D, H1.upper(), json.dumps(COUNTS)), f"sha256 '{H1.upper()}' is not a lower-case hex SHA-256."),
     (("n1", "2026-02-29", H1, json.dumps(COUNTS)), "date '2026-02-29' is not a calendar date YYYY-MM-DD."),
     (("n9", D, H1, json.dumps(COUNTS)), "node n9 is not registered."),
+    # another spelling of a day or a node would be another key: whole strings of ASCII only
+    (("n1", D + "\n", H1, json.dumps(COUNTS)), "date '2026-10-03\\n' is not a calendar date YYYY-MM-DD."),
+    (("n1", "\u0662\u0660\u0662\u0666-10-03", H1, json.dumps(COUNTS)),
+     "date '\u0662\u0660\u0662\u0666-10-03' is not a calendar date YYYY-MM-DD."),
+    (("n1", D, H1 + "\n", json.dumps(COUNTS)), f"sha256 '{H1}\\n' is not a lower-case hex SHA-256."),
+    (("n1\n", D, H1, json.dumps(COUNTS)), "node 'n1\\n' is not a valid id (letters, digits, . _ : @ -)."),
 ])
 def test_anchor_refuses_bad_arguments(ledger, args, message):
     assert refused(ledger, "n1.admin", "Listening:Anchor", *args) == message
