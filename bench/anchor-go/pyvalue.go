@@ -1,0 +1,197 @@
+package main
+
+// Values as the Python contract shows and stores them: repr() in refusal sentences, canonical
+// JSON (sorted keys, no spaces, UTF-8 unescaped: chaincode/canonical.py) in the world state.
+
+import (
+	"fmt"
+	"math/big"
+	"sort"
+	"strings"
+	"unicode"
+)
+
+// repr is Python's repr() of a value of the JSON model (pyjson.go) or of a Go string.
+func repr(value any) string {
+	var b strings.Builder
+	writeRepr(&b, value)
+	return b.String()
+}
+
+func writeRepr(b *strings.Builder, value any) {
+	switch v := value.(type) {
+	case nil:
+		b.WriteString("None")
+	case bool:
+		if v {
+			b.WriteString("True")
+		} else {
+			b.WriteString("False")
+		}
+	case *big.Int:
+		b.WriteString(v.String())
+	case pyFloat:
+		b.WriteString(string(v))
+	case string:
+		writeStrRepr(b, v)
+	case []any:
+		b.WriteByte('[')
+		for i, item := range v {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			writeRepr(b, item)
+		}
+		b.WriteByte(']')
+	case *object:
+		b.WriteByte('{')
+		for i, key := range v.keys {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			writeStrRepr(b, key)
+			b.WriteString(": ")
+			writeRepr(b, v.vals[key])
+		}
+		b.WriteByte('}')
+	default:
+		panic(fmt.Sprintf("repr of %T", value))
+	}
+}
+
+// writeStrRepr is CPython's unicode_repr: single quotes unless the text has ' and no ".
+func writeStrRepr(b *strings.Builder, s string) {
+	rs := runesOf(s)
+	quote := '\''
+	if strings.ContainsRune(s, '\'') && !strings.ContainsRune(s, '"') {
+		quote = '"'
+	}
+	b.WriteRune(quote)
+	for _, r := range rs {
+		switch {
+		case r == quote || r == '\\':
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		case r == '\t':
+			b.WriteString(`\t`)
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\r':
+			b.WriteString(`\r`)
+		case r < ' ' || r == 0x7f:
+			fmt.Fprintf(b, `\x%02x`, r)
+		case r < 0x7f:
+			b.WriteRune(r)
+		case printable(r):
+			b.WriteRune(r)
+		case r <= 0xff:
+			fmt.Fprintf(b, `\x%02x`, r)
+		case r <= 0xffff:
+			fmt.Fprintf(b, `\u%04x`, r)
+		default:
+			fmt.Fprintf(b, `\U%08x`, r)
+		}
+	}
+	b.WriteRune(quote)
+}
+
+// printable is Python's str.isprintable for one non-ASCII character: not a control, format,
+// surrogate, private-use, unassigned or separator character.
+func printable(r rune) bool {
+	return unicode.IsPrint(r)
+}
+
+// canonical is the canonical JSON of a value (chaincode/canonical.dumps).
+func canonical(value any) []byte {
+	var b strings.Builder
+	writeCanonical(&b, value)
+	return []byte(b.String())
+}
+
+func writeCanonical(b *strings.Builder, value any) {
+	switch v := value.(type) {
+	case nil:
+		b.WriteString("null")
+	case bool:
+		if v {
+			b.WriteString("true")
+		} else {
+			b.WriteString("false")
+		}
+	case *big.Int:
+		b.WriteString(v.String())
+	case int:
+		fmt.Fprintf(b, "%d", v)
+	case string:
+		writeJSONString(b, v)
+	case []any:
+		b.WriteByte('[')
+		for i, item := range v {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			writeCanonical(b, item)
+		}
+		b.WriteByte(']')
+	case []string:
+		items := make([]any, len(v))
+		for i, s := range v {
+			items[i] = s
+		}
+		writeCanonical(b, items)
+	case *object:
+		keys := append([]string(nil), v.keys...)
+		sort.Strings(keys) // byte order of UTF-8 is code point order, as Python sorts
+		b.WriteByte('{')
+		for i, key := range keys {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			writeJSONString(b, key)
+			b.WriteByte(':')
+			writeCanonical(b, v.vals[key])
+		}
+		b.WriteByte('}')
+	default:
+		panic(fmt.Sprintf("canonical JSON of %T", value))
+	}
+}
+
+// writeJSONString is json.dumps(ensure_ascii=False) of a string.
+func writeJSONString(b *strings.Builder, s string) {
+	b.WriteByte('"')
+	for _, r := range s {
+		switch r {
+		case '"':
+			b.WriteString(`\"`)
+		case '\\':
+			b.WriteString(`\\`)
+		case '\n':
+			b.WriteString(`\n`)
+		case '\r':
+			b.WriteString(`\r`)
+		case '\t':
+			b.WriteString(`\t`)
+		case '\b':
+			b.WriteString(`\b`)
+		case '\f':
+			b.WriteString(`\f`)
+		default:
+			if r < 0x20 {
+				fmt.Fprintf(b, `\u%04x`, r)
+			} else {
+				b.WriteRune(r)
+			}
+		}
+	}
+	b.WriteByte('"')
+}
+
+// record builds an object from alternating keys and values.
+func record(pairs ...any) *object {
+	o := newObject()
+	for i := 0; i < len(pairs); i += 2 {
+		o.set(pairs[i].(string), pairs[i+1])
+	}
+	return o
+}
