@@ -37,23 +37,13 @@ sys.path.insert(0, str(ROOT / "tests"))  # the CA enrollment helpers of the Fabr
 from admin.errors import LedgerRejected  # noqa: E402
 from admin.fabric.gateway import FabricGateway  # noqa: E402
 from admin.wallet import Wallet  # noqa: E402
+from conftest import consortium  # noqa: E402
 from fabric_support import GO_CHAINCODE, NETWORK, PROFILE, deploy_go, enroll, org_of, profile  # noqa: E402
 
 COUNTS = json.dumps({"rows": 100, "listeners": 40, "plays": 90, "seconds": 18000})
 PYTHON = "python"
 #: pid file of each chaincode's server (network/network.sh, bench/anchor-go/deploy.sh)
 SERVER_PID = {PYTHON: NETWORK / "pids" / "chaincode.pid", GO_CHAINCODE: NETWORK / "pids" / f"{GO_CHAINCODE}.pid"}
-
-
-POLICY = {"effective_from": "2026-01", "price_micro": 10_000_000, "node_share_micro": 1_000_000,
-          "top_n": 9, "min_seconds": 30, "currency": "USDP"}
-
-
-def _consortium(msp_ids: list[str]) -> dict:
-    """A consortium of one node per organisation of the network, for a ledger not yet bootstrapped."""
-    nodes = [{"id": f"n{i}", "cluster": "A" if i <= 2 else "B", "msp_id": msp, "wallet": f"wallet-n{i}"}
-             for i, msp in enumerate(msp_ids, 1)]
-    return {"clusters": [{"id": "A"}, {"id": "B"}], "nodes": nodes, "artists": [], "policy": POLICY}
 
 
 def _gateway(folder: Path, chaincode: str) -> FabricGateway:
@@ -64,18 +54,18 @@ def _gateway(folder: Path, chaincode: str) -> FabricGateway:
     return FabricGateway(settings, Wallet(folder / "ledger" / "wallet"), PROFILE)
 
 
-def _registry(folder: Path, msp_ids: list[str]) -> dict:
-    """The Python chaincode's consortium (clusters and nodes), bootstrapping one when it has none;
-    the Go chaincode is given the same."""
-    gateway = _gateway(folder / msp_ids[0], PYTHON)
+def _registry(folder: Path, msp_id: str) -> dict:
+    """The Python chaincode's consortium (clusters and nodes; the test consortium bootstrapped if it
+    has none); the Go chaincode and the embedded ledger are given the same."""
+    gateway = _gateway(folder / msp_id, PYTHON)
     try:
         nodes = json.loads(gateway.evaluate("admin", "Registry:ListNodes"))
     except LedgerRejected:  # not bootstrapped: the caller's organisation is no node yet
-        gateway.submit("admin", "Registry:Bootstrap", json.dumps(_consortium(msp_ids)))
+        gateway.submit("admin", "Registry:Bootstrap", json.dumps(consortium()))
         nodes = json.loads(gateway.evaluate("admin", "Registry:ListNodes"))
     clusters = json.loads(gateway.evaluate("admin", "Registry:ListClusters"))
     gateway.close()
-    return {"clusters": clusters, "nodes": nodes, "artists": [], "policy": POLICY}
+    return {**consortium(), "clusters": clusters, "nodes": nodes}
 
 
 def _client(folder: Path, chaincode: str, node: str, dates: list[str], in_flight: int, ready, results) -> None:
@@ -157,13 +147,13 @@ def _figures(runs: list[dict]) -> dict:
             "server_cpu_ms_per_anchor": None if cpu is None else round(1000 * cpu / len(latencies), 2)}
 
 
-def _embedded(consortium: dict, anchors: list[tuple[str, str, str, str]]) -> dict:
+def _embedded(registry: dict, anchors: list[tuple[str, str, str, str]]) -> dict:
     """The same anchors on an embedded ledger of the same consortium, one at a time."""
     from admin.embedded.setup import init_ledger
 
     with tempfile.TemporaryDirectory(prefix="nineten-tps-embedded-") as folder:
-        ledger = init_ledger(Path(folder) / "ledger", [(n["id"], n["msp_id"]) for n in consortium["nodes"]])
-        ledger.submit(f"{consortium['nodes'][0]['id']}.admin", "Registry:Bootstrap", json.dumps(consortium))
+        ledger = init_ledger(Path(folder) / "ledger", [(n["id"], n["msp_id"]) for n in registry["nodes"]])
+        ledger.submit(f"{registry['nodes'][0]['id']}.admin", "Registry:Bootstrap", json.dumps(registry))
         latencies, began = [], time.perf_counter()
         for args in anchors:
             start = time.perf_counter()
@@ -186,11 +176,11 @@ def main() -> None:
     for msp in msp_ids:  # one admin identity per organisation, shared by the runs
         Wallet(folder / msp / "ledger" / "wallet").put(enroll(folder, org_of(msp), "admin", "admin"))
     deploy_go()
-    consortium = _registry(folder, msp_ids)
+    registry = _registry(folder, msp_ids[0])
     go = _gateway(folder / msp_ids[0], GO_CHAINCODE)
-    go.submit("admin", "Registry:Bootstrap", json.dumps(consortium))  # a no-op once done
+    go.submit("admin", "Registry:Bootstrap", json.dumps(registry))  # a no-op once done
     go.close()
-    nodes = {n["msp_id"]: n["id"] for n in consortium["nodes"] if n["msp_id"] in msp_ids}
+    nodes = {n["msp_id"]: n["id"] for n in registry["nodes"] if n["msp_id"] in msp_ids}
     print(f"network {NETWORK}: {len(nodes)} clients ({', '.join(sorted(nodes.values()))}), "
           f"{args.per_client} anchors each per run, {args.in_flight} in flight per client, {args.rounds} round(s)",
           flush=True)
@@ -205,7 +195,7 @@ def main() -> None:
             runs[chaincode].append(_run(folder, chaincode, nodes, dates, args.in_flight))
     figures = {name: _figures(r) for name, r in runs.items()}
     figures["python_over_go"] = round(figures[PYTHON]["tx_per_s"] / figures[GO_CHAINCODE]["tx_per_s"], 2)
-    figures["embedded"] = _embedded(consortium, [_anchor(node, d) for node in sorted(nodes.values())
+    figures["embedded"] = _embedded(registry, [_anchor(node, d) for node in sorted(nodes.values())
                                                  for d in first_days])
     json.dump(figures, sys.stdout, indent=1)
     print()
