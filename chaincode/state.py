@@ -1,5 +1,6 @@
 """World-state access for the contracts: canonical JSON records under composite keys."""
 
+from functools import cached_property
 from typing import Any
 
 from fabric_chaincode_python.fabric_contract_api.contractapi.transaction_context import (
@@ -14,7 +15,7 @@ from .identity import Caller, caller_from_creator
 class LedgerContext(TransactionContext):
     """The transaction context of every 9ten contract: the stub plus the parsed caller."""
 
-    @property
+    @cached_property
     def caller(self) -> Caller:
         return caller_from_creator(self.get_stub().get_creator() or {})
 
