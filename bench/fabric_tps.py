@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))  # the CA enrollment helpers of the Fabric tests
 
 from admin.errors import LedgerRejected  # noqa: E402
-from admin.fabric.gateway import FabricGateway  # noqa: E402
+from admin.fabric.client import FabricClient  # noqa: E402
 from admin.wallet import Wallet  # noqa: E402
 from conftest import consortium  # noqa: E402
 from fabric_support import GO_CHAINCODE, NETWORK, PROFILE, deploy_go, enroll, org_of, profile  # noqa: E402
@@ -46,12 +46,12 @@ PYTHON = "python"
 SERVER_PID = {PYTHON: NETWORK / "pids" / "chaincode.pid", GO_CHAINCODE: NETWORK / "pids" / f"{GO_CHAINCODE}.pid"}
 
 
-def _gateway(folder: Path, chaincode: str) -> FabricGateway:
+def _gateway(folder: Path, chaincode: str) -> FabricClient:
     """A gateway to ``chaincode`` (PYTHON: the profile's) with the wallet under ``folder``."""
     settings = profile()
     if chaincode != PYTHON:
         settings = {**settings, "chaincode": chaincode}
-    return FabricGateway(settings, Wallet(folder / "ledger" / "wallet"), PROFILE)
+    return FabricClient(settings, Wallet(folder / "ledger" / "wallet"), PROFILE)
 
 
 def _registry(folder: Path, msp_id: str) -> dict:

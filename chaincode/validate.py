@@ -3,7 +3,7 @@
 import re
 from typing import Any
 
-from . import canonical
+from . import canonical_json
 from .errors import InvalidArgument
 
 # Whole-string patterns of ASCII characters: "$" would also match before a final newline and "\d"
@@ -66,7 +66,7 @@ def choice(name: str, value: Any, options: tuple[str, ...]) -> str:
 def json_arg(name: str, text: str) -> Any:
     """A JSON argument (integers only)."""
     try:
-        return canonical.loads(text)
+        return canonical_json.loads(text)
     except ValueError as exc:
         raise InvalidArgument(f"{name} is not valid JSON: {exc}.") from None
 

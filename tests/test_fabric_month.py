@@ -20,7 +20,6 @@ from click.testing import CliRunner
 from admin.cli import main
 from admin.embedded.ledger import EmbeddedLedger
 from admin.session import Session
-from admin.worldstate import world_state
 from fabric_network import fresh_network, require_network
 from scenario_files import write_scenario
 
@@ -56,7 +55,7 @@ def assert_same_month(fabric_out: Path, embedded_out: Path) -> list[tuple[str, b
     fabric = Session(folder=fabric_out / "ledger", gateway_profile=require_network())
     embedded = EmbeddedLedger(embedded_out / "ledger")
     try:
-        on_fabric = list(world_state(fabric))
+        on_fabric = list(fabric.reader().world_state())
         stored = list(embedded.state_items())
     finally:
         fabric.close()

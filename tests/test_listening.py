@@ -26,7 +26,7 @@ def test_anchor_writes_the_day(ledger):
     assert done.payload == (
         '{"anchor":{"date":"2026-10-03","listeners":3,"node":"n1","plays":8,"rows":10,"seconds":1500,'
         f'"sha256":"{H1}","superseded":[]}},"anchored":true}}')
-    assert ledger.store.block(done.block)["event"] == {
+    assert ledger.block(done.block)["event"] == {
         "name": "Listening.Anchor", "payload": f'{{"date":"2026-10-03","node":"n1","sha256":"{H1}"}}'}
     assert json.loads(ledger.evaluate("n3.auditor", "Listening:GetAnchor", "n1", D)) == record()
 
@@ -80,7 +80,7 @@ def test_correct_replaces_and_keeps_the_superseded(ledger):
     done = ledger.submit("n1.admin", "Listening:Correct", "n1", D, H2, json.dumps(counts2), "late uploads")
     first = {"sha256": H1, **COUNTS, "reason": "late uploads"}
     assert done.json() == {"corrected": True, "anchor": record(H2, counts2, superseded=[first])}
-    assert ledger.store.block(done.block)["event"]["name"] == "Listening.Correct"
+    assert ledger.block(done.block)["event"]["name"] == "Listening.Correct"
     before = ledger.state_hash()
     again = ledger.submit("n1.admin", "Listening:Correct", "n1", D, H2, json.dumps(counts2), "late uploads")
     assert again.json() == {"corrected": False, "anchor": record(H2, counts2, superseded=[first])}

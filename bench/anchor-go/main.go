@@ -65,7 +65,8 @@ func (c *kindChaincode) Invoke(stub shim.ChaincodeStubInterface) *peer.Response 
 	return response
 }
 
-// misdirected refuses a call of no transaction, or with the wrong number of arguments.
+// misdirected refuses a call with the wrong number of arguments (400), or of no transaction
+// (500, as the contract API answers it in the Python chaincode too).
 func (c *kindChaincode) misdirected(args [][]byte) *rejection {
 	for _, a := range args {
 		if !utf8.Valid(a) { // the Python shim cannot decode the arguments: it sees no function
@@ -73,7 +74,7 @@ func (c *kindChaincode) misdirected(args [][]byte) *rejection {
 		}
 	}
 	if len(args) == 0 || len(args[0]) == 0 {
-		return &rejection{statusInvalid, "Blank function name passed"}
+		return &rejection{statusInternal, "Blank function name passed"}
 	}
 	name := string(args[0])
 	contract, function := c.inner.DefaultContract, name
@@ -90,10 +91,10 @@ func (c *kindChaincode) misdirected(args [][]byte) *rejection {
 	}
 	functions, ok := c.contracts[contract]
 	if !ok {
-		return &rejection{statusNotFound, "Contract not found with name " + contract}
+		return &rejection{statusInternal, "Contract not found with name " + contract}
 	}
 	if function == "" {
-		return &rejection{statusInvalid, "Blank function name passed"}
+		return &rejection{statusInternal, "Blank function name passed"}
 	}
 	upper := strings.ToUpper(function[:1]) + function[1:]
 	for _, f := range functions {
@@ -101,7 +102,7 @@ func (c *kindChaincode) misdirected(args [][]byte) *rejection {
 			return nil
 		}
 	}
-	return &rejection{statusNotFound, fmt.Sprintf("Function %s not found in contract %s", function, contract)}
+	return &rejection{statusInternal, fmt.Sprintf("Function %s not found in contract %s", function, contract)}
 }
 
 func newChaincode() (*kindChaincode, error) {

@@ -24,6 +24,7 @@ const (
 	statusDenied   = 403 // AccessDenied
 	statusNotFound = 404 // NotFound
 	statusConflict = 409 // Conflict
+	statusInternal = 500 // not a refusal kind: no such transaction
 )
 
 func refuse(status int32, format string, args ...any) error {
