@@ -5,11 +5,16 @@ The simulated peer speaks the peer's side of Fabric's chaincode stream (``protos
 it answers REGISTER with REGISTERED and READY, sends ``Listening:Anchor`` transactions (a proposal
 of n1's admin, whose certificate carries ``nineten.role=admin``; a fresh day each), ``--in-flight``
 at a time, answers GET_STATE from a world state holding the consortium's node records, PUT_STATE
-with an empty RESPONSE, and checks that each COMPLETED answer is status 200 with the anchor. For
-each server it reports the CPU time (user + system of the server process) per transaction and the
-transactions per second, after a warm-up. No Fabric network is needed; Go builds the reference.
+with an empty RESPONSE, and checks that each COMPLETED answer is status 200 with the anchor.
+A third server, ``transport``, is the Python server with a chaincode that makes the same stub calls
+as an anchor (five reads, one write, one event) and nothing else: what the stream, gRPC and the
+stub cost without the contract. The
+figure is the CPU time (user + system) of the server process per transaction, after a warm-up,
+median of ``--rounds`` runs that alternate the servers (the machine's other load moves it). The
+rate is the simulated peer's (itself Python), so it is not reported. No Fabric network is needed;
+Go builds the reference server.
 
-    uv run python bench/chaincode_cpu.py [--transactions N] [--in-flight N] [--only python|go]
+    uv run python bench/chaincode_cpu.py [--transactions N] [--in-flight N] [--rounds N] [--only python|transport|go]
 """
 
 import argparse
@@ -19,6 +24,7 @@ import json
 import os
 import queue
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -35,14 +41,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from admin.embedded.msp import OrgCA  # noqa: E402
-from chaincode import canonical  # noqa: E402
+from chaincode import canonical_json  # noqa: E402
 
 CM = chaincode_shim_pb2.ChaincodeMessage
 CHANNEL = "nineten"
 COUNTS = json.dumps({"rows": 100, "listeners": 40, "plays": 90, "seconds": 18000})
 NODE = {"cluster": "A", "duties": ["arbitrator", "reviewer"], "id": "n1", "msp_id": "Org1MSP", "status": "active",
         "wallet": "wallet-n1"}
-STATE = {"\x00nodemsp\x00Org1MSP\x00": canonical.dumpb("n1"), "\x00node\x00n1\x00": canonical.dumpb(NODE)}
+STATE = {"\x00nodemsp\x00Org1MSP\x00": canonical_json.dumpb("n1"), "\x00node\x00n1\x00": canonical_json.dumpb(NODE)}
 
 
 def _proposal(creator: bytes, txid: str, args: list[bytes]) -> proposal_pb2.SignedProposal:
@@ -132,49 +138,71 @@ def _free_address() -> str:
         return f"127.0.0.1:{s.getsockname()[1]}"
 
 
+class TransportOnly:
+    """A chaincode making an anchor's stub calls and nothing else (``--chaincode`` of the server)."""
+
+    KEYS = [*STATE, "\x00anchor\x00n1\x00x\x00", "\x00settlement\x002200-01\x00", "\x00nodemonth\x002200-01\x00n1\x00"]
+
+    async def invoke(self, stub):
+        for key in self.KEYS:
+            await stub.get_state(key)
+        await stub.put_state(self.KEYS[2], b"{}")
+        stub.set_event("Listening.Anchor", b"{}")
+        return proposal_response_pb2.Response(status=200, payload=b'{"anchored":true}')
+
+
 def _server(name: str, address: str, build: Path) -> list[str]:
-    if name == "python":
-        return [sys.executable, "-m", "chaincode", "serve", "--address", address, "--ccid", "nineten_1.0:bench"]
+    if name in ("python", "transport"):
+        chaincode = ["--chaincode", "bench.chaincode_cpu:TransportOnly"] if name == "transport" else []
+        return [sys.executable, "-m", "chaincode", "serve", "--address", address, "--ccid", "nineten_1.0:bench",
+                *chaincode]
     subprocess.run(["go", "build", "-trimpath", "-o", str(build / "anchor-go"), "."], cwd=ROOT / "bench" / "anchor-go",
                    check=True)
     return [str(build / "anchor-go"), "--address", address, "--ccid", "anchor-go_1.0:bench"]
 
 
-def measure(name: str, creator: bytes, transactions: int, in_flight: int, build: Path) -> dict:
-    """Start the server, warm it up, and time ``transactions`` anchors."""
+def measure(name: str, creator: bytes, transactions: int, in_flight: int, build: Path) -> float:
+    """Start the server, warm it up, and measure its CPU milliseconds per anchor over ``transactions``."""
     address = _free_address()
     server = subprocess.Popen(_server(name, address, build), cwd=ROOT, stdout=subprocess.DEVNULL)
     try:
         peer = SimulatedPeer(address, creator)
         peer.run(min(500, transactions), in_flight)  # warm-up: imports, caches, connections
-        cpu, began = _cpu(server.pid), time.perf_counter()
+        cpu = _cpu(server.pid)
         peer.run(transactions, in_flight)
-        elapsed, cpu = time.perf_counter() - began, _cpu(server.pid) - cpu
+        cpu = _cpu(server.pid) - cpu
         peer.close()
     finally:
         server.terminate()
         server.wait()
-    figures = {"transactions": transactions, "cpu_ms_per_tx": round(1000 * cpu / transactions, 3),
-               "tx_per_s": round(transactions / elapsed, 1)}
-    print(f"{name:>6}: {transactions} anchors, server CPU {figures['cpu_ms_per_tx']:.3f} ms per transaction, "
-          f"{figures['tx_per_s']:.0f} tx/s", file=sys.stderr, flush=True)
-    return figures
+    ms = 1000 * cpu / transactions
+    print(f"{name:>9}: {transactions} anchors, server CPU {ms:.3f} ms per transaction", file=sys.stderr, flush=True)
+    return ms
+
+
+SERVERS = ("python", "transport", "go")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--transactions", type=int, default=5000, help="anchors timed per server (5000)")
+    parser.add_argument("--transactions", type=int, default=4000, help="anchors measured per run (4000)")
     parser.add_argument("--in-flight", type=int, default=96, help="outstanding transactions (96: 3 peers x 32)")
-    parser.add_argument("--only", choices=("python", "go"), help="measure one server only")
+    parser.add_argument("--rounds", type=int, default=3, help="runs per server, alternating (3)")
+    parser.add_argument("--only", choices=SERVERS, help="measure one server only")
     args = parser.parse_args()
+    names = [args.only] if args.only else list(SERVERS)
+    runs: dict[str, list[float]] = {name: [] for name in names}
     with tempfile.TemporaryDirectory(prefix="nineten-cc-cpu-") as tmp:
         ca = OrgCA(Path(tmp) / "ca", "Org1MSP")
         ca.create()
         admin = ca.issue("n1.admin", "admin")
         creator = identities_pb2.SerializedIdentity(mspid=admin.msp_id, id_bytes=admin.cert_pem).SerializeToString()
-        names = [args.only] if args.only else ["python", "go"]
-        figures = {name: measure(name, creator, args.transactions, args.in_flight, Path(tmp)) for name in names}
-    if len(figures) == 2:
+        for round_ in range(args.rounds):
+            for name in names[:: 1 if round_ % 2 == 0 else -1]:
+                runs[name].append(measure(name, creator, args.transactions, args.in_flight, Path(tmp)))
+    figures: dict = {name: {"transactions": args.transactions, "cpu_ms_per_tx": round(statistics.median(ms), 3),
+                            "runs": [round(x, 3) for x in ms]} for name, ms in runs.items()}
+    if "python" in figures and "go" in figures:
         figures["python_over_go_cpu"] = round(figures["python"]["cpu_ms_per_tx"] / figures["go"]["cpu_ms_per_tx"], 2)
     json.dump(figures, sys.stdout, indent=1)
     print()
