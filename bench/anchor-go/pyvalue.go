@@ -120,8 +120,6 @@ func writeCanonical(b *strings.Builder, value any) {
 		}
 	case *big.Int:
 		b.WriteString(v.String())
-	case int:
-		fmt.Fprintf(b, "%d", v)
 	case string:
 		writeJSONString(b, v)
 	case []any:
@@ -133,12 +131,6 @@ func writeCanonical(b *strings.Builder, value any) {
 			writeCanonical(b, item)
 		}
 		b.WriteByte(']')
-	case []string:
-		items := make([]any, len(v))
-		for i, s := range v {
-			items[i] = s
-		}
-		writeCanonical(b, items)
 	case *object:
 		keys := append([]string(nil), v.keys...)
 		sort.Strings(keys) // byte order of UTF-8 is code point order, as Python sorts
