@@ -1,7 +1,7 @@
 package main
 
 // Who may call what: the caller's node (from its MSP id, through the node registry) and role (from
-// the certificate attribute nineten.role), as chaincode/access.py decides it.
+// the certificate attribute nineten.role), as chaincode/guards.py decides it.
 
 import (
 	"strings"
@@ -24,7 +24,7 @@ func callerOf(ctx contractapi.TransactionContextInterface) (caller, error) {
 	return caller{msp, role}, err
 }
 
-// requireRole is the caller, if its role is one of roles (access.require_role).
+// requireRole is the caller, if its role is one of roles (guards.require_role).
 func requireRole(ctx contractapi.TransactionContextInterface, roles ...string) (caller, error) {
 	c, err := callerOf(ctx)
 	if err != nil {
@@ -43,7 +43,7 @@ func requireRole(ctx contractapi.TransactionContextInterface, roles ...string) (
 		c.msp, shown, strings.Join(roles, " or "))
 }
 
-// callerNode is the active node of the caller's organisation (access.caller_node).
+// callerNode is the active node of the caller's organisation (guards.caller_node).
 func callerNode(ctx contractapi.TransactionContextInterface, roles ...string) (caller, *object, error) {
 	c, err := requireRole(ctx, roles...)
 	if err != nil {
@@ -70,7 +70,7 @@ func callerNode(ctx contractapi.TransactionContextInterface, roles ...string) (c
 }
 
 // nodeAdmin is the caller's node, which must be the registered, active node nodeID, called by
-// its admin (subscriptions.node_admin).
+// its admin (guards.node_admin).
 func nodeAdmin(ctx contractapi.TransactionContextInterface, nodeID string) error {
 	c, mine, err := callerNode(ctx, "admin")
 	if err != nil {

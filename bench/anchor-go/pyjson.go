@@ -1,6 +1,6 @@
 package main
 
-// JSON read the way the Python contract reads it (chaincode/canonical.loads: Python's json module
+// JSON read the way the Python contract reads it (chaincode/canonical_json.loads: Python's json module
 // with every decimal number refused), so that a malformed argument is refused with the same
 // sentence. The value model is Python's: an object keeps its keys in first-insertion order (a
 // repeated key keeps its place and takes the later value), integers are exact (big.Int), NaN and
@@ -296,56 +296,58 @@ func runesOf(s string) []rune {
 
 func (d *decoder) obj(i int) (any, int, error) {
 	o := newObject()
-	i = d.skip(i)
-	if i < len(d.s) && d.s[i] == '}' {
-		return o, i + 1, nil
-	}
-	for {
+	end, err := d.items(i, '}', func(i int) (int, error) {
 		if i >= len(d.s) || d.s[i] != '"' {
-			return nil, i, d.fail("Expecting property name enclosed in double quotes", i)
+			return i, d.fail("Expecting property name enclosed in double quotes", i)
 		}
 		key, next, err := d.str(i + 1)
 		if err != nil {
-			return nil, next, err
+			return next, err
 		}
-		i = d.skip(next)
-		if i >= len(d.s) || d.s[i] != ':' {
-			return nil, i, d.fail("Expecting ':' delimiter", i)
+		if i = d.skip(next); i >= len(d.s) || d.s[i] != ':' {
+			return i, d.fail("Expecting ':' delimiter", i)
 		}
 		value, next, err := d.scan(d.skip(i + 1))
-		if err != nil {
-			return nil, next, err
+		if err == nil {
+			o.set(key.(string), value)
 		}
-		o.set(key.(string), value)
-		i = d.skip(next)
-		if i < len(d.s) && d.s[i] == '}' {
-			return o, i + 1, nil
-		}
-		if i >= len(d.s) || d.s[i] != ',' {
-			return nil, i, d.fail("Expecting ',' delimiter", i)
-		}
-		i = d.skip(i + 1)
+		return next, err
+	})
+	if err != nil {
+		return nil, end, err
 	}
+	return o, end, nil
 }
 
 func (d *decoder) arr(i int) (any, int, error) {
 	list := []any{}
-	i = d.skip(i)
-	if i < len(d.s) && d.s[i] == ']' {
-		return list, i + 1, nil
+	end, err := d.items(i, ']', func(i int) (int, error) {
+		value, next, err := d.scan(i)
+		list = append(list, value)
+		return next, err
+	})
+	if err != nil {
+		return nil, end, err
+	}
+	return list, end, nil
+}
+
+// items scans the comma-separated items of an object or an array from i (after its opening
+// character) to its closing character, each with item, which returns where the item ends.
+func (d *decoder) items(i int, closing rune, item func(int) (int, error)) (int, error) {
+	if i = d.skip(i); i < len(d.s) && d.s[i] == closing {
+		return i + 1, nil
 	}
 	for {
-		value, next, err := d.scan(i)
+		next, err := item(i)
 		if err != nil {
-			return nil, next, err
+			return next, err
 		}
-		list = append(list, value)
-		i = d.skip(next)
-		if i < len(d.s) && d.s[i] == ']' {
-			return list, i + 1, nil
+		if i = d.skip(next); i < len(d.s) && d.s[i] == closing {
+			return i + 1, nil
 		}
 		if i >= len(d.s) || d.s[i] != ',' {
-			return nil, i, d.fail("Expecting ',' delimiter", i)
+			return i, d.fail("Expecting ',' delimiter", i)
 		}
 		i = d.skip(i + 1)
 	}

@@ -1,7 +1,7 @@
 package main
 
 // Values as the Python contract shows and stores them: repr() in refusal sentences, canonical
-// JSON (sorted keys, no spaces, UTF-8 unescaped: chaincode/canonical.py) in the world state.
+// JSON (sorted keys, no spaces, UTF-8 unescaped: chaincode/canonical_json.py) in the world state.
 
 import (
 	"fmt"
@@ -11,51 +11,81 @@ import (
 	"unicode"
 )
 
+// notation is how values are written: Python's repr() or canonical JSON.
+type notation struct {
+	none, yes, no string
+	itemSep       string // between the items of a list or an object
+	keySep        string // between a key and its value
+	sortKeys      bool
+	str           func(*strings.Builder, string)
+}
+
+var (
+	pythonRepr    = notation{"None", "True", "False", ", ", ": ", false, writeStrRepr}
+	canonicalJSON = notation{"null", "true", "false", ",", ":", true, writeJSONString}
+)
+
 // repr is Python's repr() of a value of the JSON model (pyjson.go) or of a Go string.
 func repr(value any) string {
 	var b strings.Builder
-	writeRepr(&b, value)
+	pythonRepr.write(&b, value)
 	return b.String()
 }
 
-func writeRepr(b *strings.Builder, value any) {
+// canonical is the canonical JSON of a value (chaincode/canonical_json.dumps): sorted keys, no
+// spaces, UTF-8 unescaped.
+func canonical(value any) []byte {
+	var b strings.Builder
+	canonicalJSON.write(&b, value)
+	return []byte(b.String())
+}
+
+func (n notation) write(b *strings.Builder, value any) {
 	switch v := value.(type) {
 	case nil:
-		b.WriteString("None")
+		b.WriteString(n.none)
 	case bool:
 		if v {
-			b.WriteString("True")
+			b.WriteString(n.yes)
 		} else {
-			b.WriteString("False")
+			b.WriteString(n.no)
 		}
 	case *big.Int:
 		b.WriteString(v.String())
 	case pyFloat:
+		if n.sortKeys {
+			panic("canonical JSON holds no floats")
+		}
 		b.WriteString(string(v))
 	case string:
-		writeStrRepr(b, v)
+		n.str(b, v)
 	case []any:
 		b.WriteByte('[')
 		for i, item := range v {
 			if i > 0 {
-				b.WriteString(", ")
+				b.WriteString(n.itemSep)
 			}
-			writeRepr(b, item)
+			n.write(b, item)
 		}
 		b.WriteByte(']')
 	case *object:
+		keys := v.keys
+		if n.sortKeys {
+			keys = append([]string(nil), keys...)
+			sort.Strings(keys) // byte order of UTF-8 is code point order, as Python sorts
+		}
 		b.WriteByte('{')
-		for i, key := range v.keys {
+		for i, key := range keys {
 			if i > 0 {
-				b.WriteString(", ")
+				b.WriteString(n.itemSep)
 			}
-			writeStrRepr(b, key)
-			b.WriteString(": ")
-			writeRepr(b, v.vals[key])
+			n.str(b, key)
+			b.WriteString(n.keySep)
+			n.write(b, v.vals[key])
 		}
 		b.WriteByte('}')
 	default:
-		panic(fmt.Sprintf("repr of %T", value))
+		panic(fmt.Sprintf("no notation for %T", value))
 	}
 }
 
@@ -99,54 +129,6 @@ func writeStrRepr(b *strings.Builder, s string) {
 // surrogate, private-use, unassigned or separator character.
 func printable(r rune) bool {
 	return unicode.IsPrint(r)
-}
-
-// canonical is the canonical JSON of a value (chaincode/canonical.dumps).
-func canonical(value any) []byte {
-	var b strings.Builder
-	writeCanonical(&b, value)
-	return []byte(b.String())
-}
-
-func writeCanonical(b *strings.Builder, value any) {
-	switch v := value.(type) {
-	case nil:
-		b.WriteString("null")
-	case bool:
-		if v {
-			b.WriteString("true")
-		} else {
-			b.WriteString("false")
-		}
-	case *big.Int:
-		b.WriteString(v.String())
-	case string:
-		writeJSONString(b, v)
-	case []any:
-		b.WriteByte('[')
-		for i, item := range v {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			writeCanonical(b, item)
-		}
-		b.WriteByte(']')
-	case *object:
-		keys := append([]string(nil), v.keys...)
-		sort.Strings(keys) // byte order of UTF-8 is code point order, as Python sorts
-		b.WriteByte('{')
-		for i, key := range keys {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			writeJSONString(b, key)
-			b.WriteByte(':')
-			writeCanonical(b, v.vals[key])
-		}
-		b.WriteByte('}')
-	default:
-		panic(fmt.Sprintf("canonical JSON of %T", value))
-	}
 }
 
 // writeJSONString is json.dumps(ensure_ascii=False) of a string.
