@@ -6,8 +6,8 @@ Four client processes, each its own node's admin identity (enrolled at its organ
 ``--in-flight`` transactions outstanding. A transaction counts when its commit is reported VALID.
 Each round runs the clients against both chaincodes, one after the other (the order alternates
 between rounds), with fresh days, the same days for both. For each chaincode: tx/s over all its
-runs, the latency (endorse to commit) percentiles, and its server's CPU time per anchor (user +
-system time of the server process over the runs, every endorsement of an anchor included).
+runs, the latency (endorse to commit) percentiles, and its servers' CPU time per anchor (user +
+system time of its server processes over the runs, every endorsement of an anchor included).
 Then the embedded ledger anchors the same days, one transaction at a time in one process.
 
 Needs the network up (``network/network.sh up``; ``NINETEN_NETWORK_DIR`` names which network); the
@@ -42,8 +42,9 @@ from fabric_support import GO_CHAINCODE, NETWORK, PROFILE, deploy_go, enroll, or
 
 COUNTS = json.dumps({"rows": 100, "listeners": 40, "plays": 90, "seconds": 18000})
 PYTHON = "python"
-#: pid file of each chaincode's server (network/network.sh, bench/anchor-go/deploy.sh)
-SERVER_PID = {PYTHON: NETWORK / "pids" / "chaincode.pid", GO_CHAINCODE: NETWORK / "pids" / f"{GO_CHAINCODE}.pid"}
+#: pid files of each chaincode's servers (network/network.sh: one, or one per organisation;
+#: bench/anchor-go/deploy.sh)
+SERVER_PIDS = {PYTHON: "chaincode*.pid", GO_CHAINCODE: f"{GO_CHAINCODE}.pid"}
 
 
 def _gateway(folder: Path, chaincode: str) -> FabricClient:
@@ -104,13 +105,15 @@ def _collect(results, clients) -> list[float]:
 
 
 def _cpu_seconds(chaincode: str) -> float | None:
-    """User + system CPU seconds of the chaincode's server process so far (None if unknown)."""
-    try:
-        pid = SERVER_PID[chaincode].read_text().strip()
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User + system CPU seconds of the chaincode's server processes so far (None if unknown)."""
+    total, found = 0.0, False
+    for pid_file in (NETWORK / "pids").glob(SERVER_PIDS[chaincode]):
+        try:
+            fields = Path(f"/proc/{pid_file.read_text().strip()}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total, found = total + (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK"), True
+    return total if found else None
 
 
 def _run(folder: Path, chaincode: str, nodes: dict[str, str], dates: list[str], in_flight: int) -> dict:
