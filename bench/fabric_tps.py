@@ -168,14 +168,8 @@ def _embedded(registry: dict, anchors: list[tuple[str, str, str, str]]) -> dict:
     return _figures([{"elapsed": elapsed, "latencies": latencies, "cpu": None}])
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--per-client", type=int, default=200, help="anchors each client submits per run (200)")
-    parser.add_argument("--in-flight", type=int, default=32, help="outstanding transactions per client (32)")
-    parser.add_argument("--rounds", type=int, default=2, help="runs on each chaincode, alternating (2)")
-    args = parser.parse_args()
-    msp_ids = sorted(org["msp_id"] for org in profile()["organizations"].values())[:4]
-    folder = Path(tempfile.mkdtemp(prefix="nineten-tps-"))
+def _measure(folder: Path, msp_ids: list[str], args: argparse.Namespace) -> dict:
+    """Both chaincodes in alternating rounds, then the embedded ledger: the figures."""
     for msp in msp_ids:  # one admin identity per organisation, shared by the runs
         Wallet(folder / msp / "ledger" / "wallet").put(enroll(folder, org_of(msp), "admin", "admin"))
     deploy_go()
@@ -200,6 +194,18 @@ def main() -> None:
     figures["python_over_go"] = round(figures[PYTHON]["tx_per_s"] / figures[GO_CHAINCODE]["tx_per_s"], 2)
     figures["embedded"] = _embedded(registry, [_anchor(node, d) for node in sorted(nodes.values())
                                                  for d in first_days])
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--per-client", type=int, default=200, help="anchors each client submits per run (200)")
+    parser.add_argument("--in-flight", type=int, default=32, help="outstanding transactions per client (32)")
+    parser.add_argument("--rounds", type=int, default=2, help="runs on each chaincode, alternating (2)")
+    args = parser.parse_args()
+    msp_ids = sorted(org["msp_id"] for org in profile()["organizations"].values())[:4]
+    with tempfile.TemporaryDirectory(prefix="nineten-tps-") as folder:  # the clients' identities
+        figures = _measure(Path(folder), msp_ids, args)
     json.dump(figures, sys.stdout, indent=1)
     print()
 

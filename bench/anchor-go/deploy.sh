@@ -85,7 +85,7 @@ package() { # a ccaas package; deterministic, so its id is stable
 }
 
 start_server() { # build; restart the server when its binary changed
-  local ccid=$1 i
+  local ccid=$1 i pid
   mkdir -p "$DIR" "$NET/pids" "$NET/logs"
   ( cd "$HERE" && go build -trimpath -o "$DIR/anchor-go.new" . ) || die "go build failed"
   if server_pid >/dev/null && cmp -s "$DIR/anchor-go.new" "$DIR/anchor-go"; then
@@ -95,10 +95,11 @@ start_server() { # build; restart the server when its binary changed
   mv "$DIR/anchor-go.new" "$DIR/anchor-go"
   # its working dir is in $NET, so network.sh down/purge stop it as a process of this network
   (cd "$DIR" && exec setsid "$DIR/anchor-go" --address "$ADDRESS" --ccid "$ccid" >>"$LOG" 2>&1 </dev/null) &
-  echo $! >"$PIDFILE"
+  pid=$!
+  echo "$pid" >"$PIDFILE"
   for i in $(seq 1 40); do
-    (exec 3<>"/dev/tcp/${ADDRESS%:*}/${ADDRESS##*:}") 2>/dev/null && { say "server $(cat "$PIDFILE") on $ADDRESS"; return 0; }
-    server_pid >/dev/null || { tail -5 "$LOG" >&2; die "server exited (log: $LOG)"; }
+    (exec 3<>"/dev/tcp/${ADDRESS%:*}/${ADDRESS##*:}") 2>/dev/null && { say "server $pid on $ADDRESS"; return 0; }
+    [[ -d /proc/$pid ]] || { tail -5 "$LOG" >&2; die "server exited (log: $LOG)"; }  # still execing: not yet itself
     sleep 0.25
   done
   die "server not listening on $ADDRESS after 10 s (log: $LOG)"
