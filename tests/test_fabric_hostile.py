@@ -13,13 +13,19 @@ import pytest
 
 from admin.client import Connection, state_digest
 from chaincode import canonical_json
-from fabric_support import PROFILE, bootstrap, fill_wallet, fresh_month, refusal
+from fabric_support import (INVOKED, PROFILE, bootstrap, fill_wallet, fresh_month, invoke_args, peer_cli, refusal,
+                            unquote)
 from settlement_script import allocate_and_seal, approve, settlement, subscribe
-from test_fabric_peer_cli import _INVOKED, _invoke_args, _unquote, cli  # noqa: F401 (cli is a fixture)
 
 pytestmark = pytest.mark.fabric
 
 NODES = ("n1", "n2", "n3", "n4")
+
+
+@pytest.fixture(scope="module")
+def cli(tmp_path_factory):
+    """``cli(role, *args)``: the peer CLI as n1's admin or reviewer."""
+    return peer_cli(tmp_path_factory.mktemp("hostile-cli"))
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +54,7 @@ def sealed_month(backend, month: str, held_artist: str) -> None:
 
 def peer_refusal(cli, function: str, *args: str) -> str:
     """The last line the peer CLI prints when the peers refuse the transaction of n1's admin."""
-    result = cli("admin", *_invoke_args(function, *args))
+    result = cli("admin", *invoke_args(function, *args))
     assert result.returncode == 1, result.stderr
     return result.stderr.strip().splitlines()[-1]
 
@@ -78,9 +84,9 @@ def test_a_node_cannot_hijack_a_held_artist_on_the_network(cli, fabric, ledger):
             approve(backend, node, month)
         backend.submit("n2.admin", "Settlement:Settle", month)
     hijack = json.dumps({"id": held, "name": "Not Me", "wallet": "wallet-of-n1"})
-    proposed = cli("admin", *_invoke_args("Registry:Propose", "register_artist", hijack))
+    proposed = cli("admin", *invoke_args("Registry:Propose", "register_artist", hijack))
     assert proposed.returncode == 0, proposed.stderr
-    on_fabric = canonical_json.loads(_unquote(_INVOKED.search(proposed.stderr).group(1)))
+    on_fabric = canonical_json.loads(unquote(INVOKED.search(proposed.stderr).group(1)))
     embedded = ledger.submit("n1.admin", "Registry:Propose", "register_artist", hijack).json()
     assert on_fabric == embedded
     assert (on_fabric["status"], on_fabric["approvals"]) == ("open", ["n1"])

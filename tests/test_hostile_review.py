@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from chaincode import merkle, three_eyes
 from conftest import refused
-from settlement_script import (EVIDENCE, MONTH, WHOLE, allocate_and_seal, approve, flag, majority, settlement,
+from settlement_script import (EVIDENCE, MONTH, allocate_and_seal, approve, flag, majority, settlement,
                                standard_month, subscribe)
 
 ONE_DAY = json.dumps({"rows": 1, "listeners": 1, "plays": 1, "seconds": 100})
