@@ -7,6 +7,7 @@ Every address comes from the connection profile in ``$NINETEN_NETWORK_DIR`` (wri
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import uuid
@@ -120,3 +121,44 @@ def anchor_args(node: str, date: str, seed: str = "") -> tuple[str, str, str, st
     """The arguments of ``Listening:Anchor`` for a made-up report of ``node`` on ``date``."""
     digest = hashlib.sha256(f"{node} {date} {seed}".encode()).hexdigest()
     return node, date, digest, json.dumps({"rows": 3, "listeners": 2, "plays": 3, "seconds": 600})
+
+
+#: The payload the peer CLI prints when an invoke is committed (protobuf text format, ASCII).
+INVOKED = re.compile(r'Chaincode invoke successful\. result: status:200 payload:"((?:[^"\\]|\\.)*)"')
+
+
+def peer_cli(tmp: Path):
+    """``run(role, *args)``: Fabric's peer CLI as an Org1 identity ``n1.<role>`` (admin or reviewer,
+    enrolled with that role; None: the environment's own cryptogen admin, which has no role)."""
+    homes = {role: enroll_home(tmp, org_of("Org1MSP"), f"n1.{role}", role) for role in ("admin", "reviewer")}
+
+    def run(role: str | None, *args: str) -> subprocess.CompletedProcess:
+        script = ('eval "$(network/network.sh env org1)"; [ -n "$1" ] && export CORE_PEER_MSPCONFIGPATH="$1"; '
+                  'shift; export FABRIC_LOGGING_SPEC=INFO; exec peer "$@"')
+        msp = str(homes[role] / "msp") if role else ""
+        return subprocess.run(["bash", "-c", script, "peer", msp, *args],
+                              cwd=ROOT, capture_output=True, text=True, timeout=120)
+    return run
+
+
+def peer_call(function: str, *args: str) -> str:
+    """The ``-c`` argument of the peer CLI for a call."""
+    return json.dumps({"Args": [function, *args]})
+
+
+def invoke_args(function: str, *args: str) -> list[str]:
+    """``peer chaincode invoke`` to the orderer and three peers (the MAJORITY policy), waiting for commit."""
+    prof = profile()
+    orderer = prof["orderer"]
+    command = ["chaincode", "invoke", "-o", orderer["address"], "--ordererTLSHostnameOverride",
+               orderer["ssl_target_name_override"], "--tls", "--cafile", orderer["tls_ca_cert"],
+               "-C", prof["channel"], "-n", prof["chaincode"], "--waitForEvent"]
+    for org in sorted(prof["organizations"])[:3]:
+        peer = prof["organizations"][org]["peer"]
+        command += ["--peerAddresses", peer["address"], "--tlsRootCertFiles", peer["tls_ca_cert"]]
+    return command + ["-c", peer_call(function, *args)]
+
+
+def unquote(text: str) -> str:
+    """A payload as the peer CLI prints it (protobuf text format, ASCII) back to its bytes."""
+    return re.sub(r'\\(["\\])', r"\1", text)

@@ -35,6 +35,10 @@ MAX_MESSAGE = 100 * 1024 * 1024  # as the peers allow (gRPC clients default to 4
 # (a restart) or do not yet see enough organisations (gossip converging after `up`), and the
 # pauses between tries.
 RETRY_FOR, RETRY_FIRST_PAUSE, RETRY_MAX_PAUSE = 60.0, 0.2, 2.0
+#: Endorsers that disagree are asked again for this long: peers endorsing a transaction right after
+#: the block before it may not all have committed that block yet (the caller's gateway peer has),
+#: so for a moment their results differ; a chaincode whose results really differ is still refused.
+LAG_FOR = 3.0
 # The peers' query system chaincode: blocks and transactions of a channel.
 QSCC = "qscc"
 # Peer messages of a chaincode server that is down or went away mid-transaction.
@@ -212,13 +216,15 @@ class FabricClient:
         return proposal_pb2.SignedProposal(proposal_bytes=proposal, signature=ident.sign(proposal)), txid
 
     def _call(self, method, request, timeout: float, function: str, address: str):
-        """One gRPC call, sent again while the failure is transient (see ``_transient``)."""
-        deadline, pause = time.monotonic() + RETRY_FOR, RETRY_FIRST_PAUSE
+        """One gRPC call, sent again while the failure is transient (see ``_transient``), or while
+        endorsers disagree for up to ``LAG_FOR`` seconds."""
+        started, pause = time.monotonic(), RETRY_FIRST_PAUSE
         while True:
             try:
                 return method(request, timeout=timeout)
             except grpc.RpcError as exc:
-                if not _transient(exc) or time.monotonic() + pause > deadline:
+                lagging = _disagree(exc) and time.monotonic() + pause <= started + LAG_FOR
+                if not (_transient(exc) or lagging) or time.monotonic() + pause > started + RETRY_FOR:
                     raise _translate(exc, function, address) from None
             time.sleep(pause)
             pause = min(pause * 2, RETRY_MAX_PAUSE)
@@ -261,13 +267,18 @@ def _transient(exc: grpc.RpcError) -> bool:
         any(down in message for down in _CHAINCODE_DOWN) for message in messages)
 
 
+def _disagree(exc: grpc.RpcError) -> bool:
+    """Whether the gateway found the endorsers' results different."""
+    return any(_MISMATCH in message for message in [d.message for d in _error_details(exc)] + [exc.details() or ""])
+
+
 def _translate(exc: grpc.RpcError, function: str, address: str) -> Exception:
     """A gRPC failure as the CLI's error: the chaincode's own refusal, or what went wrong."""
     code, details = exc.code(), exc.details() or ""
     if code == grpc.StatusCode.UNAVAILABLE and not _error_details(exc):
         return ConfigError(f"the peer at {address} is unreachable: {details}")
     messages = [d.message for d in _error_details(exc)] + [details]
-    if any(_MISMATCH in message for message in messages):
+    if _disagree(exc):
         return EndorsementRejected(function, ENDORSEMENTS_DISAGREE)
     for message in messages:
         match = _CHAINCODE_MESSAGE.search(message)
