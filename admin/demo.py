@@ -41,7 +41,7 @@ def run_demo(out: Path, echo: Echo, bar, gateway_profile: Path | None = None) ->
         settlement = run.session.reader().evaluate(Settlement.GetSettlement, scenario.month)
         run.note(_rejected_line(settled, settlement, len(farm)))
         run.note("after the resolution: " + money_line(settlement))
-        run.note("-- the consortium registers the unregistered artist; its held money is released")
+        run.note("-- the consortium registers the unregistered artist; its held money is released to its balance")
         _register(run)
         run.note("-- receipts: what an honest listener and a farm account of n2 see")
         _receipts(run, farm)
@@ -137,7 +137,8 @@ def _register(run: Run) -> None:
             run.note(f"{node['id']} approves: {', '.join(proposal['approvals'])} of "
                      f"{len(run.scenario.consortium.nodes)} nodes, {proposal['status']}")
     release = session.admin(proposer).submit(Settlement.ReleaseArtist, month, artist).json()["release"]
-    run.note(f"released {format_micro(release['amount_micro'])} to {artist} (wallet {release['wallet']})")
+    run.note(f"released {format_micro(release['amount_micro'])} to {artist}'s balance (instructed to wallet "
+             f"{payload['wallet']} with the next settlement)")
 
 
 def _receipts(run: Run, farm: list[str]) -> None:

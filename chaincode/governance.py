@@ -23,7 +23,13 @@ Kinds and their payloads:
 - ``settle_without`` {month, node}: settle the month without waiting for the node (its part is
   held whole until it is sealed and reviewed, see :mod:`chaincode.readiness`);
 - ``decide_dispute`` {dispute, decision (approve | reject), reason}: the consortium decides an
-  open dispute (when no arbitrator is eligible, or the voters or arbitrator stall).
+  open dispute (when no arbitrator is eligible, or the voters or arbitrator stall);
+- ``set_split`` {artist_id, effective_from, payees: [{payee, bp}]}: an artist's split sheet, the
+  payees' basis points summing to 10,000, for the payouts of months from ``effective_from`` on
+  (a month not settled yet, nor any later month);
+- ``adjust`` {kind (chargeback | fraud), month, node, listener (chargeback) | scope (fraud),
+  reason, evidence_sha256}: claim money back from a settled month at the next settlement; what it
+  claims is computed by the chaincode (:mod:`chaincode.adjustments`), never given.
 
 A proposal's id is the first 16 hex of SHA-256 of canonical {"kind", "payload"}; proposing the
 same open change again returns it unchanged; proposing a change that was applied before (a duty
@@ -34,11 +40,12 @@ from dataclasses import dataclass
 from itertools import count
 from typing import Any, Awaitable, Callable
 
-from . import canonical_json, disputes, lookups, records, rules, state, three_eyes, validate
+from . import accounts, adjustments, canonical_json, disputes, lookups, records, rules, state, three_eyes, validate
 from .errors import Conflict, InvalidArgument, NotFound, Rejected
 from .money import format_micro
 from .records import Artist, Node, Proposal
 from .rules import Policy
+from .scope import describe as scope_words
 from .state import LedgerContext
 
 DUTIES = ("reviewer", "arbitrator")
@@ -310,6 +317,77 @@ async def _apply_decide(ctx: LedgerContext, proposal: Proposal) -> None:
     await disputes.resolve(ctx, dispute, payload["decision"], "consortium", payload["reason"])
 
 
+# -- money across months ------------------------------------------------------------------------
+
+#: The most payees one split sheet names.
+MAX_PAYEES = 50
+
+
+def _check_payees(artist_id: str, raw: Any) -> list[list]:
+    """A split sheet's payees as [[payee, bp], ...] by payee: unique wallets, each at least 1 basis
+    point, 10,000 in all."""
+    if not isinstance(raw, list) or not 0 < len(raw) <= MAX_PAYEES:
+        raise InvalidArgument(f"artist {artist_id}'s split sheet needs 1 to {MAX_PAYEES} payees "
+                              '[{"payee": WALLET, "bp": BASIS_POINTS}, ...].')
+    payees: dict[str, int] = {}
+    for entry in raw:
+        if not isinstance(entry, dict) or set(entry) != {"payee", "bp"}:
+            raise InvalidArgument(f'a payee of artist {artist_id}\'s split sheet is not {{"payee", "bp"}}: {entry!r}.')
+        payee = validate.ident("payee", entry["payee"])
+        if payee in payees:
+            raise InvalidArgument(f"payee {payee} appears twice in artist {artist_id}'s split sheet.")
+        payees[payee] = validate.count(f"basis points of payee {payee}", entry["bp"], 1)
+    if sum(payees.values()) != 10_000:
+        raise InvalidArgument(f"the basis points of artist {artist_id}'s split sheet sum to "
+                              f"{sum(payees.values())}, not 10000.")
+    return [[payee, bp] for payee, bp in sorted(payees.items())]
+
+
+async def _check_split(ctx: LedgerContext, payload: dict[str, Any]) -> tuple[dict, str]:
+    artist_id = validate.ident("artist_id", payload.get("artist_id"))
+    month = validate.month(payload.get("effective_from"))
+    payees = _check_payees(artist_id, payload.get("payees"))
+    await state.must_get(ctx, f"artist {artist_id} is not registered; register it with a register_artist "
+                         "proposal.", records.ARTIST, artist_id)
+    settled = await state.first_from(ctx, records.SETTLEMENT, (), month)
+    if settled is not None:
+        raise Conflict(f"a split sheet effective from {month} would change {settled[0]}, which is already "
+                       "settled; a split sheet takes effect from a month not settled yet.")
+    if (await accounts.sheets(ctx, month)).get(artist_id) == payees:
+        raise Conflict(f"artist {artist_id}'s payouts are already split this way in {month}.")
+    shares = ", ".join(f"{payee} {bp / 100:.2f}%" for payee, bp in payees)
+    return ({"artist_id": artist_id, "effective_from": month, "payees": [{"bp": bp, "payee": p} for p, bp in payees]},
+            f"artist {artist_id}'s payouts instructed from {month} on are split: {shares}.")
+
+
+async def _apply_split(ctx: LedgerContext, proposal: Proposal) -> None:
+    payload = proposal["payload"]
+    payees = [[entry["payee"], entry["bp"]] for entry in payload["payees"]]
+    await state.put(ctx, {"artist": payload["artist_id"], "effective_from": payload["effective_from"],
+                          "payees": payees, "proposal": proposal["id"]},
+                    records.SPLIT, payload["artist_id"], payload["effective_from"])
+
+
+async def _check_adjust(ctx: LedgerContext, payload: dict[str, Any]) -> tuple[dict, str]:
+    checked = await adjustments.check(ctx, payload)
+    found = await adjustments.claims(ctx, checked)
+    what = (f"listener {checked['listener']}'s subscription charged back" if checked["kind"] == "chargeback"
+            else f"fraud over {scope_words(checked['scope'])}")
+    artists = ", ".join(f"{a} {format_micro(v)}" for a, v in found["artists"].items()) or "no artist"
+    return checked, (f"node {checked['node']}'s {checked['month']}: {what}; the next settlement claims back "
+                     f"{format_micro(found['node_share_micro'])} of node {checked['node']}'s own payout, "
+                     f"{format_micro(found['waiting_micro'])} of its waiting unallocated money, and from what it "
+                     f"owes each artist: {artists} (never below zero; what is not there is a loss).")
+
+
+async def _apply_adjust(ctx: LedgerContext, proposal: Proposal) -> None:
+    payload = proposal["payload"]
+    found = await adjustments.claims(ctx, payload)
+    await state.put(ctx, adjustments.record(proposal["id"], payload, found),
+                    records.ADJUSTMENT, payload["month"], payload["node"], proposal["id"])
+    await state.put(ctx, [payload["month"], payload["node"]], records.ADJUSTMENT_DUE, proposal["id"])
+
+
 KINDS: dict[str, ProposalKind] = {
     "admit_node": ProposalKind(_check_admit, _apply_admit),
     "revoke_node": ProposalKind(_check_revoke, _apply_revoke),
@@ -321,6 +399,8 @@ KINDS: dict[str, ProposalKind] = {
     "replace_reviewer": ProposalKind(_check_replace, _apply_replace),
     "settle_without": ProposalKind(_check_without, _apply_without),
     "decide_dispute": ProposalKind(_check_decide, _apply_decide),
+    "set_split": ProposalKind(_check_split, _apply_split),
+    "adjust": ProposalKind(_check_adjust, _apply_adjust),
 }
 
 

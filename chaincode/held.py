@@ -1,44 +1,40 @@
-"""Held money of a settled month: released when its dispute resolves, its artist registers, or
-its node's pending part is settled.
+"""Held money of a settled month: released when its dispute resolves, its artist registers, or its
+node's pending part is settled; unclaimed when it waited too long for an unregistered artist.
 
-Releases leave the month's payout instructions as they were and write a ``release`` record
-(:data:`chaincode.records.RELEASE`); the settlement's totals move from held to artists (or to
-unallocated for a rejected scope), so the money invariant still holds, and ``released_micro``
-adds up what left held. Money of an approved dispute whose artist is still unregistered moves to
-the artist's unregistered hold and waits for its registration. Money is only ever released to
-the wallet the consortium approved for the artist (:mod:`chaincode.governance`).
+Releases leave the month's payout instructions as they were. Money released to an artist is
+credited to the artist's balance (:func:`chaincode.accounts.credit`) with a ``release`` record
+(:data:`chaincode.records.RELEASE`), and instructed by the next settlement that finds the balance
+payable; money of a rejected scope becomes the node's waiting unallocated money
+(:func:`chaincode.accounts.wait`). The settlement's totals move from held to artists or
+unallocated (or unclaimed), so the money invariant still holds, and ``released_micro`` adds up
+what left held for artists or unallocated. Money of an approved dispute whose artist is still
+unregistered moves to the artist's unregistered hold and waits for its registration, or until the
+policy's holding period ends (:func:`expire`). Money is only ever credited to an artist the
+consortium registered, and instructed to the wallet the consortium approved for it
+(:mod:`chaincode.governance`).
 """
 
-from typing import Any
+from typing import Any, Mapping
 
-from . import records, rules, settle, state
-from .records import Held, Payout, Settlement
+from . import accounts, records, rules, settle, state
+from .records import Held, Release, Settlement
+from .rules import Policy
 from .state import LedgerContext
 
 _SUMMARY = {rules.TO_ARTIST: "to_artists_micro", rules.TO_UNALLOCATED: "to_unallocated_micro",
             rules.TO_UNREGISTERED: "to_unregistered_micro"}
 
 
-async def wallet(ctx: LedgerContext, kind: records.Kind, ident: str) -> str:
-    """The wallet of a registered artist or node, "" when it is not registered."""
-    record = await state.get(ctx, kind, ident)
-    return record["wallet"] if record else ""
-
-
-def payout_record(month: str, kind: str, payee: str, wallet_id: str, by_node: dict[str, int]) -> Payout:
-    """A payout instruction of ``by_node`` (what each collecting node owes) to ``payee``."""
-    return {"amount_micro": sum(by_node.values()), "by_node": dict(sorted(by_node.items())), "kind": kind,
-            "month": month, "paid_by": {}, "payee": payee, "status": "instructed", "wallet": wallet_id}
-
-
-async def _pay(ctx: LedgerContext, settlement: Settlement, held: Held, source: str) -> tuple[Settlement, dict]:
-    """Release ``held`` to its artist: the settlement moved from held to artists, the release written."""
-    month, artist = held["month"], held["artist"]
-    settlement = settle.release(settlement, held["by_node"], "artists", month)
+async def _credit(ctx: LedgerContext, settlement: Settlement, month: str, artist: str, by_node: Mapping[str, int],
+                  source: str) -> tuple[Settlement, Release]:
+    """Credit ``by_node`` of ``month``'s held money to ``artist``'s balance: the settlement moved from
+    held to artists, the release written."""
+    settlement = settle.release(settlement, by_node, "artists", month)
     settlement["release_count"] += 1
-    release = {**payout_record(month, "release", artist, await wallet(ctx, records.ARTIST, artist),
-                               held["by_node"]), "source": source}
+    release = {"amount_micro": sum(by_node.values()), "artist": artist, "by_node": dict(sorted(by_node.items())),
+               "month": month, "source": source}
     await state.put(ctx, release, records.RELEASE, month, artist, source)
+    await accounts.credit(ctx, artist, by_node)
     return settlement, release
 
 
@@ -70,6 +66,7 @@ async def release_dispute(ctx: LedgerContext, month: str, dispute_id: str, resol
     if settlement is None:
         return None
     summary = {"dispute": dispute_id, "released_micro": 0, **{name: 0 for name in _SUMMARY.values()}}
+    unallocated: dict[str, int] = {}  # the nodes' waiting money is written once (no read of own writes)
     for held in await state.records(ctx, records.HELD, month, dispute_id):
         if held["status"] != "held":
             continue
@@ -77,8 +74,10 @@ async def release_dispute(ctx: LedgerContext, month: str, dispute_id: str, resol
         target = rules.release_destination(resolution, registered)
         if target == rules.TO_UNALLOCATED:
             settlement = settle.release(settlement, held["by_node"], "unallocated", month)
+            for node, amount in held["by_node"].items():
+                unallocated[node] = unallocated.get(node, 0) + amount
         elif target == rules.TO_ARTIST:
-            settlement = (await _pay(ctx, settlement, held, dispute_id))[0]
+            settlement = (await _credit(ctx, settlement, month, held["artist"], held["by_node"], dispute_id))[0]
         else:
             settlement = await _hold(ctx, settlement, month, rules.HELD_UNREGISTERED, held["artist"], held["by_node"])
         if target != rules.TO_UNREGISTERED:
@@ -86,6 +85,7 @@ async def release_dispute(ctx: LedgerContext, month: str, dispute_id: str, resol
         summary[_SUMMARY[target]] += held["amount_micro"]
         await state.put(ctx, {**held, "released_to": target, "status": "released"},
                         records.HELD, month, dispute_id, held["artist"])
+    await accounts.wait(ctx, unallocated, "unallocated_micro")
     for totals in settlement["nodes"].values():
         if dispute_id in totals["disputes"]:
             totals["disputes"] = {**totals["disputes"], dispute_id: resolution}
@@ -94,9 +94,10 @@ async def release_dispute(ctx: LedgerContext, month: str, dispute_id: str, resol
 
 
 async def release_artist(ctx: LedgerContext, settlement: Settlement, held: Held) -> dict[str, Any]:
-    """Pay what ``settlement`` holds for a newly registered artist: the release record and the
-    settlement after it (both written)."""
-    settlement, release = await _pay(ctx, settlement, held, rules.HELD_UNREGISTERED)
+    """Credit what ``settlement`` holds for a newly registered artist to its balance: the release
+    record and the settlement after it (both written)."""
+    settlement, release = await _credit(ctx, settlement, held["month"], held["artist"], held["by_node"],
+                                        rules.HELD_UNREGISTERED)
     await state.put(ctx, {**held, "released_to": rules.TO_ARTIST, "status": "released"},
                     records.HELD, held["month"], rules.HELD_UNREGISTERED, held["artist"])
     await state.put(ctx, settlement, records.SETTLEMENT, held["month"])
@@ -106,21 +107,48 @@ async def release_artist(ctx: LedgerContext, settlement: Settlement, held: Held)
 async def settle_node(ctx: LedgerContext, month: str, node: str, part: dict[str, Any],
                       disputes: dict[str, str]) -> dict[str, Any]:
     """Settle ``node``'s pending part of settled ``month`` as ``part`` (a
-    :func:`chaincode.settle.node_part` that is not pending): the settlement updated, a release
-    (source "node:<node>") per artist paid, the held amounts added to their holds, the node's
-    whole hold released. Returns {"settlement", "releases"} (all written)."""
+    :func:`chaincode.settle.node_part` that is not pending): the settlement updated, each artist's
+    amount credited to its balance (a release, source "node:<node>"), the held amounts added to
+    their holds, its unallocated money waiting, the node's whole hold released. Returns
+    {"settlement", "releases"} (all written)."""
     settlement = settle.settle_node(await state.get(ctx, records.SETTLEMENT, month), node, part, month)
     settlement["nodes"][node] = {**settlement["nodes"][node], "disputes": disputes, "pending": ""}
     source, releases = f"node:{node}", []
     for artist, amount in sorted(part["artists"].items()):
-        release = {**payout_record(month, "release", artist, await wallet(ctx, records.ARTIST, artist),
-                                   {node: amount}), "source": source}
+        release = {"amount_micro": amount, "artist": artist, "by_node": {node: amount}, "month": month,
+                   "source": source}
         await state.put(ctx, release, records.RELEASE, month, artist, source)
+        await accounts.credit(ctx, artist, {node: amount})
         settlement["release_count"] += 1
         releases.append(release)
     for (reason_key, artist), amount in sorted(part["held"].items()):
         settlement = await _hold(ctx, settlement, month, reason_key, artist, {node: amount})
+    await accounts.wait(ctx, {node: part["totals"]["unallocated_micro"]}, "unallocated_micro")
     whole = await state.get(ctx, records.NODE_HELD, month, node)
     await state.put(ctx, {**whole, "released_to": "settled", "status": "released"}, records.NODE_HELD, month, node)
     await state.put(ctx, settlement, records.SETTLEMENT, month)
     return {"settlement": settlement, "releases": releases}
+
+
+async def expire(ctx: LedgerContext, month: str, policy: Policy) -> dict[str, int]:
+    """At the settlement of ``month``: what earlier settled months hold for unregistered artists
+    and have held for the policy's ``unclaimed_months`` becomes unclaimed (each month's settlement
+    moved from held to unclaimed, each hold marked); returns what became unclaimed, per node."""
+    expired: dict[str, int] = {}
+    for settlement in await state.records(ctx, records.SETTLEMENT):
+        earlier = settlement["month"]
+        if earlier >= month or not rules.unclaimed(earlier, month, policy.payouts["unclaimed_months"]):
+            continue
+        changed = False
+        for held in await state.records(ctx, records.HELD, earlier, rules.HELD_UNREGISTERED):
+            if held["status"] != "held":
+                continue
+            settlement = settle.release(settlement, held["by_node"], "unclaimed", earlier)
+            await state.put(ctx, {**held, "released_to": "unclaimed", "status": "unclaimed"},
+                            records.HELD, earlier, rules.HELD_UNREGISTERED, held["artist"])
+            for node, amount in held["by_node"].items():
+                expired[node] = expired.get(node, 0) + amount
+            changed = True
+        if changed:
+            await state.put(ctx, settlement, records.SETTLEMENT, earlier)
+    return dict(sorted(expired.items()))

@@ -284,22 +284,44 @@ MONTH_DISPUTE: Kind[str] = Kind("monthdispute", ("month", "node", "dispute"))
 class Payout(TypedDict):
     """A payout instruction; ``by_node`` is what each collecting node owes of it, ``paid_by`` each
     node's receipt reference; ``status`` "instructed", then "paid" once every owing node confirmed.
-    ``kind`` "artist", "node" or "release" (a release also has ``source``: a dispute id or
-    "unregistered")."""
+    ``kind`` "artist", "node" or "consortium" (payee "unallocated" or "unclaimed", paid to the
+    policy's consortium wallet).
 
+    An artist's record is its month: ``account`` {"carried_in", "earned", "pool", "recovered",
+    "carried_out"}, each {node: amount} (:mod:`chaincode.books`), ``listeners`` {node: listeners
+    whose top artists it was}; ``status`` "carried" (``amount_micro`` 0) when its balance stays below
+    the minimum payout; ``splits`` [{"amount_micro", "bp", "by_node", "payee"}] when a split sheet
+    divides it, else []."""
+
+    account: dict[str, dict[str, int]]
     amount_micro: int
     by_node: dict[str, int]
     kind: str
+    listeners: dict[str, int]
     month: str
     paid_by: dict[str, str]
     payee: str
+    splits: list[dict]
     status: str
     wallet: str
 
 
+class Release(TypedDict):
+    """Held money of a settled month released after settlement and credited to the artist's
+    balance (:data:`BALANCE`), instructed at the next settlement that finds it payable; ``source``
+    is the dispute id, "unregistered", or "node:<node>" (a node's part settled late)."""
+
+    amount_micro: int
+    artist: str
+    by_node: dict[str, int]
+    month: str
+    source: str
+
+
 class Held(TypedDict):
     """Money of a settled month held for an artist: under an open dispute (``reason`` "dispute") or
-    for an artist not registered (``reason`` "unregistered"); ``released_to`` says where it went.
+    for an artist not registered (``reason`` "unregistered"); ``released_to`` says where it went
+    (``status`` "released", or "unclaimed" once its holding period ran out).
     A node's part held whole (``reason`` "node", :data:`NODE_HELD`) has ``artist`` "" and
     ``node``, the node it waits for."""
 
@@ -314,12 +336,15 @@ class Held(TypedDict):
 
 
 class Settlement(TypedDict):
-    """A settled month: its totals (``income = node_operators + artists + unallocated + held``),
-    the same per node under ``nodes`` (with each node's ``disputes`` {id: "open" | "approve" |
-    "reject"} and ``pending``: why its part is held whole, "" once it is settled), the policy
-    version it used (its ``effective_from``), and ``inputs_sha256`` over what it was computed from."""
+    """A settled month: its totals (``income = node_operators + artists + unallocated + held +
+    unclaimed``), the same per node under ``nodes`` (with each node's ``disputes`` {id: "open" |
+    "approve" | "reject"} and ``pending``: why its part is held whole, "" once it is settled), the
+    policy version it used (its ``effective_from``), ``inputs_sha256`` over what it was computed
+    from, and ``books``: the stocks before and after the settlement and what it moved
+    (:func:`chaincode.books.close`), per node under ``books.nodes``."""
 
     artists_micro: int
+    books: dict
     held_count: int
     held_micro: int
     income_micro: int
@@ -334,6 +359,7 @@ class Settlement(TypedDict):
     released_micro: int
     settled_by: str
     unallocated_micro: int
+    unclaimed_micro: int
 
 
 SETTLEMENT: Kind[Settlement] = Kind("settlement", ("month",))
@@ -343,9 +369,7 @@ HELD: Kind[Held] = Kind("held", ("month", "reason_key", "artist"))
 #: A node's part of a settled month held whole: the artist share of its counted subscriptions,
 #: until its month is sealed and reviewed (``Settlement:SettleNode``).
 NODE_HELD: Kind[Held] = Kind("nodeheld", ("month", "node"))
-#: A release of held money after settlement; ``source`` is the dispute id, "unregistered", or
-#: "node:<node>" (a node's part settled late).
-RELEASE: Kind[Payout] = Kind("release", ("month", "artist", "source"))
+RELEASE: Kind[Release] = Kind("release", ("month", "artist", "source"))
 
 
 class Excused(TypedDict):
@@ -357,6 +381,70 @@ class Excused(TypedDict):
 
 
 EXCUSED: Kind[Excused] = Kind("excused", ("month", "node"))
+
+
+# -- across months -------------------------------------------------------------------------------
+
+class Balance(TypedDict):
+    """An artist's balance carried to its next settlement: ``by_node`` what each collecting node
+    owes of it (credited by settlements and releases, zeroed when instructed)."""
+
+    amount_micro: int
+    artist: str
+    by_node: dict[str, int]
+
+
+class Waiting(TypedDict):
+    """A node's waiting money: unallocated and unclaimed money the node holds until a settlement
+    sends it where the policy says (:mod:`chaincode.books`)."""
+
+    node: str
+    unallocated_micro: int
+    unclaimed_micro: int
+
+
+class SplitSheet(TypedDict):
+    """An artist's split sheet from ``effective_from`` on: ``payees`` [[payee wallet, basis
+    points], ...] by payee, summing to 10,000; ``proposal`` the consortium proposal that set it."""
+
+    artist: str
+    effective_from: str
+    payees: list[list]
+    proposal: str
+
+
+class Adjustment(TypedDict):
+    """A consortium's adjustment of node ``node``'s settled ``month`` (proposal ``adjust``):
+    ``kind`` "chargeback" (``listener``'s subscription refunded after settlement) or "fraud" (what
+    ``scope`` covers, :mod:`chaincode.scope`), with its ``reason`` and ``evidence_sha256``.
+    ``claims`` {"artists": {artist: amount}, "node_share_micro", "waiting_micro"} is what it claims
+    back; ``status`` "due", then "applied" by the settlement of ``applied_in``, with what it
+    ``recovered`` (same shape) and its ``losses_micro`` (claimed, not recovered)."""
+
+    applied_in: str
+    claimed_micro: int
+    claims: dict
+    evidence_sha256: str
+    id: str
+    kind: str
+    listener: str
+    losses_micro: int
+    month: str
+    node: str
+    reason: str
+    recovered: dict
+    recovered_micro: int
+    scope: dict
+    status: str
+
+
+BALANCE: Kind[Balance] = Kind("balance", ("artist",))
+WAITING: Kind[Waiting] = Kind("waiting", ("node",))
+SPLIT: Kind[SplitSheet] = Kind("split", ("artist", "effective_from"))
+#: ``adjustment`` is the id of the proposal that approved it.
+ADJUSTMENT: Kind[Adjustment] = Kind("adjustment", ("month", "node", "adjustment"))
+#: An adjustment not yet applied: [month, node] of its record; the next settlement applies it.
+ADJUSTMENT_DUE: Kind[list] = Kind("adjustmentdue", ("adjustment",))
 
 
 # -- audit ---------------------------------------------------------------------------------------

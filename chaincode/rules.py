@@ -54,11 +54,17 @@ class Policy:
     min_seconds: int
     currency: str
     anomalies: dict[str, int] = field(default_factory=lambda: dict(ANOMALY_DEFAULTS))
+    payouts: dict[str, Any] = field(default_factory=lambda: dict(PAYOUT_DEFAULTS))
 
     @property
     def artist_share_micro(self) -> int:
         """What one counted subscription gives its listener's artists: price − node share."""
         return self.price_micro - self.node_share_micro
+
+    @property
+    def min_payout_micro(self) -> int:
+        """The smallest artist balance instructed (a smaller one is carried)."""
+        return self.payouts["min_payout_micro"]
 
     @classmethod
     def parse(cls, raw: Any) -> "Policy":
@@ -77,16 +83,76 @@ class Policy:
         return cls(effective_from=validate.month(raw.get("effective_from")), price_micro=price,
                    node_share_micro=share, top_n=validate.count("policy top_n", raw.get("top_n"), 1),
                    min_seconds=validate.count("policy min_seconds", raw.get("min_seconds")),
-                   currency=validate.ident("policy currency", raw.get("currency")), anomalies=anomalies)
+                   currency=validate.ident("policy currency", raw.get("currency")), anomalies=anomalies,
+                   payouts=_payouts(raw.get("payouts")))
 
     @classmethod
     def of(cls, record: dict[str, Any]) -> "Policy":
         """The policy of a record read from the ledger (already validated when it was written)."""
-        return cls(**record)
+        return cls(**{**record, "payouts": {**PAYOUT_DEFAULTS, **record.get("payouts", {})}})
 
     def record(self) -> dict[str, Any]:
-        """The policy as its on-chain record."""
-        return asdict(self)
+        """The policy as its on-chain record (``payouts`` only when not the defaults, so a policy at
+        the defaults is the record it was before the setting existed)."""
+        record = asdict(self)
+        if record["payouts"] == PAYOUT_DEFAULTS:
+            del record["payouts"]
+        return record
+
+
+# -- across months: balances, minimum payouts, where the money no artist takes goes --------------
+
+#: Where money no artist takes goes: "next_pool", the same node's artist pool at its next
+#: settlement (split among the artists that node pays then, in proportion to what it pays them);
+#: "wallet", the consortium wallet the policy names (instructed at that settlement).
+DESTINATIONS = ("next_pool", "wallet")
+#: A policy's ``payouts`` settings and their defaults: ``min_payout_micro`` the smallest balance
+#: instructed; ``unallocated_to`` where unallocated money goes (silent subscribers, rejected
+#: scopes, fraud recovered); ``unclaimed_months`` how many months money is held for an
+#: unregistered artist before it is unclaimed, and ``unclaimed_to`` where it then goes;
+#: ``consortium_wallet`` the wallet a "wallet" destination pays.
+PAYOUT_DEFAULTS = {"consortium_wallet": "", "min_payout_micro": 0, "unallocated_to": "next_pool",
+                   "unclaimed_months": 12, "unclaimed_to": "next_pool"}
+
+
+def _payouts(raw: Any) -> dict[str, Any]:
+    """A policy's ``payouts`` settings, the defaults filling what it omits."""
+    if raw is None:
+        return dict(PAYOUT_DEFAULTS)
+    if not isinstance(raw, dict):
+        raise InvalidArgument("policy payouts must be a JSON object.")
+    for name in sorted(raw):
+        if name not in PAYOUT_DEFAULTS:
+            raise InvalidArgument(f"policy payouts setting {name!r} is unknown.")
+    merged = {**PAYOUT_DEFAULTS, **raw}
+    settings = {
+        "consortium_wallet": (validate.ident("policy payouts.consortium_wallet", merged["consortium_wallet"])
+                              if merged["consortium_wallet"] != "" else ""),
+        "min_payout_micro": validate.count("policy payouts.min_payout_micro", merged["min_payout_micro"]),
+        "unallocated_to": validate.choice("policy payouts.unallocated_to", merged["unallocated_to"], DESTINATIONS),
+        "unclaimed_months": validate.count("policy payouts.unclaimed_months", merged["unclaimed_months"], 1),
+        "unclaimed_to": validate.choice("policy payouts.unclaimed_to", merged["unclaimed_to"], DESTINATIONS),
+    }
+    if "wallet" in (settings["unallocated_to"], settings["unclaimed_to"]) and not settings["consortium_wallet"]:
+        raise InvalidArgument("policy payouts send money to the consortium wallet but name none "
+                              "(payouts.consortium_wallet).")
+    return settings
+
+
+def payable(balance_micro: int, min_payout_micro: int) -> bool:
+    """Whether a balance is instructed whole (else it is carried): positive and at least the minimum."""
+    return balance_micro > 0 and balance_micro >= min_payout_micro
+
+
+def month_index(month: str) -> int:
+    """Months since year 0 of a ``YYYY-MM`` month, so that months subtract."""
+    return int(month[:4]) * 12 + int(month[5:7]) - 1
+
+
+def unclaimed(held_month: str, month: str, unclaimed_months: int) -> bool:
+    """Whether money held since ``held_month`` for an unregistered artist is unclaimed at the
+    settlement of ``month``: it has waited ``unclaimed_months`` months."""
+    return month_index(month) - month_index(held_month) >= unclaimed_months
 
 
 def counts(seconds: int, min_seconds: int) -> bool:

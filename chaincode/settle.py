@@ -4,9 +4,12 @@ The Settlement contract gathers the month's records, calls :func:`settle_month` 
 returns; a dispute resolved or an artist registered after settlement moves held money with
 :func:`release`. Every function checks the money invariant before returning:
 
-    income = node operator shares + artist payouts + unallocated + held
+    income = node operator shares + artists + unallocated + held + unclaimed
 
 for the month and for every node's part of it; a month that does not balance raises Conflict.
+"Artists" is what the month credits to the artists' balances (instructed or carried by
+:mod:`chaincode.books`); "unclaimed" is what was held for an unregistered artist until the policy's
+holding period ran out (:func:`release` to "unclaimed").
 What counts, what each listener gives whom and where each amount goes are the payout rule
 (:mod:`chaincode.rules`); what a dispute covers is its scope (:mod:`chaincode.scope`). A node whose
 month is not sealed contributes no allocations (its subscribed listeners are all unallocated),
@@ -22,7 +25,8 @@ from . import rules, scope
 from .errors import Conflict
 
 #: The month's totals the invariant is over.
-TOTAL_NAMES = ("artists_micro", "held_micro", "income_micro", "node_operators_micro", "unallocated_micro")
+TOTAL_NAMES = ("artists_micro", "held_micro", "income_micro", "node_operators_micro", "unallocated_micro",
+               "unclaimed_micro")
 
 
 @dataclass(frozen=True)
@@ -41,7 +45,8 @@ class NodeMonth:
 
     ``pending``: why the node's part waits ("" when it does not): its artist share is then held
     whole for the node. ``totals``: its allocations summed per artist; ``parts``: the
-    allocations [[artist, weight, amount], ...] of every listener a dispute's scope names.
+    allocations [[artist, weight, amount], ...] of every listener a dispute's scope names;
+    ``listeners``: per artist, how many listeners' allocations name it.
     """
 
     sealed: bool = False
@@ -50,6 +55,7 @@ class NodeMonth:
     totals: Mapping[str, int] = field(default_factory=dict)
     parts: Mapping[str, Sequence[Sequence]] = field(default_factory=dict)
     disputes: tuple = ()
+    listeners: Mapping[str, int] = field(default_factory=dict)
 
 
 def _add(target: dict, key: Any, amount: int) -> None:
@@ -59,7 +65,7 @@ def _add(target: dict, key: Any, amount: int) -> None:
 def _node_totals() -> dict[str, int]:
     return {"allocated_micro": 0, "artists_micro": 0, "held_micro": 0, "income_micro": 0,
             "node_share_micro": 0, "paid_subscriptions": 0, "rejected_micro": 0,
-            "unallocated_listeners": 0, "unallocated_micro": 0}
+            "unallocated_listeners": 0, "unallocated_micro": 0, "unclaimed_micro": 0}
 
 
 def node_part(subscriptions: Iterable[Mapping[str, Any]], month: NodeMonth, registered: set[str],
@@ -194,26 +200,29 @@ def month_totals(per_node: Mapping[str, Mapping[str, int]]) -> dict[str, int]:
     return {"artists_micro": total("artists_micro"), "held_micro": total("held_micro"),
             "income_micro": total("income_micro"), "node_operators_micro": total("node_share_micro"),
             "rejected_micro": total("rejected_micro"), "released_micro": 0,
-            "unallocated_micro": total("unallocated_micro")}
+            "unallocated_micro": total("unallocated_micro"), "unclaimed_micro": total("unclaimed_micro")}
 
 
 def check_invariant(totals: Mapping[str, int], per_node: Mapping[str, Mapping[str, int]],
                     month: str = "the month") -> None:
-    """Conflict unless income = node operators + artists + unallocated + held, per node and in total."""
+    """Conflict unless income = node operators + artists + unallocated + held + unclaimed, per node
+    and in total."""
     for node, t in sorted(per_node.items()):
-        parts = t["node_share_micro"] + t["artists_micro"] + t["unallocated_micro"] + t["held_micro"]
+        parts = t["node_share_micro"] + t["artists_micro"] + t["unallocated_micro"] + t["held_micro"] + t["unclaimed_micro"]
         if parts != t["income_micro"] or min(v for v in t.values() if isinstance(v, int)) < 0:
             raise Conflict(
                 f"node {node}'s part of {month} does not balance: income {t['income_micro']} but node share "
                 f"{t['node_share_micro']} + artists {t['artists_micro']} + unallocated "
-                f"{t['unallocated_micro']} + held {t['held_micro']} = {parts}; the month stays open.")
+                f"{t['unallocated_micro']} + held {t['held_micro']} + unclaimed {t['unclaimed_micro']} = {parts}; "
+                "the month stays open.")
     parts = (totals["node_operators_micro"] + totals["artists_micro"] + totals["unallocated_micro"]
-             + totals["held_micro"])
+             + totals["held_micro"] + totals["unclaimed_micro"])
     if parts != totals["income_micro"] or min(v for v in totals.values() if isinstance(v, int)) < 0:
         raise Conflict(
             f"{month} does not balance: income {totals['income_micro']} but node operators "
             f"{totals['node_operators_micro']} + artists {totals['artists_micro']} + unallocated "
-            f"{totals['unallocated_micro']} + held {totals['held_micro']} = {parts}; the month stays open.")
+            f"{totals['unallocated_micro']} + held {totals['held_micro']} + unclaimed {totals['unclaimed_micro']} "
+            f"= {parts}; the month stays open.")
     expected = month_totals(per_node)
     for name in TOTAL_NAMES:
         if expected[name] != totals[name]:
@@ -224,13 +233,14 @@ def release(settlement: Mapping[str, Any], by_node: Mapping[str, int], to: str,
             month: str = "the month") -> dict[str, Any]:
     """The settlement record after moving held money ``by_node`` to ``to``.
 
-    ``to`` is "artists" (paid out: a dispute approved, or the artist registered) or "unallocated"
-    (a dispute rejected). Held decreases by the same amount, per node and in total, and
-    ``released_micro`` counts what left held. Returns a new record; raises Conflict if it would not
-    balance (for example more released than held).
+    ``to`` is "artists" (credited: a dispute approved, or the artist registered), "unallocated" (a
+    dispute rejected) or "unclaimed" (held for an unregistered artist too long). Held decreases by
+    the same amount, per node and in total, and ``released_micro`` counts what left held for
+    artists or unallocated. Returns a new record; raises Conflict if it would not balance (for
+    example more released than held).
     """
-    if to not in ("artists", "unallocated"):
-        raise ValueError(f"release target {to!r} is not artists or unallocated")
+    if to not in ("artists", "unallocated", "unclaimed"):
+        raise ValueError(f"release target {to!r} is not artists, unallocated or unclaimed")
     record = {**settlement, "nodes": {n: dict(t) for n, t in settlement["nodes"].items()}}
     moved = 0
     for node, amount in sorted(by_node.items()):
@@ -247,6 +257,7 @@ def release(settlement: Mapping[str, Any], by_node: Mapping[str, int], to: str,
     record[f"{to}_micro"] += moved
     if to == "unallocated":
         record["rejected_micro"] += moved
-    record["released_micro"] += moved
+    if to != "unclaimed":
+        record["released_micro"] += moved
     check_invariant({k: record[k] for k in TOTAL_NAMES}, record["nodes"], month)
     return record

@@ -7,7 +7,7 @@ of the write that left it as it is; a dispute's votes each carry the write that 
 
 from typing import Any, Callable
 
-from chaincode import records, scope
+from chaincode import books, records, scope
 from chaincode.contracts.listening import Listening
 from chaincode.contracts.registry import Registry
 from chaincode.contracts.reviews import Reviews
@@ -16,7 +16,7 @@ from chaincode.contracts.settlement import Settlement
 from .chain import ChainReader, Write
 
 Progress = Callable[[str], None]
-_PARTS = ("node_operators_micro", "artists_micro", "unallocated_micro", "held_micro")
+_PARTS = ("node_operators_micro", "artists_micro", "unallocated_micro", "held_micro", "unclaimed_micro")
 
 
 def collect(reader: ChainReader, month: str, progress: Progress = lambda text: None) -> dict[str, Any]:
@@ -34,9 +34,13 @@ def collect(reader: ChainReader, month: str, progress: Progress = lambda text: N
         "income": {**_pick(settlement, "income_micro", *_PARTS, "rejected_micro", "released_micro",
                            "inputs_sha256", "settled_by", "payout_count", "held_count", "release_count"),
                    "source": reader.source(records.SETTLEMENT, month)},
+        "books": {**_pick(settlement["books"], *books.FLOWS, "earned_micro", "pool_micro", "claimed_micro",
+                          "recovered_micro", "losses_micro", "opening", "closing"),
+                  "source": reader.source(records.SETTLEMENT, month)},
     }
     payouts = reader.query(Settlement.ListPayouts, month)
-    model["payouts"] = {kind: _payouts(reader, month, kind, payouts, artists) for kind in ("artist", "node", "release")}
+    model["payouts"] = {kind: _payouts(reader, month, kind, payouts, artists)
+                        for kind in ("artist", "node", "consortium", "release")}
     model["held"] = [_held(reader, month, h) for h in reader.query(Settlement.ListHeld, month)]
     model["wallets"] = _wallets(reader, artists, model)
     model["nodes"] = []
@@ -62,14 +66,23 @@ def _pick(record: dict[str, Any], *names: str) -> dict[str, Any]:
 
 def _payouts(reader: ChainReader, month: str, kind: str, payouts: list[dict[str, Any]],
              artists: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """The month's payouts of ``kind``; an artist's with what the month earned it and what it
+    carries; a release (credited to the artist's balance) with where it was released from."""
     rows = []
     for p in payouts:
         if p["kind"] != kind:
             continue
-        where = ((records.RELEASE, month, p["payee"], p["source"]) if kind == "release"
-                 else (records.PAYOUT, month, kind, p["payee"]))
-        named = artists.get(p["payee"], {}).get("name", "") if kind != "node" else ""
+        if kind == "release":
+            p = {**p, "paid_by": {}, "status": "credited to the balance", "wallet": ""}
+            where = (records.RELEASE, month, p["artist"], p["source"])
+        else:
+            where = (records.PAYOUT, month, kind, p["payee"])
+        named = artists.get(p["payee"], {}).get("name", "") if kind in ("artist", "release") else ""
+        account = p.get("account") or {}
         rows.append({**_pick(p, "amount_micro", "by_node", "paid_by", "payee", "status", "wallet"),
+                     "earned_micro": sum(account.get("earned", {}).values()),
+                     "carried_micro": sum(account.get("carried_out", {}).values()),
+                     "splits": [f"{s['payee']} {s['bp'] / 100:.2f}%" for s in p.get("splits", [])],
                      "name": named, "released_from": p.get("source", ""), "source": reader.source(*where)})
     return sorted(rows, key=lambda r: (r["payee"], r["released_from"]))
 
@@ -150,26 +163,61 @@ def _scope_text(disputed: dict[str, Any]) -> str:
 
 
 def checks(model: dict[str, Any]) -> list[dict[str, Any]]:
-    """The money invariant, for the month and each node, and the payout instructions against the
-    settlement: {"check", "expected_micro", "actual_micro", "holds"} each."""
-    income = model["income"]
-    found = [_check(f"{model['month']}: income = node operators + artists + unallocated + held",
+    """The money invariant, for the month and each node, the settlement's books, and the payouts
+    against both: {"check", "expected_micro", "actual_micro", "holds"} each."""
+    income, ledger = model["income"], model["books"]
+    found = [_check(f"{model['month']}: income = node operators + artists + unallocated + held + unclaimed",
                     income["income_micro"], sum(income[p] for p in _PARTS))]
     for node in model["nodes"]:
         t = node["totals"]
-        found.append(_check(f"node {node['id']}: income = node share + artists + unallocated + held",
+        found.append(_check(f"node {node['id']}: income = node share + artists + unallocated + held + unclaimed",
                             t["income_micro"], t["node_share_micro"] + t["artists_micro"] + t["unallocated_micro"]
-                            + t["held_micro"]))
+                            + t["held_micro"] + t["unclaimed_micro"]))
     paid = model["payouts"]
     found += [
-        _check("artist payouts and releases = artists", income["artists_micro"],
-               sum(p["amount_micro"] for p in paid["artist"] + paid["release"])),
-        _check("node payouts = node operators", income["node_operators_micro"],
+        _check("books: stocks before + income = payouts + refunded + stocks after",
+               books.stocks(ledger, "opening") + ledger["income_micro"],
+               books.outflows(ledger) + books.stocks(ledger, "closing")),
+        _check("artists' earnings and releases = artists", income["artists_micro"],
+               sum(p["earned_micro"] for p in paid["artist"]) + sum(p["amount_micro"] for p in paid["release"])),
+        _check("artist payouts = instructed in the books", ledger["instructed_micro"],
+               sum(p["amount_micro"] for p in paid["artist"])),
+        _check("node payouts = node shares in the books", ledger["node_shares_micro"],
                sum(p["amount_micro"] for p in paid["node"])),
+        _check("consortium wallet payouts = the books' wallet",
+               ledger["wallet_unallocated_micro"] + ledger["wallet_unclaimed_micro"],
+               sum(p["amount_micro"] for p in paid["consortium"])),
         _check("money still held = held", income["held_micro"],
                sum(h["amount_micro"] for h in model["held"] if h["status"] == "held")),
     ]
     return found
+
+
+BOOK_ROWS = [("stocks before: artist balances carried", "opening", "carried_micro"),
+             ("stocks before: held", "opening", "held_micro"),
+             ("stocks before: nodes' waiting unallocated money", "opening", "waiting_unallocated_micro"),
+             ("stocks before: nodes' waiting unclaimed money", "opening", "waiting_unclaimed_micro"),
+             ("income of the month", "", "income_micro"),
+             ("paid: node shares", "", "node_shares_micro"),
+             ("paid: instructed to artists", "", "instructed_micro"),
+             ("paid: unallocated money to the consortium wallet", "", "wallet_unallocated_micro"),
+             ("paid: unclaimed money to the consortium wallet", "", "wallet_unclaimed_micro"),
+             ("refunded: recovered for chargebacks", "", "refunded_micro"),
+             ("stocks after: artist balances carried", "closing", "carried_micro"),
+             ("stocks after: held", "closing", "held_micro"),
+             ("stocks after: nodes' waiting unallocated money", "closing", "waiting_unallocated_micro"),
+             ("stocks after: nodes' waiting unclaimed money", "closing", "waiting_unclaimed_micro"),
+             ("of the balances: earned this month", "", "earned_micro"),
+             ("of the balances: from the nodes' artist pools", "", "pool_micro"),
+             ("adjustments: claimed", "", "claimed_micro"),
+             ("adjustments: recovered", "", "recovered_micro"),
+             ("adjustments: losses (claimed, not recovered)", "", "losses_micro")]
+
+
+def book_rows(model: dict[str, Any]) -> list[tuple[str, int]]:
+    """The settlement's books as (figure, amount) rows."""
+    ledger = model["books"]
+    return [(label, ledger[side][name] if side else ledger[name]) for label, side, name in BOOK_ROWS]
 
 
 def _check(name: str, expected: int, actual: int) -> dict[str, Any]:

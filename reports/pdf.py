@@ -24,6 +24,8 @@ from reportlab.platypus import (BaseDocTemplate, CondPageBreak, Flowable, Frame,
 
 from chaincode.money import format_micro
 
+from .figures import book_rows
+
 MARGIN = 1.2 * cm
 WIDTH = A4[0] - 2 * MARGIN
 PAD = 2.5
@@ -187,8 +189,9 @@ def story(m: dict[str, Any], plots: dict[str, bytes], income_rows: list[tuple[st
     verdict = (f'<font color="#b00020"><b>The money does NOT balance: {len(failing)} check(s) fail.</b></font>'
                if failing else '<font color="#0a6b2e"><b>The money balances: every check holds.</b></font>')
     flow += _heading("1. The money invariant") + [
-        _p(f"{verdict} Income = node operators + artists + unallocated + held, for the month and for each node; "
-           "the payout instructions add up to the settlement."),
+        _p(f"{verdict} Income = node operators + artists + unallocated + held + unclaimed, for the month and for "
+           "each node; the settlement's books balance (the stocks before it and the month's income = what it paid, "
+           "what chargebacks recovered and the stocks after it); the payouts add up to the settlement and its books."),
         table([Column("check", 8.6), Column("expected", 3.6, "num"), Column("actual", 3.6, "num"),
                Column("result", 2.8)],
               [[c["check"], money(c["expected_micro"]), money(c["actual_micro"]),
@@ -199,6 +202,12 @@ def story(m: dict[str, Any], plots: dict[str, bytes], income_rows: list[tuple[st
         table([Column("figure", 8.1), Column(m["currency"], 5.5, "num"), *SOURCE],
               [[label, money(income[name]), *(_source(income["source"]) if i == 0 else ["", ""])]
                for i, (label, name) in enumerate(income_rows)]),
+        _p("The settlement's books", _H3),
+        _p("Balances are carried from month to month: an artist's balance is instructed once it reaches the minimum "
+           "payout. Money no artist takes waits at its node until a settlement sends it where the policy says."),
+        table([Column("figure", 8.1), Column(m["currency"], 5.5, "num"), *SOURCE],
+              [[label, money(amount), *(_source(m["books"]["source"]) if i == 0 else ["", ""])]
+               for i, (label, amount) in enumerate(book_rows(m))]),
         _p(f"Settled by node {escape(income['settled_by'])}; {income['payout_count']} payout instructions, "
            f"{income['held_count']} held amounts, {income['release_count']} releases; settlement inputs SHA-256 "
            f"{_mono(income['inputs_sha256'])}.", _NOTE),
@@ -246,16 +255,18 @@ def story(m: dict[str, Any], plots: dict[str, bytes], income_rows: list[tuple[st
               [[a["node"], a["reviewer"], a["reason"], a["evidence_sha256"], ", ".join(a["disputes"]),
                 *_source(a["source"])] for a in m["anomalies"]], empty="no anomaly was flagged")]
     payouts = m["payouts"]
-    flow += _heading("8. Payouts per node") + [table(
+    flow += _heading("8. Payouts per node and to the consortium wallet") + [table(
         [Column("node", 2.0), Column("wallet", 4.3), Column(m["currency"], 4.0, "num"), Column("status", 3.3), *SOURCE],
         [[p["payee"], p["wallet"], money(p["amount_micro"]), p["status"], *_source(p["source"])]
-         for p in payouts["node"]])]
+         for p in payouts["node"] + payouts["consortium"]])]
     flow += _heading("9. Payouts per artist", keep=PLOT_HEIGHT + cm) + [
         _plot(plots["payout-distribution"]),
         _p(f"{len(payouts['artist'])} artist payout instructions, every one listed, by artist id.", _NOTE),
-        table([Column("artist", 3.9), Column("wallet", 3.0), Column(m["currency"], 2.3, "num"),
-               Column("paid by node", 2.6), Column("status", 1.8), *SOURCE],
-              [[f"{p['payee']} {p['name']}".strip(), p["wallet"], money(p["amount_micro"]), _by_node(p["by_node"]),
+        table([Column("artist", 2.4), Column("wallet", 2.5), Column("earned", 1.8, "num"),
+               Column("instructed", 1.8, "num"), Column("carried", 1.5, "num"),
+               Column("paid by node", 2.0), Column("status", 1.6), *SOURCE],
+              [[f"{p['payee']} {p['name']}".strip(), "\n".join([p["wallet"], *p["splits"]]), money(p["earned_micro"]),
+                money(p["amount_micro"]), money(p["carried_micro"]), _by_node(p["by_node"]),
                 p["status"], *_source(p["source"])] for p in payouts["artist"]])]
     if payouts["release"]:
         flow += _heading("Releases of held money", _H3) + [table(

@@ -21,10 +21,12 @@ from chaincode import canonical_json
 from chaincode.money import format_micro
 
 from . import pdf
+from .figures import book_rows
 from .plots import PLOTS
 
 INCOME_ROWS = [("income", "income_micro"), ("node operators", "node_operators_micro"),
                ("artists", "artists_micro"), ("unallocated", "unallocated_micro"), ("held", "held_micro"),
+               ("unclaimed (held for an unregistered artist too long)", "unclaimed_micro"),
                ("of unallocated: rejected reports", "rejected_micro"),
                ("released from held since settlement", "released_micro")]
 TEXT_KINDS = ("html", "md", "csv", "json")
@@ -76,6 +78,7 @@ def _records(m: dict[str, Any]):
     """(section, subject, record) of every figure of the document."""
     yield "policy", m["month"], m["policy"]
     yield "income", m["month"], m["income"]
+    yield "books", m["month"], m["books"]
     for c in m["checks"]:
         yield "check", c["check"], {k: v for k, v in c.items() if k != "check"}
     for n in m["nodes"]:
@@ -92,7 +95,7 @@ def _records(m: dict[str, Any]):
             yield "vote", f"{d['id']} {v['node']}", v
     for a in m["anomalies"]:
         yield "anomaly", f"{a['node']} by {a['reviewer']}", a
-    for kind in ("node", "artist", "release"):
+    for kind in ("node", "consortium", "artist", "release"):
         for p in m["payouts"][kind]:
             subject = f"{p['payee']}@{p['released_from']}" if kind == "release" else p["payee"]
             yield f"payout_{kind}", subject, p
@@ -130,9 +133,9 @@ def render_text(model: dict[str, Any], progress: Callable[[str], None] = lambda 
     beside = {name: f"{base}-{name}.png" for name in pngs}
     progress("rendering the HTML, Markdown, CSV and JSON")
     files[f"{base}.html"] = _environment(True).get_template("audit.html.j2").render(
-        m=model, plots=inline, income_rows=INCOME_ROWS).encode()
+        m=model, plots=inline, income_rows=INCOME_ROWS, book_rows=book_rows(model)).encode()
     files[f"{base}.md"] = _environment(False).get_template("audit.md.j2").render(
-        m=model, plots=beside, income_rows=INCOME_ROWS).encode()
+        m=model, plots=beside, income_rows=INCOME_ROWS, book_rows=book_rows(model)).encode()
     files[f"{base}.csv"] = render_csv(model)
     files[f"{base}.json"] = render_json(model)
     return files

@@ -28,6 +28,6 @@ def test_demo_runs_the_month_through_every_role(tmp_path):
     assert settlement["unallocated_micro"] == 5 * 9_000_000 + 25 * 9_000_000  # n3's silent listeners, the farm
     assert settlement["nodes"]["n2"]["rejected_micro"] == 25 * 9_000_000
     assert settlement["nodes"]["n2"]["artists_micro"] == (464 - 25) * 9_000_000
-    assert "ar200" not in (tmp_path / "demo" / "payouts.csv").read_text()  # registered late: paid by a release
-    assert "released 3.723930 to ar200 (wallet usdp:ar200)" in out
+    assert "ar200" not in (tmp_path / "demo" / "payouts.csv").read_text()  # registered late: credited by a release
+    assert "released 3.723930 to ar200's balance (instructed to wallet usdp:ar200 with the next settlement)" in out
     assert settlement["held_micro"] == 0

@@ -63,8 +63,10 @@ def test_the_real_artist_registers_by_majority_and_a_late_hijack_cannot_apply(se
         f"proposal {hijack['id']} can no longer apply: artist a9 is already registered; change its wallet with a "
         "set_artist_wallet proposal.")
     release = settled.submit("n1.admin", "Settlement:ReleaseArtist", MONTH, "a9").json()["release"]
-    assert (release["wallet"], release["amount_micro"]) == ("wallet-a9", 3_000_000)
+    assert (release["artist"], release["amount_micro"]) == ("a9", 3_000_000)
     assert settlement(settled)["held_micro"] == 0
+    # credited to a9's balance, instructed with the next settlement to the wallet the majority approved
+    assert json.loads(settled.evaluate("n1.auditor", "Registry:GetArtist", "a9"))["wallet"] == "wallet-a9"
 
 
 def test_a_wallet_is_repointed_only_by_a_majority_and_its_history_is_kept(settled):
@@ -98,7 +100,7 @@ def test_a_wallet_is_repointed_only_by_a_majority_and_its_history_is_kept(settle
     ("grant_duty", {"node_id": "n2", "duty": "reviewer"}, "node n2 already has the reviewer duty."),
     ("revoke_node", {"node_id": "n9"}, "node n9 is not registered."),
     ("make_me_rich", {}, "proposal kind 'make_me_rich' is not one of admit_node, revoke_node, set_policy, grant_duty, "
-     "revoke_duty, register_artist, set_artist_wallet, replace_reviewer, settle_without, decide_dispute."),
+     "revoke_duty, register_artist, set_artist_wallet, replace_reviewer, settle_without, decide_dispute, set_split, adjust."),
 ])
 def test_proposals_that_change_nothing_or_nothing_real_are_refused(ledger, kind, payload, message):
     assert refused(ledger, "n1.admin", "Registry:Propose", kind, json.dumps(payload)) == message

@@ -144,7 +144,7 @@ def test_a_day_dispute_holds_the_node_part_until_a_corrected_month_is_reviewed(l
         v=2, who="its assigned peer n2 and its assigned external n4")
     approve(ledger, "n1")
     done = submit(ledger, "n3.admin", "Settlement:SettleNode", MONTH, "n1")
-    assert {r["payee"]: r["amount_micro"] for r in done["releases"]} == {"a1": 6_000_000, "a2": 12_000_000}
+    assert {r["artist"]: r["amount_micro"] for r in done["releases"]} == {"a1": 6_000_000, "a2": 12_000_000}
     record = settlement(ledger)
     assert record["nodes"]["n1"]["pending"] == "" and record["nodes"]["n1"]["unallocated_micro"] == 9_000_000
     assert record["released_micro"] == 27_000_000 and record["held_micro"] == 3_000_000  # a9, unregistered at n3

@@ -22,6 +22,30 @@ def payouts(ledger, month=MONTH) -> dict:
             for p in json.loads(ledger.evaluate("n2.reviewer", "Settlement:ListPayouts", month))}
 
 
+def artist_month(payee: str, by_node: dict, listeners: dict, **account) -> dict:
+    """An artist's month record: instructed whole (no balance before, no minimum payout)."""
+    return {"account": {"carried_in": {}, "carried_out": {}, "earned": by_node, "pool": {}, "recovered": {},
+                        **account},
+            "amount_micro": sum(by_node.values()), "by_node": by_node, "kind": "artist", "listeners": listeners,
+            "month": MONTH, "paid_by": {}, "payee": payee, "splits": [], "status": "instructed",
+            "wallet": f"wallet-{payee}"}
+
+
+def node_payout(node: str, amount: int) -> dict:
+    return {"account": {}, "amount_micro": amount, "by_node": {node: amount}, "kind": "node", "listeners": {},
+            "month": MONTH, "paid_by": {}, "payee": node, "splits": [], "status": "instructed",
+            "wallet": f"wallet-{node}"}
+
+
+def balances(ledger) -> dict:
+    return {b["artist"]: b["by_node"] for b in json.loads(ledger.evaluate("n1.auditor", "Settlement:ListBalances"))}
+
+
+def waiting(ledger) -> dict:
+    return {w["node"]: (w["unallocated_micro"], w["unclaimed_micro"])
+            for w in json.loads(ledger.evaluate("n1.auditor", "Settlement:ListWaiting"))}
+
+
 def held(ledger, month=MONTH) -> dict:
     return {(h["dispute"] or "unregistered", h["artist"]): h
             for h in json.loads(ledger.evaluate("n2.arbitrator", "Settlement:ListHeld", month))}
@@ -30,7 +54,7 @@ def held(ledger, month=MONTH) -> dict:
 def node_totals(**values) -> dict:
     base = {"allocated_micro": 0, "artists_micro": 0, "disputes": {}, "held_micro": 0, "income_micro": 0,
             "node_share_micro": 0, "paid_subscriptions": 0, "pending": "", "rejected_micro": 0,
-            "unallocated_listeners": 0, "unallocated_micro": 0}
+            "unallocated_listeners": 0, "unallocated_micro": 0, "unclaimed_micro": 0}
     return {**base, **values}
 
 
@@ -55,22 +79,19 @@ def test_settle_follows_the_payout_rule(ledger):
     assert (record["payout_count"], record["held_count"], record["release_count"]) == (5, 1, 0)
     assert (record["released_micro"], record["rejected_micro"]) == (0, 0)
     assert payouts(ledger) == {
-        ("artist", "a1", ""): {"amount_micro": 12_000_000, "by_node": {"n1": 6_000_000, "n3": 6_000_000},
-                               "kind": "artist", "month": MONTH, "paid_by": {}, "payee": "a1",
-                               "status": "instructed", "wallet": "wallet-a1"},
-        ("artist", "a2", ""): {"amount_micro": 3_000_000, "by_node": {"n1": 3_000_000}, "kind": "artist",
-                               "month": MONTH, "paid_by": {}, "payee": "a2", "status": "instructed",
-                               "wallet": "wallet-a2"},
-        ("artist", "a3", ""): {"amount_micro": 9_000_000, "by_node": {"n1": 9_000_000}, "kind": "artist",
-                               "month": MONTH, "paid_by": {}, "payee": "a3", "status": "instructed",
-                               "wallet": "wallet-a3"},
-        ("node", "n1", ""): {"amount_micro": 3_000_000, "by_node": {"n1": 3_000_000}, "kind": "node",
-                             "month": MONTH, "paid_by": {}, "payee": "n1", "status": "instructed",
-                             "wallet": "wallet-n1"},
-        ("node", "n3", ""): {"amount_micro": 1_000_000, "by_node": {"n3": 1_000_000}, "kind": "node",
-                             "month": MONTH, "paid_by": {}, "payee": "n3", "status": "instructed",
-                             "wallet": "wallet-n3"},
+        ("artist", "a1", ""): artist_month("a1", {"n1": 6_000_000, "n3": 6_000_000}, {"n1": 1, "n3": 1}),
+        ("artist", "a2", ""): artist_month("a2", {"n1": 3_000_000}, {"n1": 1}),
+        ("artist", "a3", ""): artist_month("a3", {"n1": 9_000_000}, {"n1": 1}),
+        ("node", "n1", ""): node_payout("n1", 3_000_000),
+        ("node", "n3", ""): node_payout("n3", 1_000_000),
     }
+    # L3's artist share waits at n1 for n1's artists of the next month (the default policy)
+    assert balances(ledger) == {} and waiting(ledger) == {"n1": (9_000_000, 0)}
+    books = record["books"]
+    assert (books["income_micro"], books["node_shares_micro"], books["instructed_micro"]) == (
+        40_000_000, 4_000_000, 24_000_000)
+    assert books["closing"] == {"carried_micro": 0, "held_micro": 3_000_000, "waiting_unallocated_micro": 9_000_000,
+                                "waiting_unclaimed_micro": 0}
     assert held(ledger) == {("unregistered", "a9"): {
         "amount_micro": 3_000_000, "artist": "a9", "by_node": {"n3": 3_000_000}, "dispute": "", "month": MONTH,
         "reason": "unregistered", "released_to": "", "status": "held"}}
@@ -159,9 +180,10 @@ def test_an_unregistered_artist_is_held_then_released(ledger):
     assert rejected(ledger, "n1.admin", "Settlement:ReleaseArtist", "2026-09", "a9") == "2026-09 is not settled."
     majority(ledger, "register_artist", {"id": "a9", "name": "Nine", "wallet": "w9"}, "n4", ("n1", "n2"))
     result = json.loads(ledger.submit("n1.admin", "Settlement:ReleaseArtist", MONTH, "a9").payload)
-    release = {"amount_micro": 3_000_000, "by_node": {"n3": 3_000_000}, "kind": "release", "month": MONTH,
-               "paid_by": {}, "payee": "a9", "source": "unregistered", "status": "instructed", "wallet": "w9"}
+    release = {"amount_micro": 3_000_000, "artist": "a9", "by_node": {"n3": 3_000_000}, "month": MONTH,
+               "source": "unregistered"}
     assert result["released"] is True and result["release"] == release
+    assert balances(ledger) == {"a9": {"n3": 3_000_000}}  # instructed with the next settlement
     record = settlement(ledger)
     assert result["settlement"] == record
     assert {k: record[k] for k in TOTALS} == {"artists_micro": 27_000_000, "held_micro": 0,
@@ -171,7 +193,7 @@ def test_an_unregistered_artist_is_held_then_released(ledger):
     assert record["nodes"]["n3"]["artists_micro"] == 9_000_000 and record["nodes"]["n3"]["held_micro"] == 0
     assert held(ledger)[("unregistered", "a9")]["status"] == "released"
     assert held(ledger)[("unregistered", "a9")]["released_to"] == "artist"
-    assert payouts(ledger)[("release", "a9", "unregistered")] == release
+    assert payouts(ledger)[("release", "a9", "unregistered")] == {**release, "kind": "release", "payee": "a9"}
     again = json.loads(ledger.submit("n3.admin", "Settlement:ReleaseArtist", MONTH, "a9").payload)
     assert again == {"released": False, "release": release, "settlement": record}
 
@@ -194,14 +216,12 @@ def test_confirm_payout_by_each_paying_node(ledger):
     assert rejected(ledger, "n1.admin", "Settlement:ConfirmPayout", MONTH, "artist", "a9", "x") == \
         f"{MONTH} has no artist payout to a9."
     assert rejected(ledger, "n1.admin", "Settlement:ConfirmPayout", MONTH, "wire", "a1", "x") == \
-        "payout kind 'wire' is not one of artist, node, release."
-    assert rejected(ledger, "n1.admin", "Settlement:ConfirmPayout", MONTH, "release", "a9", "x") == \
-        "release payee 'a9' is not of the form <artist_id>@<source>."
+        "payout kind 'wire' is not one of artist, node, consortium."
+    # a release is credited to the balance: nothing to confirm until a settlement instructs it
     majority(ledger, "register_artist", {"id": "a9", "name": "Nine", "wallet": "w9"})
     ledger.submit("n1.admin", "Settlement:ReleaseArtist", MONTH, "a9")
-    paid = json.loads(ledger.submit("n3.admin", "Settlement:ConfirmPayout", MONTH, "release", "a9@unregistered",
-                                    "sepa-9").payload)
-    assert (paid["payout"]["paid_by"], paid["payout"]["status"]) == ({"n3": "sepa-9"}, "paid")
+    assert rejected(ledger, "n3.admin", "Settlement:ConfirmPayout", MONTH, "release", "a9@unregistered", "x") == \
+        "payout kind 'release' is not one of artist, node, consortium."
 
 
 def _flag_n1(ledger) -> str:
@@ -253,6 +273,7 @@ def test_a_rejection_after_settlement_sends_held_money_to_unallocated(ledger):
     assert (record["rejected_micro"], record["nodes"]["n1"]["rejected_micro"]) == (18_000_000, 18_000_000)
     assert {h["released_to"] for key, h in held(ledger).items() if key[0] == dispute} == {"unallocated"}
     assert not [key for key in payouts(ledger) if key[0] == "release"]
+    assert waiting(ledger) == {"n1": (27_000_000, 0)}  # L3's share and the rejected scope, for n1's next pool
 
 
 def test_a_rejection_before_settlement_is_unallocated(ledger):

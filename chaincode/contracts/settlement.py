@@ -1,77 +1,57 @@
-"""Settlement: closing a month's money by the default payout rule, payout instructions and receipts.
+"""Settlement: closing a month's money by the default payout rule and the month's books across
+months, payout instructions and receipts.
 
 Settle refuses a month while a node with paid subscriptions has not sealed it or its assigned
 reviewers have not reviewed the sealed version (:mod:`chaincode.readiness`), unless a majority
-settles without that node. It reads the month's subscriptions, every node's sealed month (its
-per-listener allocation records and per-batch amounts), the disputes on the nodes' months with
-their scopes and the artist registry; :func:`chaincode.settle.settle_month` does the arithmetic and
-checks the money invariant. It writes one record per payee (no hot key): the settlement, a payout
-per artist and per node, and what is held (:mod:`chaincode.records`): per artist under an open
-dispute or while unregistered, and whole for a node whose part is pending. Held money is released
-later by :mod:`chaincode.held`; a pending part is settled by SettleNode.
+settles without that node; and months settle in order (not after a later month, nor while an
+earlier month with paid subscriptions waits). It reads the month's subscriptions, every node's
+sealed month, the disputes on the nodes' months with their scopes and the artist registry;
+:func:`chaincode.settle.settle_month` does the month's arithmetic and checks its money invariant.
+It then closes the books (:func:`chaincode.books.close`): the stocks before it (balances, holds,
+nodes' waiting money), the unregistered holds that are now unclaimed (:func:`chaincode.held.expire`),
+the adjustments due (:mod:`chaincode.adjustments`), the split sheets in force; and checks that the
+books balance, per node, in total, and with every settlement before.
+
+It writes one record per payee (no hot key): the settlement with its books, an artist's month
+(instructed, or carried under the minimum payout), a payout per node and to the consortium wallet,
+each artist balance and node's waiting money it changes, what is held, and each adjustment it
+applied. Held money is released later by :mod:`chaincode.held`; a pending part is settled by
+SettleNode.
 
 Payouts are paid by the nodes that collected the money: ``by_node`` says how much each node owes;
 ConfirmPayout records one node's receipt reference and the payout is "paid" when every paying node
-has confirmed. A release is confirmed with kind "release" and payee "<artist_id>@<source>".
+has confirmed.
 """
 
 from typing import Any
 
-from .. import canonical_json, guards, held, lookups, readiness, records, rules, settle, state, validate
-from .. import scope as scopes
+from .. import (accounts, adjustments, books, canonical_json, guards, held, lookups, month_view, readiness, records,
+                rules, settle, state, validate)
 from ..errors import AccessDenied, Conflict, InvalidArgument, NotFound
-from ..readiness import Standing
-from ..records import Dispute
+from ..records import Payout
 from ..records import Settlement as SettlementRecord
 from ..rules import Policy
 from ..state import LedgerContext
 from .base import LedgerContract
 
-PAYOUT_KINDS = ("artist", "node", "release")
+PAYOUT_KINDS = ("artist", "node", "consortium")
 
 
-async def _month_inputs(ctx: LedgerContext, month: str) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """The month's subscriptions (by node and listener) and node months (by node)."""
-    subscriptions = [{**record, "node": attrs[1], "listener": attrs[2]}
-                     for attrs, record in await state.scan(ctx, records.SUBSCRIPTION, month)]
-    nodemonths = {attrs[1]: record for attrs, record in await state.scan(ctx, records.NODE_MONTH, month)}
-    return subscriptions, nodemonths
+def payout_record(month: str, kind: str, payee: str, wallet: str, by_node: dict[str, int], **more: Any) -> Payout:
+    """A payout instruction of ``by_node`` (what each collecting node owes) to ``payee``; an
+    artist's month adds its ``account``, ``listeners`` and ``splits`` (``more``)."""
+    record = {"account": {}, "amount_micro": sum(by_node.values()), "by_node": dict(sorted(by_node.items())),
+              "kind": kind, "listeners": {}, "month": month, "paid_by": {}, "payee": payee, "splits": [],
+              "status": "instructed", "wallet": wallet, **more}
+    if not record["amount_micro"]:
+        record["status"] = "carried"
+    return record
 
 
-def _views(disputes: list[Dispute], version: int = 0) -> tuple[settle.DisputeView, ...]:
-    """The disputes as the settlement of ``version`` of the node's month sees them."""
-    return tuple(settle.DisputeView(d["id"], "open" if d["status"] == "open" else d["resolution"],
-                                    scopes.in_force(d["scope"], d["resolution"] == "reject", d["version"], version))
-                 for d in disputes)
-
-
-def _states(disputes: list[Dispute]) -> dict[str, str]:
-    return {view.id: view.state for view in _views(disputes)}
-
-
-async def _node_month(ctx: LedgerContext, month: str, node: str, standing: Standing,
-                      disputes: list[Dispute]) -> settle.NodeMonth:
-    """A node's month as the settlement sees it: pending, not sealed, or its allocations."""
-    views = _views(disputes, standing.version)
-    if standing.pending or not standing.sealed:
-        return settle.NodeMonth(pending=standing.pending, disputes=views)
-    named = {listener for view in views if view.state != "approve" for listener in view.scope["listeners"]}
-    listeners, parts = set(), {}
-    for attrs, allocation in await state.scan(ctx, records.ALLOCATION, month, node):
-        listeners.add(attrs[2])
-        if attrs[2] in named:
-            parts[attrs[2]] = allocation["artists"]
-    totals: dict[str, int] = {}
-    for batch in await state.records(ctx, records.ALLOCATION_BATCH, month, node):
-        for artist, amount in batch["artists"].items():
-            totals[artist] = totals.get(artist, 0) + amount
-    return settle.NodeMonth(sealed=True, allocated_listeners=frozenset(listeners), totals=totals, parts=parts,
-                            disputes=views)
-
-
-async def _registered(ctx: LedgerContext, nodes: dict[str, settle.NodeMonth]) -> list[str]:
-    artist_ids = sorted({a for n in nodes.values() for a in n.totals})
-    return [a for a in artist_ids if await state.get(ctx, records.ARTIST, a) is not None]
+async def _wallet(ctx: LedgerContext, kind: records.Kind, ident: str) -> str:
+    """The wallet of a registered artist or node, "" when it is not registered."""
+    found = await state.get(ctx, kind, ident)
+    return found["wallet"] if found else ""
 
 
 def _inputs_sha256(policy: Policy, subscriptions: list[dict[str, Any]], nodemonths: dict[str, Any]) -> str:
@@ -85,44 +65,47 @@ async def _inputs(ctx: LedgerContext, month: str) -> dict[str, Any]:
     """What a month's settlement is computed from: its policy, subscriptions and node months,
     with their hash (the contracts that write them refuse changes once the month is settled)."""
     policy = await lookups.policy_for(ctx, month)
-    subscriptions, nodemonths = await _month_inputs(ctx, month)
+    subscriptions, nodemonths = await month_view.month_inputs(ctx, month)
     return {"policy": policy, "subscriptions": subscriptions, "nodemonths": nodemonths,
             "sha256": _inputs_sha256(policy, subscriptions, nodemonths)}
 
 
-async def _standings(ctx: LedgerContext, month: str, subscriptions: list[dict[str, Any]]
-                     ) -> dict[str, tuple[Standing, list[Dispute]]]:
-    """The standing and disputes of every node with counted subscriptions in ``month``."""
-    found = {}
-    for node in sorted({s["node"] for s in subscriptions if s["status"] in rules.COUNTED}):
-        disputes = await lookups.month_disputes(ctx, month, node)
-        found[node] = (await readiness.standing(ctx, month, node, disputes), disputes)
-    return found
+async def _refuse_out_of_order(ctx: LedgerContext, month: str) -> None:
+    """Conflict when a later month is settled, or an earlier month with paid subscriptions is not:
+    balances carry from month to month, so months settle in order."""
+    later = await state.first_from(ctx, records.SETTLEMENT, (), month)
+    if later is not None:
+        raise Conflict(f"{later[0]} is already settled; months settle in order, and {month} comes before it.")
+    start = ""
+    while True:
+        found = await state.first_from(ctx, records.SUBSCRIPTION, (), start)
+        if found is None or found[0] >= month:
+            return
+        earlier = found[0]
+        if await state.get(ctx, records.SETTLEMENT, earlier) is None:
+            counted = [s for s in await state.records(ctx, records.SUBSCRIPTION, earlier) if s["status"] in rules.COUNTED]
+            if counted:
+                raise Conflict(f"{earlier} has paid subscriptions and is not settled; months settle in order, "
+                               f"so {month} waits for it.")
+        start = earlier + "\x01"
 
 
-async def _compute(ctx: LedgerContext, month: str, given: dict[str, Any]) -> dict[str, Any]:
-    """Everything Settle writes for ``month``: the settlement, payouts and held records."""
+async def _month(ctx: LedgerContext, month: str, given: dict[str, Any]) -> dict[str, Any]:
+    """The month's own money: the settle_month result, node months, held records and per-node totals."""
     policy, subscriptions = given["policy"], given["subscriptions"]
     if not any(s["status"] in rules.COUNTED for s in subscriptions):
         raise NotFound(f"{month} has no paid or renewed subscriptions to settle.")
-    standings = await _standings(ctx, month, subscriptions)
+    standings = await month_view.standings(ctx, month, subscriptions)
     for standing, _ in standings.values():
         if standing.blocked:
             raise Conflict(standing.blocked)
-    nodes = {node: await _node_month(ctx, month, node, standing, disputes)
+    nodes = {node: await month_view.node_month(ctx, month, node, standing, disputes)
              for node, (standing, disputes) in standings.items()}
     try:
-        result = settle.settle_month(subscriptions, nodes, await _registered(ctx, nodes), policy.node_share_micro,
-                                     policy.artist_share_micro)
+        result = settle.settle_month(subscriptions, nodes, await month_view.registered(ctx, nodes.values()),
+                                     policy.node_share_micro, policy.artist_share_micro)
     except Conflict as exc:
         raise Conflict(str(exc).replace("the month", month)) from None
-    payouts = []
-    for artist, by_node in result["artists"].items():
-        wallet = await held.wallet(ctx, records.ARTIST, artist)
-        payouts.append((("artist", artist), held.payout_record(month, "artist", artist, wallet, by_node)))
-    for node, amount in result["node_payouts"].items():
-        wallet = await held.wallet(ctx, records.NODE, node)
-        payouts.append((("node", node), held.payout_record(month, "node", node, wallet, {node: amount})))
     holds = [((key, artist), {"amount_micro": sum(entry["by_node"].values()), "artist": artist,
                               "by_node": dict(sorted(entry["by_node"].items())), "dispute": entry["dispute"],
                               "month": month, "reason": entry["reason"], "released_to": "", "status": "held"})
@@ -131,13 +114,41 @@ async def _compute(ctx: LedgerContext, month: str, given: dict[str, Any]) -> dic
                           "month": month, "node": node, "pending": standings[node][0].pending,
                           "reason": "node", "released_to": "", "status": "held"})
                   for node, amount in sorted(result["node_held"].items())]
-    per_node = {node: {**totals, "disputes": _states(standings[node][1]) if node in standings else {},
+    per_node = {node: {**totals, "disputes": month_view.states(standings[node][1]) if node in standings else {},
                        "pending": standings[node][0].pending if node in standings else ""}
                 for node, totals in result["nodes"].items()}
-    settlement = {**result["totals"], "held_count": len(holds) + len(node_holds), "inputs_sha256": given["sha256"],
-                  "month": month, "nodes": per_node, "payout_count": len(payouts), "policy": policy.effective_from,
-                  "release_count": 0}
-    return {"settlement": settlement, "payouts": payouts, "held": holds, "node_held": node_holds}
+    return {"result": result, "nodes": nodes, "held": holds, "node_held": node_holds, "per_node": per_node}
+
+
+async def _payouts(ctx: LedgerContext, month: str, closed: dict[str, Any], nodes: dict[str, settle.NodeMonth],
+                   policy: Policy) -> list[tuple[tuple[str, str], Payout]]:
+    """Every payout record of the settlement: each artist's month, each node, the consortium wallet."""
+    found = []
+    for artist, account in closed["accounts"].items():
+        instruction = closed["instructions"].get(artist, {"by_node": {}, "splits": []})
+        listeners = {n: nodes[n].listeners[artist] for n in sorted(nodes) if nodes[n].listeners.get(artist)}
+        found.append((("artist", artist), payout_record(
+            month, "artist", artist, await _wallet(ctx, records.ARTIST, artist), instruction["by_node"],
+            account=account, listeners=listeners, splits=instruction["splits"])))
+    for node, amount in closed["node_payouts"].items():
+        found.append((("node", node), payout_record(month, "node", node, await _wallet(ctx, records.NODE, node),
+                                                    {node: amount})))
+    for part, by_node in sorted(closed["wallet"].items()):
+        if by_node:
+            found.append((("consortium", part), payout_record(month, "consortium", part,
+                                                              policy.payouts["consortium_wallet"], by_node)))
+    return found
+
+
+async def _write_stocks(ctx: LedgerContext, opening: books.Opening, closed: dict[str, Any]) -> None:
+    """Each artist balance and node's waiting money the settlement changed."""
+    for artist, account in closed["accounts"].items():
+        if account["carried_out"] != opening.balances.get(artist, {}) and (account["carried_out"]
+                                                                             or artist in opening.balances):
+            await state.put(ctx, accounts.balance_record(artist, account["carried_out"]), records.BALANCE, artist)
+    for node, parts in closed["waiting"].items():
+        if parts != opening.waiting.get(node):
+            await state.put(ctx, {"node": node, **parts}, records.WAITING, node)
 
 
 async def _must_settlement(ctx: LedgerContext, month: str) -> SettlementRecord:
@@ -147,30 +158,24 @@ async def _must_settlement(ctx: LedgerContext, month: str) -> SettlementRecord:
     return settlement
 
 
-async def _payout_at(ctx: LedgerContext, month: str, kind: str, payee: str) -> tuple[records.Payout, tuple]:
-    if kind == "release":
-        artist, sep, source = payee.rpartition("@")
-        if not sep or not artist or not source:
-            raise InvalidArgument(f"release payee {payee!r} is not of the form <artist_id>@<source>.")
-        where = (records.RELEASE, month, validate.ident("artist id", artist), validate.ident("source", source))
-    else:
-        where = (records.PAYOUT, month, kind, validate.ident("payee", payee))
-    record = await state.get(ctx, *where)
-    if record is None:
-        raise NotFound(f"{month} has no {kind} payout to {payee}.")
-    return record, where
+def _year(settled: list[dict[str, Any]], now: dict[str, int]) -> dict[str, Any]:
+    """The year in total over the settlements (oldest first) and the stocks ``now``, checked."""
+    return books.year([{**s["books"], "month": s["month"]} for s in settled], now)
 
 
 class Settlement(LedgerContract):
-    """The month's settlement, its payout instructions, held money and receipts."""
+    """The month's settlement, its books, payout instructions, held money and receipts."""
 
     Name = "Settlement"
-    EVALUATE = ("GetSettlement", "GetStanding", "ListPayouts", "ListHeld")
+    EVALUATE = ("GetSettlement", "GetStanding", "ListPayouts", "ListHeld", "ListSettlements", "ListBalances",
+                "ListWaiting", "ListAdjustments", "GetBooks")
 
     async def Settle(self, ctx: LedgerContext, month: str) -> str:
         """Settle a month by the default payout rule once every active node with subscriptions has
         sealed it and its assigned reviewers have reviewed it (or a majority settles without that
-        node); settling again is a no-op while its inputs are unchanged (node admin)."""
+        node), and close its books: balances instructed or carried, waiting and unclaimed money
+        where the policy says, adjustments due applied; settling again is a no-op while its inputs
+        are unchanged (node admin)."""
         node = await guards.caller_node(ctx, "admin")
         validate.month(month)
         given = await _inputs(ctx, month)
@@ -180,15 +185,33 @@ class Settlement(LedgerContract):
                 return canonical_json.dumps({"settled": False, "settlement": existing})
             raise Conflict(f"{month} is already settled with other subscriptions or sealed months "
                            f"(inputs {existing['inputs_sha256'][:16]}, now {given['sha256'][:16]}).")
-        planned = await _compute(ctx, month, given)
-        settlement = {**planned["settlement"], "settled_by": node["id"]}
+        await _refuse_out_of_order(ctx, month)
+        policy = given["policy"]
+        planned = await _month(ctx, month, given)
+        result = planned["result"]
+        opening = books.Opening(balances=await accounts.balances(ctx), waiting=await accounts.waiting(ctx),
+                                held=await accounts.held(ctx))
+        due = await adjustments.due(ctx)
+        expired = await held.expire(ctx, month, policy)
+        closed = books.close(result, opening, expired, [adjustments.claim(a) for a in due],
+                             await accounts.sheets(ctx, month), policy, month)
+        payouts = await _payouts(ctx, month, closed, planned["nodes"], policy)
+        settlement = {**result["totals"], "books": closed["books"],
+                      "held_count": len(planned["held"]) + len(planned["node_held"]),
+                      "inputs_sha256": given["sha256"], "month": month, "nodes": planned["per_node"],
+                      "payout_count": sum(1 for _, p in payouts if p["amount_micro"]),
+                      "policy": policy.effective_from, "release_count": 0, "settled_by": node["id"]}
+        settled = await state.records(ctx, records.SETTLEMENT)
+        _year([*settled, settlement], closed["books"]["closing"])
         await state.put(ctx, settlement, records.SETTLEMENT, month)
-        for (kind, payee), record in planned["payouts"]:
+        for (kind, payee), record in payouts:
             await state.put(ctx, record, records.PAYOUT, month, kind, payee)
         for (reason_key, artist), record in planned["held"]:
             await state.put(ctx, record, records.HELD, month, reason_key, artist)
         for node_id, record in planned["node_held"]:
             await state.put(ctx, record, records.NODE_HELD, month, node_id)
+        await _write_stocks(ctx, opening, closed)
+        await adjustments.apply(ctx, due, closed["claims"], month)
         state.emit(ctx, "Settlement.Settle", {name: settlement[name] for name in (
             "artists_micro", "held_micro", "income_micro", "month", "node_operators_micro", "payout_count",
             "unallocated_micro")})
@@ -197,7 +220,8 @@ class Settlement(LedgerContract):
     async def SettleNode(self, ctx: LedgerContext, month: str, node: str) -> str:
         """Settle a node's part of a settled month that was held whole (the month settled without
         it, or days of it in dispute), once its month is sealed, reviewed and no day of it is in
-        dispute: each artist paid by a release, held money held as at settlement (node admin)."""
+        dispute: each artist's amount credited to its balance by a release, held money held as at
+        settlement, unallocated money waiting (node admin)."""
         await guards.caller_node(ctx, "admin")
         settlement = await _must_settlement(ctx, month)
         validate.ident("node", node)
@@ -212,23 +236,26 @@ class Settlement(LedgerContract):
         policy = await lookups.policy_for(ctx, month)
         subscriptions = [{**record, "listener": attrs[2]}
                          for attrs, record in await state.scan(ctx, records.SUBSCRIPTION, month, node)]
-        nodemonth = await _node_month(ctx, month, node, standing, disputes)
-        part = settle.node_part(subscriptions, nodemonth, set(await _registered(ctx, {node: nodemonth})),
+        nodemonth = await month_view.node_month(ctx, month, node, standing, disputes)
+        part = settle.node_part(subscriptions, nodemonth, set(await month_view.registered(ctx, [nodemonth])),
                                 policy.node_share_micro, policy.artist_share_micro)
-        result = await held.settle_node(ctx, month, node, part, _states(disputes))
+        result = await held.settle_node(ctx, month, node, part, month_view.states(disputes))
         state.emit(ctx, "Settlement.SettleNode", {"artists_micro": part["totals"]["artists_micro"], "month": month,
                                                   "node": node, "releases": len(result["releases"])})
         return canonical_json.dumps({"settled": True, **result})
 
     async def ReleaseArtist(self, ctx: LedgerContext, month: str, artist_id: str) -> str:
-        """Pay what a settled month holds for an artist who was not registered and now is; again is a
-        no-op (node admin)."""
+        """Credit to an artist's balance what a settled month holds for it since before it was
+        registered; again is a no-op (node admin)."""
         await guards.caller_node(ctx, "admin")
         settlement = await _must_settlement(ctx, month)
         validate.ident("artist id", artist_id)
         waiting = await state.get(ctx, records.HELD, month, rules.HELD_UNREGISTERED, artist_id)
         if waiting is None:
             raise NotFound(f"{month} holds nothing for unregistered artist {artist_id}.")
+        if waiting["status"] == "unclaimed":
+            raise Conflict(f"what {month} held for artist {artist_id} waited the policy's holding period and is "
+                           "unclaimed; it went where the policy sends unclaimed money.")
         if waiting["status"] == "released":
             release = await state.get(ctx, records.RELEASE, month, artist_id, rules.HELD_UNREGISTERED)
             return canonical_json.dumps({"released": False, "release": release, "settlement": settlement})
@@ -240,13 +267,19 @@ class Settlement(LedgerContract):
         return canonical_json.dumps({"released": True, **released})
 
     async def ConfirmPayout(self, ctx: LedgerContext, month: str, kind: str, payee: str, reference: str) -> str:
-        """Record a paying node's receipt reference for a payout (kind artist, node or release; a
-        release's payee is <artist_id>@<source>); the same receipt again is a no-op (node admin)."""
+        """Record a paying node's receipt reference for its part of a payout (kind artist, node or
+        consortium); the payout is paid when every owing node confirmed; the same receipt again is
+        a no-op (node admin)."""
         node = await guards.caller_node(ctx, "admin")
         await _must_settlement(ctx, month)
         validate.choice("payout kind", kind, PAYOUT_KINDS)
         validate.ident("reference", reference)
-        record, where = await _payout_at(ctx, month, kind, payee)
+        where = (records.PAYOUT, month, kind, validate.ident("payee", payee))
+        record = await state.get(ctx, *where)
+        if record is None:
+            raise NotFound(f"{month} has no {kind} payout to {payee}.")
+        if not record["amount_micro"]:
+            raise Conflict(f"nothing was instructed to {payee} in {month}: its balance was carried.")
         if node["id"] not in record["by_node"]:
             raise AccessDenied(f"node {node['id']} pays no part of the {month} {kind} payout to {payee}.")
         known = record["paid_by"].get(node["id"])
@@ -269,21 +302,55 @@ class Settlement(LedgerContract):
         await guards.require_member(ctx)
         return canonical_json.dumps(await _must_settlement(ctx, month))
 
+    async def ListSettlements(self, ctx: LedgerContext) -> str:
+        """Every settled month's settlement record, oldest first."""
+        await guards.require_member(ctx)
+        return canonical_json.dumps(await state.records(ctx, records.SETTLEMENT))
+
     async def ListPayouts(self, ctx: LedgerContext, month: str) -> str:
-        """A month's payout instructions (artists, then nodes) followed by its releases."""
+        """A month's payouts (artists instructed or carried, consortium wallet, nodes) followed by
+        the releases of its held money (kind "release", payee the artist credited)."""
         await guards.require_member(ctx)
         validate.month(month)
         payouts = await state.records(ctx, records.PAYOUT, month)
         releases = await state.records(ctx, records.RELEASE, month)
-        return canonical_json.dumps(payouts + releases)
+        return canonical_json.dumps(payouts + [{**r, "kind": "release", "payee": r["artist"]} for r in releases])
 
     async def ListHeld(self, ctx: LedgerContext, month: str) -> str:
         """A month's held amounts (under dispute ids, then unregistered, then nodes' whole parts),
-        held or released."""
+        held, released or unclaimed."""
         await guards.require_member(ctx)
         validate.month(month)
         return canonical_json.dumps(await state.records(ctx, records.HELD, month)
                                     + await state.records(ctx, records.NODE_HELD, month))
+
+    async def ListBalances(self, ctx: LedgerContext) -> str:
+        """Every artist balance on the ledger (zero once instructed), by artist."""
+        await guards.require_member(ctx)
+        return canonical_json.dumps(await state.records(ctx, records.BALANCE))
+
+    async def ListWaiting(self, ctx: LedgerContext) -> str:
+        """Every node's waiting unallocated and unclaimed money, by node."""
+        await guards.require_member(ctx)
+        return canonical_json.dumps(await state.records(ctx, records.WAITING))
+
+    async def ListAdjustments(self, ctx: LedgerContext, month: str) -> str:
+        """The adjustments of a settled month's nodes ("" for every month), due or applied."""
+        await guards.require_member(ctx)
+        if month:
+            validate.month(month)
+        return canonical_json.dumps(await state.records(ctx, records.ADJUSTMENT, *((month,) if month else ())))
+
+    async def GetBooks(self, ctx: LedgerContext) -> str:
+        """Every settled month's books and the year in total, checked: income = node shares +
+        instructed + carried + held + unallocated + unclaimed + refunded, with the stocks as they
+        are now, and the losses of adjustments beside."""
+        await guards.require_member(ctx)
+        settled = await state.records(ctx, records.SETTLEMENT)
+        now = await accounts.stocks(ctx)
+        return canonical_json.dumps({"months": [{"books": s["books"], "month": s["month"],
+                                                 "terms": books.terms(s["books"])} for s in settled],
+                                     "stocks": now, "total": _year(settled, now)})
 
     async def GetStanding(self, ctx: LedgerContext, month: str) -> str:
         """Where each node with paid subscriptions stands in ``month``: sealed version, assigned
@@ -291,9 +358,9 @@ class Settlement(LedgerContract):
         held whole (:mod:`chaincode.readiness`)."""
         await guards.require_member(ctx)
         validate.month(month)
-        subscriptions, _ = await _month_inputs(ctx, month)
+        subscriptions, _ = await month_view.month_inputs(ctx, month)
         return canonical_json.dumps([
             {"blocked": s.blocked, "node": s.node, "pending": s.pending, "reviewed": s.reviewed,
              "reviewers": {r: s.reviewers.get(r, "") for r in ("peer", "external")}, "sealed": s.sealed,
              "version": s.version}
-            for s, _ in (await _standings(ctx, month, subscriptions)).values()])
+            for s, _ in (await month_view.standings(ctx, month, subscriptions)).values()])
