@@ -13,8 +13,8 @@ from .client import state_digest
 from .demo_data import write_demo
 from .errors import InputError
 from .receipt import listener_receipt
-from .simulate import (Echo, Run, Scenario, anchor_days, money_line, month_run, reconcile_all, review,
-                       reviewers_of, set_up, settle, write_summary)
+from .simulate import (Echo, Run, Scenario, anchor_days, money_line, month_run, reconcile_all,
+                       record_subscriptions, review, reviewers_of, set_up, settle, write_summary)
 
 DISPUTED = "n2"
 UNREGISTERED = ("ar200", "n4")  # the artist left out of the consortium file, and the node of its fan
@@ -25,10 +25,11 @@ def run_demo(out: Path, echo: Echo, bar, gateway_profile: Path | None = None) ->
     ``out/ledger`` (embedded, or on the network of ``gateway_profile``); returns the summary file."""
     started = time.monotonic()
     scenario = Scenario.open(write_demo(out / "scenario"), None)
-    echo(f"scenario written to {scenario.folder} ({scenario.month})")
+    echo(f"scenario written to {scenario.folder} ({scenario.months[0]})")
     with month_run(scenario, out, echo, bar, gateway_profile) as run:
         run.note("-- node admins: consortium, subscriptions, daily anchors, reconciliation")
         set_up(run)
+        record_subscriptions(run)
         anchor_days(run)
         reconcile_all(run)
         run.note("-- reviewers: each month recomputed by the peer and the external node the chain assigned it")
@@ -38,7 +39,7 @@ def run_demo(out: Path, echo: Echo, bar, gateway_profile: Path | None = None) ->
         run.note(_disputed_line(settled, dispute_id, len(farm)))
         run.note("-- three eyes: the local, peer and external nodes vote")
         _three_eyes(run, dispute_id)
-        settlement = run.session.reader().evaluate(Settlement.GetSettlement, scenario.month)
+        settlement = run.session.reader().evaluate(Settlement.GetSettlement, run.month)
         run.note(_rejected_line(settled, settlement, len(farm)))
         run.note("after the resolution: " + money_line(settlement))
         run.note("-- the consortium registers the unregistered artist; its held money is released to its balance")
@@ -46,7 +47,7 @@ def run_demo(out: Path, echo: Echo, bar, gateway_profile: Path | None = None) ->
         run.note("-- receipts: what an honest listener and a farm account of n2 see")
         _receipts(run, farm)
         _audit(run)
-        settlement = run.session.reader().evaluate(Settlement.GetSettlement, scenario.month)
+        settlement = run.session.reader().evaluate(Settlement.GetSettlement, run.month)
         summary = write_summary(run, out, settlement)
     echo(f"done in {time.monotonic() - started:.1f} s; outputs in {out} (summary: {summary})")
     return summary
@@ -66,7 +67,7 @@ def _audit(run: Run) -> None:
 def _reviews(run: Run) -> tuple[str, list[str]]:
     """Honest reviews everywhere, except that n2's external reviewer flags its account farm: the
     flag's scope is the farm's accounts. Returns the dispute's id and the farm's accounts."""
-    session, month = run.session, run.scenario.month
+    session, month = run.session, run.month
     farm: list[str] = []
     for node in run.scenario.consortium.nodes:
         for role, reviewer in reviewers_of(session, month, node["id"]).items():
@@ -89,7 +90,7 @@ def _reviews(run: Run) -> tuple[str, list[str]]:
 
 def _farm_finding(run: Run) -> dict:
     """The external reviewer's anomaly checks over the disputed node's shared days: its account farm."""
-    session, month = run.session, run.scenario.month
+    session, month = run.session, run.month
     policy = session.policy(month)
     days = node_month.load_month(session, month, DISPUTED, None, policy.min_seconds, None)
     result = node_month.compute(session, month, DISPUTED, days, policy)
@@ -126,7 +127,7 @@ def _three_eyes(run: Run, dispute_id: str) -> None:
 
 def _register(run: Run) -> None:
     """The fan's node proposes the unregistered artist; a majority approves; its money is released."""
-    session, month = run.session, run.scenario.month
+    session, month = run.session, run.month
     artist, proposer = UNREGISTERED
     payload = {"id": artist, "name": f"Artist {artist[2:]}", "wallet": f"usdp:{artist}"}
     proposal = session.admin(proposer).submit(Registry.Propose, "register_artist", payload).json()
@@ -143,7 +144,7 @@ def _register(run: Run) -> None:
 
 def _receipts(run: Run, farm: list[str]) -> None:
     """The receipts of n2's first honest allocated listener and of its first farm account."""
-    session, month = run.session, run.scenario.month
+    session, month = run.session, run.month
     for number in range(25, 500):
         try:
             honest = listener_receipt(session, f"{DISPUTED}-user{number:04d}", month, DISPUTED)

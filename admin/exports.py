@@ -1,4 +1,5 @@
-"""A settled month's payouts and settlement, read from the chain and written as files."""
+"""A settled month's payouts and settlement, and the artists' balances, read from the chain and
+written as files."""
 
 import csv
 import json
@@ -38,3 +39,20 @@ def _write_csv(path: Path, payee_column: str, rows: list[dict[str, Any]]) -> Non
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(["month", payee_column, "amount_micro", "amount"])
         writer.writerows([[r["month"], r["payee"], r["amount_micro"], r["amount"]] for r in rows])
+
+
+def balance_rows(session: Session) -> list[dict[str, Any]]:
+    """Every artist with a positive balance carried, by artist id."""
+    return [{"artist_id": b["artist"], "balance_micro": b["amount_micro"], "balance": format_micro(b["amount_micro"]),
+             "by_node": b["by_node"]}
+            for b in session.reader().evaluate(Settlement.ListBalances) if b["amount_micro"] > 0]
+
+
+def write_balances(session: Session, path: Path) -> Path:
+    """balances.csv: artist_id,balance_micro,balance for every artist with a positive balance."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(["artist_id", "balance_micro", "balance"])
+        writer.writerows([[r["artist_id"], r["balance_micro"], r["balance"]] for r in balance_rows(session)])
+    return path

@@ -9,6 +9,7 @@ import yaml
 
 from chaincode import money, validate
 from chaincode.errors import InvalidArgument
+from chaincode.rules import DESTINATIONS, Policy
 
 from .errors import InputError
 from .pseudonym import check_listener
@@ -53,9 +54,11 @@ def _line(tree: yaml.Node | None, path: tuple) -> int | None:
 
 @dataclass(frozen=True)
 class Consortium:
-    """A parsed consortium.yaml: the Registry:Bootstrap document and the node → MSP mapping."""
+    """A parsed consortium.yaml: the Registry:Bootstrap document and the node → MSP mapping, and
+    the further policy versions of ``policies:`` (on-chain policies, oldest first)."""
 
     document: dict[str, Any]
+    policies: tuple[dict[str, Any], ...] = ()
 
     @property
     def nodes(self) -> list[dict[str, Any]]:
@@ -66,12 +69,18 @@ class Consortium:
         return self.document["policy"]
 
 
-def _field(data: Any, tree: yaml.Node | None, file: str, path: tuple, check) -> Any:
+def _at(data: Any, path: tuple) -> Any:
+    """The value at ``path`` (keys and list indices) in parsed YAML, or None."""
     value = data
     for step in path:
         value = value.get(step) if isinstance(value, dict) else (
             value[step] if isinstance(value, list) and isinstance(step, int) and step < len(value) else None)
-    name = ".".join(str(p) if isinstance(p, str) else f"[{p}]" for p in path).replace(".[", "[")
+    return value
+
+
+def _field(data: Any, tree: yaml.Node | None, file: str, path: tuple, check) -> Any:
+    value = _at(data, path)
+    name = _name(path)
     try:
         if value is None:
             raise InvalidArgument("is missing.")
@@ -84,8 +93,74 @@ def _amount(value: Any) -> int:
     return money.parse_amount(str(value))
 
 
+#: A policy's fields in consortium.yaml: (name, on-chain name, check); amounts are decimal strings.
+POLICY_FIELDS = (("price", "price_micro", lambda v: _amount(v)),
+                 ("node_share", "node_share_micro", lambda v: _amount(v)),
+                 ("top_n", "top_n", lambda v: validate.count("top_n", v, 1)),
+                 ("min_seconds", "min_seconds", lambda v: validate.count("min_seconds", v)),
+                 ("currency", "currency", lambda v: validate.ident("currency", v)))
+#: The optional ``payouts`` settings (:data:`chaincode.rules.PAYOUT_DEFAULTS`) in consortium.yaml.
+PAYOUT_FIELDS = (("min_payout", "min_payout_micro", lambda v: _amount(v)),
+                 ("unclaimed_months", "unclaimed_months", lambda v: validate.count("unclaimed_months", v, 1)),
+                 ("unallocated_to", "unallocated_to", lambda v: validate.choice("unallocated_to", v, DESTINATIONS)),
+                 ("unclaimed_to", "unclaimed_to", lambda v: validate.choice("unclaimed_to", v, DESTINATIONS)),
+                 ("consortium_wallet", "consortium_wallet", lambda v: validate.ident("consortium_wallet", v)))
+
+
+def _policy(data: Any, tree: yaml.Node | None, file: str, path: tuple, effective_from: str,
+            base: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The on-chain policy of the mapping at ``path``; with ``base`` (the version before), a field
+    left out keeps its value there."""
+    node = _at(data, path)
+    if not isinstance(node, dict):
+        raise InputError("must be a mapping of policy fields", file, _line(tree, path), _name(path))
+    policy = {"effective_from": effective_from}
+    for name, chain_name, check in POLICY_FIELDS:
+        if base is not None and name not in node:
+            policy[chain_name] = base[chain_name]
+        else:
+            policy[chain_name] = _field(data, tree, file, (*path, name), check)
+    payouts = dict(base.get("payouts", {})) if base else {}
+    for name, chain_name, check in PAYOUT_FIELDS:
+        if name in node:
+            payouts[chain_name] = _field(data, tree, file, (*path, name), check)
+    if payouts:
+        policy["payouts"] = payouts
+    if "anomalies" in node:
+        policy["anomalies"] = node["anomalies"]
+    elif base is not None and "anomalies" in base:
+        policy["anomalies"] = base["anomalies"]
+    try:
+        Policy.parse(policy)
+    except InvalidArgument as exc:
+        raise InputError(str(exc).rstrip("."), file, _line(tree, path), _name(path)) from None
+    return policy
+
+
+def _name(path: tuple) -> str:
+    return ".".join(str(p) if isinstance(p, str) else f"[{p}]" for p in path).replace(".[", "[")
+
+
+def _further_policies(data: dict[str, Any], tree: yaml.Node | None, file: str,
+                      first: dict[str, Any]) -> tuple[dict[str, Any], ...]:
+    """The ``policies:`` list: each version effective from its ``effective_from``, after the one before."""
+    raw = data.get("policies") or []
+    if not isinstance(raw, list):
+        raise InputError("must be a list of policy versions", file, _line(tree, ("policies",)), "policies")
+    found, before = [], first
+    for i in range(len(raw)):
+        month = _field(data, tree, file, ("policies", i, "effective_from"), lambda v: validate.month(str(v)))
+        if month <= before["effective_from"]:
+            raise InputError(f"{month} is not after {before['effective_from']}, the version before", file,
+                             _line(tree, ("policies", i, "effective_from")), f"policies[{i}].effective_from")
+        before = _policy(data, tree, file, ("policies", i), month, before)
+        found.append(before)
+    return tuple(found)
+
+
 def read_consortium(path: Path, effective_from: str) -> Consortium:
-    """Parse consortium.yaml into the Bootstrap document; the policy is effective from ``effective_from``.
+    """Parse consortium.yaml into the Bootstrap document; the policy is effective from
+    ``effective_from``, each of ``policies:`` from its own ``effective_from``.
 
     Nodes without ``msp_id`` get ``Org<i>MSP`` by position (the network's organisations).
     """
@@ -95,16 +170,7 @@ def read_consortium(path: Path, effective_from: str) -> Consortium:
     if not isinstance(data, dict):
         raise InputError("must be a mapping with policy, clusters, nodes and artists", file, 1)
     get = lambda p, check: _field(data, tree, file, p, check)  # noqa: E731
-    policy = {
-        "effective_from": effective_from,
-        "price_micro": get(("policy", "price"), _amount),
-        "node_share_micro": get(("policy", "node_share"), _amount),
-        "top_n": get(("policy", "top_n"), lambda v: validate.count("top_n", v, 1)),
-        "min_seconds": get(("policy", "min_seconds"), lambda v: validate.count("min_seconds", v)),
-        "currency": get(("policy", "currency"), lambda v: validate.ident("currency", v)),
-    }
-    if "anomalies" in data.get("policy", {}):
-        policy["anomalies"] = data["policy"]["anomalies"]
+    policy = _policy(data, tree, file, ("policy",), effective_from)
     clusters = [{"id": get(("clusters", i, "id"), lambda v: validate.ident("id", v))}
                 for i in range(len(data.get("clusters") or []))]
     known = {c["id"] for c in clusters}
@@ -132,7 +198,8 @@ def read_consortium(path: Path, effective_from: str) -> Consortium:
         if dup is not None:
             idx = len(values) - 1 - values[::-1].index(dup)
             raise InputError(f"id {dup!r} appears twice", file, _line(tree, (what, idx, "id")), f"{what}[{idx}].id")
-    return Consortium({"artists": artists, "clusters": clusters, "nodes": nodes, "policy": policy})
+    return Consortium({"artists": artists, "clusters": clusters, "nodes": nodes, "policy": policy},
+                      _further_policies(data, tree, file, policy))
 
 
 def _first_repeated(values: list[str]) -> str | None:

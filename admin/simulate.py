@@ -1,11 +1,12 @@
-"""A month run through every role on one ledger folder: `simulate` (every node honest) and the
-steps `demo` reuses."""
+"""Months run through every role on one ledger folder: `simulate` (every node honest) and the steps
+`demo` reuses."""
 
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
+from chaincode.contracts.registry import Registry
 from chaincode.contracts.reviews import Reviews
 from chaincode.contracts.settlement import Settlement
 from chaincode.money import format_micro
@@ -13,9 +14,10 @@ from chaincode.money import format_micro
 from . import node_month
 from .bootstrap import holds_ledger, init_folder, load_consortium
 from .errors import InputError
-from .exports import write_outputs
-from .inputs import Consortium, read_consortium, read_subscriptions
-from .listens import submit_day
+from .exports import write_balances, write_outputs
+from .inputs import Consortium, Subscription, read_consortium, read_subscriptions
+from .intake import read_files
+from .listens import anchor_days as anchor_intake, check_intake, read_options
 from .session import Session
 from .subscriptions import import_subscriptions
 
@@ -24,11 +26,13 @@ Echo = Callable[[str], None]
 
 @dataclass
 class Scenario:
-    """A scenario folder: consortium.yaml, subscriptions.csv and plays/<node>/<YYYY-MM-DD>.csv."""
+    """A scenario folder: consortium.yaml, subscriptions.csv and plays/<node>/<YYYY-MM-DD>.csv, run
+    over ``months`` (the months of its subscriptions, or the one chosen)."""
 
     folder: Path
-    month: str
+    months: list[str]
     consortium: Consortium
+    subscriptions: list[Subscription]
 
     @classmethod
     def open(cls, folder: Path, month: str | None) -> "Scenario":
@@ -36,16 +40,14 @@ class Scenario:
         for needed in ("consortium.yaml", "subscriptions.csv", "plays"):
             if not (folder / needed).exists():
                 raise InputError(f"the scenario has no {needed}", str(folder / needed))
-        if month is None:
-            months = sorted({s.month for s in read_subscriptions(folder / "subscriptions.csv", _ids(folder))})
-            if len(months) != 1:
-                raise InputError(f"subscriptions cover {len(months)} months ({', '.join(months) or 'none'}); "
-                                 f"choose one with --month", str(folder / "subscriptions.csv"))
-            month = months[0]
-        return cls(folder, month, read_consortium(folder / "consortium.yaml", month))
+        subscriptions = read_subscriptions(folder / "subscriptions.csv", _ids(folder))
+        months = [month] if month is not None else sorted({s.month for s in subscriptions})
+        if not months:
+            raise InputError("subscriptions cover no month", str(folder / "subscriptions.csv"))
+        return cls(folder, months, read_consortium(folder / "consortium.yaml", months[0]), subscriptions)
 
-    def day_files(self, node: str) -> list[Path]:
-        return sorted((self.folder / "plays" / node).glob(f"{self.month}-*.*"))
+    def day_files(self, node: str, month: str) -> list[Path]:
+        return sorted((self.folder / "plays" / node).glob(f"{month}-*.*"))
 
 
 def _ids(folder: Path) -> set[str]:
@@ -54,63 +56,87 @@ def _ids(folder: Path) -> set[str]:
 
 @dataclass
 class Run:
-    """A month being run on the ledger folder ``out/ledger``: its session, the story told so far
-    (each line echoed as it is told) and the progress bar factory."""
+    """Months being run on the ledger folder ``out/ledger``: its session, the month at hand, the
+    story told so far (each line echoed as it is told) and the progress bar factory."""
 
     session: Session
     scenario: Scenario
     echo: Echo
     bar: Any
+    month: str = ""
     lines: list[str] = field(default_factory=list)
 
     def note(self, text: str) -> None:
         self.lines.append(text)
         self.echo(text)
 
+    def nodes(self) -> list[str]:
+        """The active nodes now, by id."""
+        return [n["id"] for n in self.session.reader().evaluate(Registry.ListNodes) if n["status"] == "active"]
+
 
 @contextmanager
 def month_run(scenario: Scenario, out: Path, echo: Echo, bar, gateway_profile: Path | None) -> Iterator[Run]:
-    """A run of ``scenario``'s month with the ledger folder ``out/ledger`` (a fresh embedded ledger,
-    or the network of ``gateway_profile``), its session closed at the end."""
+    """A run of ``scenario`` with the ledger folder ``out/ledger`` (a fresh embedded ledger, or the
+    network of ``gateway_profile``), its session closed at the end."""
     session = Session(folder=out / "ledger", gateway_profile=gateway_profile)
     try:
-        yield Run(session, scenario, echo, bar)
+        yield Run(session, scenario, echo, bar, scenario.months[0])
     finally:
         session.close()
 
 
-def set_up(run: Run) -> None:
-    """Create the ledger, bootstrap the consortium and record the month's subscriptions."""
+def majority(run: Run, kind: str, payload: dict[str, Any], proposer: str) -> dict[str, Any]:
+    """``proposer`` proposes a consortium change and the other active nodes approve it, in id order,
+    until it applies; the proposal."""
+    proposal = run.session.admin(proposer).submit(Registry.Propose, kind, payload).json()
+    for node in run.nodes():
+        if proposal["status"] == "open" and node != proposer:
+            proposal = run.session.admin(node).submit(Registry.Approve, proposal["id"]).json()
+    return proposal
+
+
+def set_up(run: Run, consortium: Consortium | None = None) -> None:
+    """Create the ledger, bootstrap the consortium (the scenario's, or ``consortium``) and its
+    further policy versions."""
     session, scenario = run.session, run.scenario
+    consortium = consortium or scenario.consortium
     init_folder(session.folder, scenario.consortium, session.gateway_profile)
-    load_consortium(session, scenario.consortium)
-    run.note(f"consortium: {len(scenario.consortium.nodes)} nodes, "
-             f"{len(scenario.consortium.document['artists'])} artists, policy from {scenario.month}")
-    file = scenario.folder / "subscriptions.csv"
-    rows = [s for s in read_subscriptions(file, {n["id"] for n in scenario.consortium.nodes})
-            if s.month == scenario.month]
-    with run.bar(len(rows), "subscriptions") as progress:
-        totals = import_subscriptions(session, rows, str(file), progress.update)
-    run.note(f"subscriptions: {totals['recorded']} paid months recorded")
+    load_consortium(session, consortium)
+    run.note(f"consortium: {len(consortium.nodes)} nodes, {len(consortium.document['artists'])} artists, "
+             f"policy from {scenario.months[0]}")
+    for policy in consortium.policies:
+        proposal = majority(run, "set_policy", policy, consortium.nodes[0]["id"])
+        run.note(f"policy from {policy['effective_from']} approved by {', '.join(proposal['approvals'])}")
+
+
+def record_subscriptions(run: Run) -> None:
+    """Record the month's subscriptions of the scenario."""
+    file = run.scenario.folder / "subscriptions.csv"
+    rows = [s for s in run.scenario.subscriptions if s.month == run.month]
+    with run.bar(len(rows), f"{run.month} subscriptions") as progress:
+        totals = import_subscriptions(run.session, rows, str(file), progress.update)
+    run.note(f"subscriptions: {totals['recorded']} paid months recorded for {run.month}")
 
 
 def anchor_days(run: Run) -> None:
-    """Every node submits each of its day files."""
-    for node in run.scenario.consortium.nodes:
-        files = run.scenario.day_files(node["id"])
-        with run.bar(len(files), f"{node['id']} days") as progress:
-            for path in files:
-                submit_day(run.session, node["id"], path)
-                progress.update(1)
-    run.note("listening: every day anchored")
+    """Every active node submits its day files of the month (read together, anchored day by day)."""
+    for node in run.nodes():
+        files = run.scenario.day_files(node, run.month)
+        if not files:
+            continue
+        intake = read_files(files, None, read_options(run.session, month=run.month))
+        check_intake(intake, None, len(files))
+        with run.bar(len(intake.days), f"{node} days") as progress:
+            anchor_intake(run.session, node, intake, progress.update)
+    run.note(f"listening: every day of {run.month} anchored")
 
 
 def reconcile_all(run: Run) -> None:
-    """Every node reconciles its month from the days it anchored and seals it."""
-    session, month = run.session, run.scenario.month
+    """Every active node reconciles its month from the days it anchored and seals it."""
+    session, month = run.session, run.month
     policy = session.policy(month)
-    for node in run.scenario.consortium.nodes:
-        node_id = node["id"]
+    for node_id in run.nodes():
         days = node_month.load_month(session, month, node_id, None, policy.min_seconds, None)
         if days.problems:
             raise InputError("; ".join(days.problems), str(run.scenario.folder / "plays" / node_id))
@@ -130,7 +156,7 @@ def reviewers_of(session: Session, month: str, node: str) -> dict[str, str]:
 
 def review(run: Run, subject: str, reviewer: str) -> str:
     """``reviewer`` recomputes ``subject``'s month from the shared canonical days and votes; its verdict."""
-    session, month = run.session, run.scenario.month
+    session, month = run.session, run.month
     policy = session.policy(month)
     days = node_month.load_month(session, month, subject, None, policy.min_seconds, None)
     result = node_month.compute(session, month, subject, days, policy)
@@ -142,16 +168,16 @@ def review(run: Run, subject: str, reviewer: str) -> str:
 
 
 def review_all(run: Run) -> None:
-    """Each node's assigned reviewers review its month."""
-    for node in run.scenario.consortium.nodes:
-        for reviewer in reviewers_of(run.session, run.scenario.month, node["id"]).values():
-            review(run, node["id"], reviewer)
+    """Each active node's assigned reviewers review its month."""
+    for node in run.nodes():
+        for reviewer in reviewers_of(run.session, run.month, node).values():
+            review(run, node, reviewer)
 
 
 def settle(run: Run) -> dict[str, Any]:
-    """The first node's admin settles the month; the settlement read back."""
-    session, month = run.session, run.scenario.month
-    committed = session.admin(run.scenario.consortium.nodes[0]["id"]).submit(Settlement.Settle, month)
+    """The first active node's admin settles the month; the settlement read back."""
+    session, month = run.session, run.month
+    committed = session.admin(run.nodes()[0]).submit(Settlement.Settle, month)
     settlement = session.reader().evaluate(Settlement.GetSettlement, month)
     run.note(f"settled {month} in block {committed.block}: " + money_line(settlement))
     return settlement
@@ -160,26 +186,60 @@ def settle(run: Run) -> dict[str, Any]:
 def money_line(s: dict[str, Any]) -> str:
     return (f"income {format_micro(s['income_micro'])} = node operators {format_micro(s['node_operators_micro'])}"
             f" + artists {format_micro(s['artists_micro'])} + unallocated {format_micro(s['unallocated_micro'])}"
-            f" + held {format_micro(s['held_micro'])}")
+            f" + held {format_micro(s['held_micro'])}"
+            + (f" + unclaimed {format_micro(s['unclaimed_micro'])}" if s["unclaimed_micro"] else ""))
+
+
+def books_line(total: dict[str, Any]) -> str:
+    """The year's identity in words, every term in the currency."""
+    return (f"income {format_micro(total['income_micro'])} = node shares {format_micro(total['node_shares_micro'])}"
+            f" + instructed {format_micro(total['instructed_micro'])} + carried {format_micro(total['carried_micro'])}"
+            f" + held {format_micro(total['held_micro'])} + unallocated {format_micro(total['unallocated_micro'])}"
+            f" + unclaimed {format_micro(total['unclaimed_micro'])} + refunded {format_micro(total['refunded_micro'])}"
+            f"; losses {format_micro(total['losses_micro'])}")
 
 
 def write_summary(run: Run, out: Path, settlement: dict[str, Any]) -> Path:
-    files = write_outputs(run.session, run.scenario.month, out)
+    files = write_outputs(run.session, run.month, out)
     summary = out / "summary.txt"
-    summary.write_text("\n".join([f"9ten month {run.scenario.month}", "", *run.lines, "",
+    summary.write_text("\n".join([f"9ten month {run.month}", "", *run.lines, "",
                                   money_line(settlement), "", "files:",
                                   *[f"  {p}" for p in files.values()]]) + "\n")
     return summary
 
 
+def write_year(run: Run, out: Path, title: str) -> Path:
+    """Each month's payouts, node payouts and settlement under ``out/<month>/``, the balances after
+    the last month in ``out/balances.csv``, and the summary with the books of the whole run."""
+    files = [path for month in run.scenario.months
+             for path in write_outputs(run.session, month, out / month).values()]
+    files.append(write_balances(run.session, out / "balances.csv"))
+    total = run.session.reader().evaluate(Settlement.GetBooks)["total"]
+    summary = out / "summary.txt"
+    summary.write_text("\n".join([title, "", *run.lines, "", "in total: " + books_line(total), "", "files:",
+                                  *[f"  {p}" for p in files]]) + "\n")
+    return summary
+
+
+def run_month(run: Run, month: str) -> dict[str, Any]:
+    """One month honestly: subscriptions, days, reconciliation, reviews, settlement."""
+    run.month = month
+    run.note(f"-- {month}")
+    record_subscriptions(run)
+    anchor_days(run)
+    reconcile_all(run)
+    review_all(run)
+    return settle(run)
+
+
 def simulate(scenario: Scenario, out: Path, echo: Echo, bar, gateway_profile: Path | None = None) -> Path:
-    """Run the month honestly with the ledger folder ``out/ledger`` (a fresh embedded ledger, or
-    the network of ``gateway_profile``); returns the summary file."""
+    """Run the scenario's months honestly, in order, with the ledger folder ``out/ledger`` (a fresh
+    embedded ledger, or the network of ``gateway_profile``); returns the summary file."""
     if holds_ledger(out / "ledger"):
         raise InputError("the output folder already holds a ledger; choose an empty --out", str(out / "ledger"))
     with month_run(scenario, out, echo, bar, gateway_profile) as run:
         set_up(run)
-        anchor_days(run)
-        reconcile_all(run)
-        review_all(run)
-        return write_summary(run, out, settle(run))
+        settled = [run_month(run, month) for month in scenario.months]
+        if len(scenario.months) == 1:
+            return write_summary(run, out, settled[0])
+        return write_year(run, out, f"9ten months {scenario.months[0]} to {scenario.months[-1]}")
