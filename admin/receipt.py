@@ -18,7 +18,6 @@ from chaincode.contracts.settlement import Settlement
 from chaincode.money import format_micro
 
 from .errors import InputError, NotFoundRejected
-from .pseudonym import pseudonym
 from .session import Session
 
 RULE = ("leaf = SHA-256(0x00 || canonical JSON {\"artists\": [[artist_id, seconds], ...], \"listener\": "
@@ -31,11 +30,7 @@ _FIELDS = {"month": str, "node": str, "listener": str, "artists": list, "leaf": 
 def listener_receipt(session: Session, listener_id: str, month: str, node: str) -> dict[str, Any]:
     """The receipt of raw ``listener_id`` at ``node`` for ``month``: pseudonymised here with the
     node's secret, proven from the chain's allocations against the sealed root."""
-    secret = session.config.secret(node)
-    try:
-        listener = pseudonym(secret, month, listener_id)
-    except ValueError as exc:
-        raise InputError(str(exc), field="--month") from None
+    listener = session.pseudonym(node, month, listener_id)
     answer = session.reader().evaluate(Allocations.GetProof, month, node, listener)
     if answer["allocation"] is None:
         raise InputError(_not_allocated(listener_id, listener, month, node, answer["subscription"]))

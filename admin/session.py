@@ -83,6 +83,24 @@ class Session:
 
         return Policy.of(self.reader().evaluate(Registry.GetPolicy, month))
 
+    def pseudonym(self, node: str, month: str, listener_id: str, month_field: str = "--month") -> str:
+        """``node``'s pseudonym for ``month`` of a raw listener id; InputError naming ``month_field``
+        or LISTENER when either is not one."""
+        from chaincode import validate
+        from chaincode.errors import InvalidArgument
+
+        from .errors import InputError
+        from .pseudonym import pseudonym
+
+        try:
+            validate.month(month)
+        except InvalidArgument as exc:
+            raise InputError(str(exc).rstrip(".").replace("of the form ", ""), field=month_field) from None
+        try:
+            return pseudonym(self.config.secret(node), month, listener_id)
+        except ValueError as exc:
+            raise InputError(str(exc), field="LISTENER") from None
+
     def close(self) -> None:
         if self._client is not None:
             self._client.close()

@@ -62,8 +62,13 @@ def test_a_month_step_by_step(month):
                                    "n1,version 1,n2 approve,n3 approve,,", "n2,version 1,n1 approve,n3 approve,,"]
     run("--ledger", ledger, "month", "settle", "2026-10", "--node", "n1")
     out = run("--ledger", ledger, "--format", "csv", "payouts", "2026-10")
-    assert out.splitlines()[1:] == ["a1,15.000000,15000000,w-a1,instructed", "a2,7.500000,7500000,w-a2,instructed",
-                                    "a3,4.500000,4500000,w-a3,instructed"]
+    assert out.splitlines() == [
+        "payee,amount,amount_micro,wallet,status,kind,owed_by,paid_by",
+        "a1,15.000000,15000000,w-a1,instructed,artist,n1 15.000000,",
+        "a2,7.500000,7500000,w-a2,instructed,artist,n1 3.000000; n2 4.500000,",
+        "a3,4.500000,4500000,w-a3,instructed,artist,n2 4.500000,",
+        "n1,3.000000,3000000,w-n1,instructed,node,n1 3.000000,",
+        "n2,1.000000,1000000,w-n2,instructed,node,n2 1.000000,"]
 
 
 def test_loading_the_same_consortium_again_is_a_no_op(month):

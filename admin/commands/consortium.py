@@ -62,10 +62,10 @@ def consortium_load(session, consortium_file: Path, effective_from: str) -> None
 
 
 @consortium.command("show")
-@click.argument("what", type=click.Choice(["nodes", "artists", "clusters", "policies"]))
+@click.argument("what", type=click.Choice(["nodes", "artists", "clusters", "policies", "splits"]))
 @pass_session
 def consortium_show(session, what: str) -> None:
-    """List the nodes, artists, clusters or policy versions on chain."""
+    """List the nodes, artists, clusters, policy versions or split sheets on chain."""
     from chaincode.contracts.registry import Registry
 
     function, columns = {
@@ -73,7 +73,8 @@ def consortium_show(session, what: str) -> None:
         "artists": (Registry.ListArtists, ["id", "name", "wallet", "isni", "proposal"]),
         "clusters": (Registry.ListClusters, ["id"]),
         "policies": (Registry.ListPolicies, ["effective_from", "price_micro", "node_share_micro", "top_n",
-                                             "min_seconds", "currency"]),
+                                             "min_seconds", "currency", "payouts"]),
+        "splits": (Registry.ListSplits, ["artist", "effective_from", "payees", "proposal"]),
     }[what]
     show(session.reader().evaluate(function), columns)
 
@@ -92,6 +93,12 @@ KINDS_HELP = """
       replace_reviewer   {"month", "node", "role": "peer" | "external", "reviewer"}
       settle_without     {"month", "node"}  (settle the month; hold that node's part until it is reviewed)
       decide_dispute     {"dispute", "decision": "approve" | "reject", "reason"}
+      set_split          {"artist_id", "effective_from", "payees": [{"payee": WALLET, "bp": BASIS_POINTS}]}
+                         (basis points sum to 10000; from a month not settled yet)
+      adjust             {"kind": "chargeback" | "fraud", "month", "node", "listener" | "scope", "reason",
+                          "evidence_sha256"}  (see `nineten adjustments --help`)
+    A set_policy payload may carry "payouts": {"min_payout_micro", "unclaimed_months",
+    "unallocated_to", "unclaimed_to": "next_pool" | "wallet", "consortium_wallet"}.
 """
 
 
@@ -107,7 +114,7 @@ def _proposer(session, node: str | None) -> str:
     return nodes[0]
 
 
-def _show_proposal(proposal: dict) -> None:
+def show_proposal(proposal: dict) -> None:
     fmt = click.get_current_context().find_root().meta["format"]
     if fmt == "json":
         show(proposal)
@@ -129,7 +136,7 @@ def consortium_propose(session, kind: str, payload: str, node: str | None) -> No
     from chaincode.contracts.registry import Registry
 
     body = json_argument(payload, "PAYLOAD")
-    _show_proposal(session.admin(_proposer(session, node)).submit(Registry.Propose, kind, body).json())
+    show_proposal(session.admin(_proposer(session, node)).submit(Registry.Propose, kind, body).json())
 
 
 @consortium.command("approve")
@@ -143,7 +150,7 @@ def consortium_approve(session, proposal_id: str, node: str | None) -> None:
     Approving again changes nothing."""
     from chaincode.contracts.registry import Registry
 
-    _show_proposal(session.admin(_proposer(session, node)).submit(Registry.Approve, proposal_id).json())
+    show_proposal(session.admin(_proposer(session, node)).submit(Registry.Approve, proposal_id).json())
 
 
 @consortium.command("proposals")

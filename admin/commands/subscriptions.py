@@ -44,4 +44,31 @@ def subscriptions_list(session, month: str, node: str) -> None:
          ["listener", "payment_ref", "amount_micro", "status"])
 
 
+@subscriptions.command("expire")
+@click.argument("month")
+@click.argument("listener")
+@click.option("--node", required=True, help="The listener's node (you act as <node>.admin unless --as).")
+@click.option("--reason", required=True, help="Why (a chargeback, a refund): kept in the transaction's event.")
+@pass_session
+def subscriptions_expire(session, month: str, listener: str, node: str, reason: str) -> None:
+    """Expire LISTENER's paid MONTH at NODE before the month is settled (a chargeback): it then
+    counts for nothing, neither income nor shares. Refused once the listener is allocated (unseal
+    and reconcile again without it) and once MONTH is settled: after settlement a chargeback is an
+    adjustment the consortium approves (`nineten adjustments chargeback`)."""
+    from chaincode.contracts.settlement import Settlement
+    from chaincode.contracts.subscriptions import Subscriptions
+
+    from ..errors import InputError
+
+    if any(s["month"] == month for s in session.reader().evaluate(Settlement.ListSettlements)):
+        raise InputError(f"{month} is settled; a chargeback after settlement is an adjustment the consortium "
+                         f"approves: nineten adjustments chargeback {month} {listener} --node {node} "
+                         "--reason TEXT --evidence FILE")
+    answer = session.admin(node).submit(Subscriptions.Expire, month, node,
+                                        session.pseudonym(node, month, listener, "MONTH"), reason).json()
+    verb = "expired" if answer["expired"] else "was already expired"
+    click.echo(f"listener {listener}'s {month} subscription at {node} (payment {answer['subscription']['payment_ref']}) "
+               f"{verb}: it counts for nothing")
+
+
 COMMANDS = [subscriptions]

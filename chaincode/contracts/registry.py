@@ -22,7 +22,7 @@ class Registry(LedgerContract):
 
     Name = "Registry"
     EVALUATE = ("GetNode", "ListNodes", "ListClusters", "GetArtist", "ListArtists",
-                "GetPolicy", "ListPolicies", "GetProposal", "ListProposals")
+                "GetPolicy", "ListPolicies", "GetProposal", "ListProposals", "ListSplits")
 
     async def Bootstrap(self, ctx: LedgerContext, consortium: str) -> str:
         """Create the consortium once: clusters, nodes, artists and the first policy (admin)."""
@@ -109,6 +109,11 @@ class Registry(LedgerContract):
         """Every policy version, oldest first."""
         await guards.require_member(ctx)
         return canonical_json.dumps(await state.records(ctx, records.POLICY))
+
+    async def ListSplits(self, ctx: LedgerContext) -> str:
+        """Every split sheet, by artist then month it takes effect from."""
+        await guards.require_member(ctx)
+        return canonical_json.dumps(await state.records(ctx, records.SPLIT))
 
     async def GetProposal(self, ctx: LedgerContext, proposal_id: str) -> str:
         """One proposal with its approvals."""
