@@ -83,7 +83,7 @@ def reconcile(days: pd.DataFrame | Iterable[pd.DataFrame], subscribers: Iterable
         raise ValueError("top_n must be at least 1")
     paid = set(subscribers)
     sums = _MonthSums(paid, min_seconds)
-    for frame in ([days] if isinstance(days, pd.DataFrame) else days):
+    for frame in _chunks([days] if isinstance(days, pd.DataFrame) else days):
         sums.add(frame)
     per_listener, weights = sums.totals()
     allocations = _allocations(weights, top_n)
@@ -95,6 +95,24 @@ def reconcile(days: pd.DataFrame | Iterable[pd.DataFrame], subscribers: Iterable
                         others.index, others["rows"], others["plays"], others["seconds"])]
     return Reconciliation(allocations, unsubscribed, sorted(paid - allocated),
                           merkle_root(allocations))
+
+
+#: Small days are summed together, up to this many rows at once (the sums do not depend on it).
+CHUNK_ROWS = 250_000
+
+
+def _chunks(frames: Iterable[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+    """The frames, consecutive small ones concatenated up to :data:`CHUNK_ROWS` rows: one group-by
+    per chunk rather than per day, memory still bounded."""
+    waiting, rows = [], 0
+    for frame in frames:
+        if waiting and rows + len(frame) > CHUNK_ROWS:
+            yield waiting[0] if len(waiting) == 1 else pd.concat(waiting, ignore_index=True)
+            waiting, rows = [], 0
+        waiting.append(frame)
+        rows += len(frame)
+    if waiting:
+        yield waiting[0] if len(waiting) == 1 else pd.concat(waiting, ignore_index=True)
 
 
 def _allocations(weights: pd.Series, top_n: int) -> list[Allocation]:

@@ -86,11 +86,12 @@ def month_run(scenario: Scenario, out: Path, echo: Echo, bar, gateway_profile: P
         session.close()
 
 
-def majority(run: Run, kind: str, payload: dict[str, Any], proposer: str) -> dict[str, Any]:
-    """``proposer`` proposes a consortium change and the other active nodes approve it, in id order,
-    until it applies; the proposal."""
+def majority(run: Run, kind: str, payload: dict[str, Any], proposer: str,
+             approvers: list[str] | None = None) -> dict[str, Any]:
+    """``proposer`` proposes a consortium change and ``approvers`` (default: the other active nodes,
+    in id order) approve it until it applies; the proposal."""
     proposal = run.session.admin(proposer).submit(Registry.Propose, kind, payload).json()
-    for node in run.nodes():
+    for node in run.nodes() if approvers is None else approvers:
         if proposal["status"] == "open" and node != proposer:
             proposal = run.session.admin(node).submit(Registry.Approve, proposal["id"]).json()
     return proposal

@@ -61,7 +61,7 @@ async def check(ctx: LedgerContext, raw: dict[str, Any]) -> dict[str, Any]:
                            f"(adjustment {done['id']}).")
         payload["listener"] = listener
     else:
-        payload["scope"] = scope.parse(raw.get("scope"), month)
+        payload["scope"] = scope.parse(scope.wire(raw.get("scope")), month)
         if payload["scope"]["days"]:
             raise InvalidArgument("a fraud adjustment names listeners or artists, or the whole month; not days.")
     return payload

@@ -22,15 +22,16 @@ def require_role(ctx: LedgerContext, *roles: str) -> str:
     return caller.role
 
 
-async def caller_node(ctx: LedgerContext, *roles: str) -> Node:
-    """The active node of the caller's organisation, checking the caller's role."""
+async def caller_node(ctx: LedgerContext, *roles: str, revoked: bool = False) -> Node:
+    """The active node of the caller's organisation, checking the caller's role; with ``revoked``,
+    a revoked node too (it still pays what it owes)."""
     require_role(ctx, *roles)
     msp_id = ctx.caller.msp_id
     node_id = await state.get(ctx, records.NODE_OF_MSP, msp_id)
     node = await state.get(ctx, records.NODE, node_id) if node_id else None
     if node is None:
         raise AccessDenied(f"organisation {msp_id} is not a node of the consortium.")
-    if node["status"] != "active":
+    if node["status"] != "active" and not revoked:
         raise AccessDenied(f"node {node['id']} of {msp_id} is {node['status']}, not active.")
     return node
 

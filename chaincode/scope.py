@@ -59,6 +59,14 @@ def parse(raw: Any, month: str) -> dict[str, Any]:
     return scope
 
 
+def wire(raw: Any) -> Any:
+    """A scope as it travels (:func:`parse` takes it) from its canonical form, which names every
+    kind and ``"month": false``; anything else as it is."""
+    if isinstance(raw, dict) and raw.get("month") is False and set(raw) == {"month", *KINDS}:
+        return {kind: raw[kind] for kind in KINDS if raw[kind]}
+    return raw
+
+
 def union(*scopes: Mapping[str, Any]) -> dict[str, Any]:
     """One scope covering whatever any of ``scopes`` covers."""
     if any(s["month"] for s in scopes):

@@ -38,22 +38,38 @@ def simulate(session, scenario_dir: Path, out: Path, month: str | None) -> None:
 @click.command()
 @click.option("--out", "out", type=click.Path(path_type=Path), default=Path("demo-out"), show_default=True,
               help="Folder for the generated scenario, the ledger and the outputs (must not hold a ledger).")
+@click.option("--months", type=click.IntRange(1, 12), metavar="N",
+              help="Run a year of the consortium instead (its first N months, 12 for all).")
 @pass_session
-def demo(session, out: Path) -> None:
+def demo(session, out: Path, months: int | None) -> None:
     """Generate a realistic month (4 nodes in 2 clusters, ~2,000 listeners, 200 artists, planted
     anomalies) and run it through every role: node admins anchor and reconcile, reviewers
     recompute, one flagged report goes to a three-eyes vote, the month is settled with the
     disputed money held and then released, and the auditor reads the world state's hash from the
     chain (and, embedded, re-walks the ledger).
 
+    
+    With --months N, a year of the consortium instead (1,200 listeners at four nodes, 150 artists),
+    month after month on one ledger: a node admitted and one revoked, a policy change at the
+    seventh month (minimum payout, how long money waits for an unregistered artist, where
+    unallocated money goes), balances carried under the minimum payout, an account farm flagged
+    and rejected, chargebacks before and after settlement, a fraud found after settlement and
+    clawed back, split sheets, unclaimed money, payment confirmations; it prints each month's
+    books and the year's, and writes OUT/<month>/ (payouts, node payouts, settlement),
+    OUT/balances.csv and OUT/summary.txt.
+
     With --gateway PROFILE it runs on that Fabric network: nodes n1..n4 are Org1MSP..Org4MSP, whose
     CAs enroll their identities; the network must not hold a consortium yet (freshly purged)."""
     from ..bootstrap import holds_ledger
     from ..demo import run_demo
+    from ..demo_year import run_year
 
     if holds_ledger(out / "ledger"):
         raise click.UsageError(f"{out} already holds a demo ledger; remove it or pass another --out.")
-    run_demo(out, click.echo, progress, session.gateway_profile)
+    if months is None:
+        run_demo(out, click.echo, progress, session.gateway_profile)
+    else:
+        run_year(out, months, click.echo, progress, session.gateway_profile)
 
 
 COMMANDS = [simulate, demo]
