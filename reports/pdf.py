@@ -347,15 +347,25 @@ def _numbered_canvas(footer: str) -> Callable[..., Canvas]:
     return FooterCanvas
 
 
-def render(model: dict[str, Any], plots: dict[str, bytes], income_rows: list[tuple[str, str]]) -> bytes:
-    """The PDF of the audit document, in invariant mode (the same figures give the same bytes)."""
+def build(title: str, footer: str, creator: str, flow: list[Flowable]) -> bytes:
+    """A PDF of ``flow`` on A4 with ``footer`` and page numbers on every page, in invariant mode
+    (the same flowables give the same bytes)."""
     buffer = io.BytesIO()
-    title = f"9ten audit of {model['month']}"
     doc = BaseDocTemplate(buffer, pagesize=A4, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=1.4 * cm,
-                          bottomMargin=1.6 * cm, title=title, author="9ten", creator="9ten audit report",
-                          invariant=1)
+                          bottomMargin=1.6 * cm, title=title, author="9ten", creator=creator, invariant=1)
     doc.addPageTemplates([PageTemplate("page", [Frame(MARGIN, doc.bottomMargin, WIDTH, doc.height, id="body",
                                                       leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0)])])
-    doc.build(story(model, plots, income_rows) + [Spacer(1, 0)],
-              canvasmaker=_numbered_canvas(f"{title} \u00b7 figures as of block {model['as_of_block']}"))
+    doc.build(flow + [Spacer(1, 0)], canvasmaker=_numbered_canvas(footer))
     return buffer.getvalue()
+
+
+def paragraph(text: str, style: str = "body") -> Paragraph:
+    """A paragraph of reportlab markup in one of the document's styles: "title", "heading", "body", "note"."""
+    return _p(text, {"title": _H1, "heading": _H2, "body": _BODY, "note": _NOTE}[style])
+
+
+def render(model: dict[str, Any], plots: dict[str, bytes], income_rows: list[tuple[str, str]]) -> bytes:
+    """The PDF of the audit document, in invariant mode (the same figures give the same bytes)."""
+    title = f"9ten audit of {model['month']}"
+    return build(title, f"{title} \u00b7 figures as of block {model['as_of_block']}", "9ten audit report",
+                 story(model, plots, income_rows))
