@@ -63,3 +63,28 @@ def fingerprint(ledger_folder):
         return ledger.state_hash(), ledger.height()
     finally:
         ledger.close()
+
+
+YEAR_MONTHS = ("2026-10", "2026-11", "2026-12")
+#: The tiny scenario's policy with a minimum payout of 5 USDP, 10 USDP from its third month.
+YEAR_POLICY = """\
+policy: {price: "10.00", node_share: "1.00", top_n: 9, min_seconds: 30, currency: USDP, min_payout: "5.00"}
+policies:
+  - {effective_from: "2026-12", min_payout: "10.00"}
+"""
+
+
+def write_year_scenario(folder: Path) -> Path:
+    """The tiny scenario over three months (the same listeners and plays each month), with a
+    minimum payout that rises in the third."""
+    write_scenario(folder)
+    (folder / "consortium.yaml").write_text(YEAR_POLICY + CONSORTIUM.split("\n", 1)[1])
+    rows = SUBSCRIPTIONS.splitlines()
+    (folder / "subscriptions.csv").write_text("\n".join(
+        [rows[0]] + [row.replace("2026-10", month).replace(",pay-", f",pay-{month}-")
+                     for month in YEAR_MONTHS for row in rows[1:]]) + "\n")
+    for (node, day), lines in PLAYS.items():
+        for month in YEAR_MONTHS[1:]:
+            moved = [line.replace("2026-10", month) for line in lines]
+            (folder / "plays" / node / f"{month}{day[7:]}.csv").write_text("\n".join([HEADER, *moved]) + "\n")
+    return folder
