@@ -1,0 +1,81 @@
+"""A dishonest node admin against the money across months: split sheets, adjustments, payouts.
+
+Each attack is made as one node admin would make it; what it cannot do alone is refused or stays
+an open proposal, and what a majority approves still only moves what the rules allow.
+"""
+
+import json
+
+from conftest import refused
+from year_script import balances, bootstrap, majority, month, payouts, propose, settle, waiting
+
+M1, M2 = "2026-10", "2026-11"
+EVIDENCE = "e" * 64
+
+
+def test_a_node_cannot_split_an_artist_s_payouts_to_itself(ledger):
+    grab = {"artist_id": "a1", "effective_from": M1, "payees": [{"payee": "wallet-of-n1", "bp": 9_000},
+                                                               {"payee": "wallet-a1", "bp": 1_000}]}
+    proposal = propose(ledger, "n1", "set_split", grab)
+    assert (proposal["status"], proposal["note"]) == ("open", (
+        f"artist a1's payouts instructed from {M1} on are split: wallet-a1 10.00%, wallet-of-n1 90.00%."))
+    before = ledger.state_hash()
+    assert ledger.submit("n1.admin", "Registry:Approve", proposal["id"]).json() == proposal  # its own again
+    assert ledger.state_hash() == before
+    month(ledger, M1)
+    settle(ledger, M1)
+    assert payouts(ledger, M1)[("artist", "a1")]["splits"] == []
+    # once M1 is settled the sheet can no longer apply to it, even with a majority
+    ledger.submit("n2.admin", "Registry:Approve", proposal["id"])
+    assert refused(ledger, "n3.admin", "Registry:Approve", proposal["id"]) == (
+        f"proposal {proposal['id']} can no longer apply: a split sheet effective from {M1} would change {M1}, which "
+        "is already settled; a split sheet takes effect from a month not settled yet.")
+
+
+def test_an_adjustment_takes_only_from_what_the_adjusted_node_owes_and_never_for_the_proposer(bare_ledger):
+    bootstrap(bare_ledger, min_payout_micro=50_000_000)  # every balance is carried: there is something to take
+    month(bare_ledger, M1)
+    settle(bare_ledger, M1)
+    assert balances(bare_ledger)["a1"] == {"n1": 6_000_000, "n3": 6_000_000}
+    # n1 accuses n3's listener M1 of fraud; n1 also writes in the amounts it would like back: ignored
+    fraud = {"evidence_sha256": EVIDENCE, "kind": "fraud", "month": M1, "node": "n3", "reason": "farm",
+             "scope": {"listeners": ["M1"]}, "claims": {"artists": {"a1": 999_000_000}, "to": "n1"}}
+    proposal = propose(bare_ledger, "n1", "adjust", fraud)
+    assert "claims" not in proposal["payload"] and "to" not in proposal["payload"]
+    assert proposal["status"] == "open"
+    majority(bare_ledger, "adjust", fraud, "n1", ("n2", "n4"))
+    month(bare_ledger, M2)
+    settle(bare_ledger, M2)
+    [applied] = json.loads(bare_ledger.evaluate("n1.auditor", "Settlement:ListAdjustments", M1))
+    # M1 paid a1 6 at n3 (a9 is held): only n3's part of a1's balance is reduced, n1's is untouched
+    assert applied["claims"]["artists"] == {"a1": 6_000_000} and applied["recovered_micro"] == 6_000_000
+    assert balances(bare_ledger)["a1"] == {"n1": 6_000_000 + 6_000_000 + 3_000_000, "n3": 6_000_000}  # n1: + pool
+    # what it recovered is n3's unallocated money, waiting for n3's artists; nothing is n1's
+    assert waiting(bare_ledger)["n3"] == (6_000_000, 0)
+    assert waiting(bare_ledger)["n1"] == (9_000_000, 0)  # M2's L3 only: n1 gains nothing
+    assert all(p["payee"] != "n1" or p["kind"] == "node" for p in payouts(bare_ledger, M2).values())
+
+
+def test_an_adjustment_alone_moves_nothing(ledger):
+    month(ledger, M1)
+    settle(ledger, M1)
+    chargeback = {"evidence_sha256": EVIDENCE, "kind": "chargeback", "listener": "L2", "month": M1, "node": "n1",
+                  "reason": "card chargeback"}
+    proposal = propose(ledger, "n1", "adjust", chargeback)
+    assert proposal["status"] == "open"
+    assert json.loads(ledger.evaluate("n1.auditor", "Settlement:ListAdjustments", M1)) == []
+    month(ledger, M2)
+    record = settle(ledger, M2)
+    assert record["books"]["refunded_micro"] == 0 and record["books"]["claimed_micro"] == 0
+
+
+def test_a_node_confirms_only_its_own_part_and_only_what_was_instructed(bare_ledger):
+    bootstrap(bare_ledger, min_payout_micro=10_000_000)
+    month(bare_ledger, M1)
+    settle(bare_ledger, M1)
+    assert refused(bare_ledger, "n2.admin", "Settlement:ConfirmPayout", M1, "artist", "a1", "fake") == (
+        f"node n2 pays no part of the {M1} artist payout to a1.")
+    assert refused(bare_ledger, "n1.admin", "Settlement:ConfirmPayout", M1, "artist", "a3", "fake") == (
+        f"nothing was instructed to a3 in {M1}: its balance was carried.")
+    assert refused(bare_ledger, "n1.reviewer", "Settlement:ConfirmPayout", M1, "artist", "a1", "fake") == (
+        "Org1MSP identity with reviewer may not do this; it needs the role admin.")
