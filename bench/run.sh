@@ -13,6 +13,7 @@
 # names (network/network.sh up first), and the embedded ledger; see bench/fabric_tps.py.
 # bench/run.sh chaincode [--transactions N] [--in-flight N]: CPU per transaction of the Python and
 # the Go chaincode server alone, each driven by a simulated peer (no network); see bench/chaincode_cpu.py.
+# bench/run.sh year [OUT [--months N]]: the year demo beside the one-month demo (bench/year_bench.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "${1:-}" = fabric ]; then
@@ -22,6 +23,10 @@ fi
 if [ "${1:-}" = chaincode ]; then
     shift
     exec uv run python bench/chaincode_cpu.py "$@"
+fi
+if [ "${1:-}" = year ]; then
+    shift
+    exec uv run python bench/year_bench.py "${1:-${XDG_CACHE_HOME:-$HOME/.cache}/nineten-bench/year}" "${@:2}"
 fi
 plays=10000000
 dir=""
