@@ -10,10 +10,10 @@ from . import pass_session, progress
 @click.command()
 @click.argument("scenario_dir", type=click.Path(path_type=Path, exists=True, file_okay=False))
 @click.option("--out", "out", type=click.Path(path_type=Path), required=True, help="Output folder (new or empty).")
-@click.option("--month", metavar="YYYY-MM", help="Month to run (default: the only month in subscriptions.csv).")
+@click.option("--month", metavar="YYYY-MM", help="Run this month alone (default: every month of subscriptions.csv, in order).")
 @pass_session
 def simulate(session, scenario_dir: Path, out: Path, month: str | None) -> None:
-    """Run a whole month of SCENARIO_DIR on a fresh embedded ledger, every node honest.
+    """Run SCENARIO_DIR's months in order on a fresh embedded ledger, every node honest.
 
     With --gateway PROFILE it runs on that Fabric network instead: the identities are enrolled at
     the organisations' CAs (nodes map to organisations by msp_id) and the network must not hold
@@ -21,12 +21,21 @@ def simulate(session, scenario_dir: Path, out: Path, month: str | None) -> None:
 
     \b
     SCENARIO_DIR holds:
-      consortium.yaml     policy {price, node_share, top_n, min_seconds, currency},
-                          clusters [{id}], nodes [{id, cluster, wallet}], artists [{id, name, wallet}]
-      subscriptions.csv   month,node_id,listener_id,payment_ref,amount
+      consortium.yaml     policy {price, node_share, top_n, min_seconds, currency, and optional
+                          min_payout, unclaimed_months, unallocated_to / unclaimed_to (next_pool |
+                          wallet), consortium_wallet}; policies: further versions, each
+                          {effective_from: YYYY-MM, any field of policy} (a field left out keeps
+                          the version before's); clusters [{id}], nodes [{id, cluster, wallet}],
+                          artists [{id, name, wallet}]
+      subscriptions.csv   month,node_id,listener_id,payment_ref,amount  (one or several months)
       plays/<node>/<YYYY-MM-DD>.csv   played_at,listener_id,artist_id,track_id,seconds
     \b
-    Writes into OUT: payouts.csv, node_payouts.csv, settlement.json, summary.txt and the ledger.
+    One month (the only one of subscriptions.csv, or --month): writes into OUT payouts.csv,
+    node_payouts.csv, settlement.json, summary.txt and the ledger.
+    Several months: runs them in order on one ledger, writes OUT/<YYYY-MM>/payouts.csv (the
+    payouts instructed that month), node_payouts.csv and settlement.json, OUT/balances.csv
+    (artist_id,balance_micro,balance: every artist with a positive balance after the last month)
+    and OUT/summary.txt with the books of the whole run.
     """
     from ..simulate import Scenario, simulate as run_simulation
 
