@@ -21,7 +21,7 @@ from admin.cli import main
 from admin.embedded.ledger import EmbeddedLedger
 from admin.session import Session
 from fabric_network import fresh_network, require_network
-from scenario_files import write_scenario
+from scenario_files import YEAR_MONTHS, write_scenario, write_year_scenario
 
 pytestmark = pytest.mark.fabric
 
@@ -48,9 +48,9 @@ def seed_secrets(fabric_out: Path, embedded_out: Path) -> None:
     shutil.copy2(fabric_out / "ledger" / "config.yaml", embedded_out / "ledger" / "config.yaml")
 
 
-def assert_same_month(fabric_out: Path, embedded_out: Path) -> list[tuple[str, bytes]]:
-    """Equal payouts, settlement and world state; returns the world state."""
-    for name in OUTPUTS:
+def assert_same_month(fabric_out: Path, embedded_out: Path, files=OUTPUTS) -> list[tuple[str, bytes]]:
+    """Equal payouts, settlement (``files``) and world state; returns the world state."""
+    for name in files:
         assert (fabric_out / name).read_bytes() == (embedded_out / name).read_bytes(), name
     fabric = Session(folder=fabric_out / "ledger", gateway_profile=require_network())
     embedded = EmbeddedLedger(embedded_out / "ledger")
@@ -94,3 +94,19 @@ def test_demo_month_is_the_same_on_fabric(tmp_path):
     assert "blocks, intact" in embedded
     wallet = run("--ledger", fabric_out / "ledger", "--format", "csv", "identity", "list")
     assert "n4.arbitrator,Org4MSP,arbitrator" in wallet and "n1.admin,Org1MSP,admin" in wallet
+
+
+def test_several_months_are_the_same_on_fabric(tmp_path):
+    profile = fresh_network()
+    scenario = write_year_scenario(tmp_path / "scenario")
+    fabric_out, embedded_out = tmp_path / "fabric", tmp_path / "embedded"
+    run("--gateway", profile, "simulate", scenario, "--out", fabric_out)
+    seed_secrets(fabric_out, embedded_out)
+    run("simulate", scenario, "--out", embedded_out)
+    files = [f"{month}/{name}" for month in YEAR_MONTHS for name in OUTPUTS] + ["balances.csv"]
+    state = dict(assert_same_month(fabric_out, embedded_out, files))
+    assert (embedded_out / "balances.csv").read_text() == (
+        "artist_id,balance_micro,balance\na2,9000000,9.000000\na3,4500000,4.500000\n")
+    assert json.loads(state["\x00balance\x00a3\x00"])["by_node"] == {"n2": 4_500_000}
+    books = run("--ledger", fabric_out / "ledger", "--gateway", profile, "query", "Settlement:GetBooks")
+    assert json.loads(books)["total"]["carried_micro"] == 13_500_000
