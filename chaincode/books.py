@@ -124,6 +124,89 @@ def _take(balance: dict[str, int], node: str, want: int) -> int:
     return taken
 
 
+class _Settling:
+    """The books of one settlement being closed: the stocks as they move, step by step."""
+
+    def __init__(self, month: Mapping[str, Any], opening: Opening, policy: rules.Policy) -> None:
+        self.month, self.policy, self.settings = month, policy, policy.payouts
+        self.node_payouts = dict(month["node_payouts"])
+        self.waiting = {n: {p: int(w.get(p, 0)) for p in WAITING_PARTS} for n, w in opening.waiting.items()}
+        self.balances = {a: {n: v for n, v in b.items() if v} for a, b in opening.balances.items()}
+        self.accounts: dict[str, dict[str, dict[str, int]]] = {}
+        self.wallet: dict[str, dict[str, int]] = {"unallocated": {}, "unclaimed": {}}
+        self.refunded: dict[str, int] = {}
+        self.instructions: dict[str, dict[str, Any]] = {}
+        for artist, by_node in sorted(self.balances.items()):
+            if by_node:
+                self.account(artist)["carried_in"].update(by_node)
+
+    def account(self, artist: str) -> dict[str, dict[str, int]]:
+        return self.accounts.setdefault(artist, {part: {} for part in ACCOUNT_PARTS})
+
+    def claim_payouts_and_waiting(self, claim: Claim, got: dict[str, Any]) -> None:
+        """A claim on its node's payout and waiting unallocated money, before they move."""
+        got["node_share_micro"] = min(claim.node_share_micro, self.node_payouts.get(claim.node, 0))
+        _add(self.node_payouts, claim.node, -got["node_share_micro"])
+        got["waiting_micro"] = min(claim.waiting_micro, self.waiting.get(claim.node, {}).get("unallocated_micro", 0))
+        if got["waiting_micro"]:
+            self.waiting[claim.node]["unallocated_micro"] -= got["waiting_micro"]
+
+    def dispose_waiting(self) -> None:
+        """Each node's waiting money to the consortium wallet, or split into its artist pool among
+        the artists it pays this month (kept waiting when it pays none)."""
+        earned = self.month["artists"]
+        for node, parts in sorted(self.waiting.items()):
+            for part in WAITING_PARTS:
+                if _destination(self.settings, part) == "wallet" and parts[part]:
+                    _add(self.wallet[part[:-6]], node, parts[part])
+                    parts[part] = 0
+            pooled = [part for part in WAITING_PARTS if parts[part]]
+            paid_here = sorted((a, by[node]) for a, by in earned.items() if by.get(node))
+            if pooled and paid_here:
+                for artist, amount in rules.split(sum(parts[p] for p in pooled), paid_here).items():
+                    _add(self.account(artist)["pool"], node, amount)
+                for part in pooled:
+                    parts[part] = 0
+
+    def credit(self) -> None:
+        """This month's earnings and pool credits into the balances."""
+        for artist, by_node in self.month["artists"].items():
+            self.account(artist)["earned"].update({n: a for n, a in by_node.items() if a})
+        for artist, acc in self.accounts.items():
+            balance = self.balances.setdefault(artist, {})
+            for part in ("earned", "pool"):
+                for node, amount in acc[part].items():
+                    _add(balance, node, amount)
+
+    def claim_balances(self, claim: Claim, got: dict[str, Any]) -> int:
+        """A claim on its node's part of each artist's balance; all it recovered."""
+        for artist, want in sorted(claim.artists.items()):
+            taken = _take(self.balances.get(artist, {}), claim.node, want)
+            if taken:
+                got["artists"][artist] = taken
+                _add(self.account(artist)["recovered"], claim.node, taken)
+        return got["node_share_micro"] + got["waiting_micro"] + _total(got["artists"])
+
+    def instruct(self, sheets: Mapping[str, Sequence[Sequence]]) -> None:
+        """Each balance instructed whole (split by its sheet) when payable, else carried."""
+        for artist in sorted(self.accounts):
+            balance = {n: a for n, a in sorted(self.balances.get(artist, {}).items()) if a}
+            if rules.payable(_total(balance), self.policy.min_payout_micro):
+                sheet = sheets.get(artist) or []
+                self.instructions[artist] = {"amount_micro": _total(balance), "by_node": balance,
+                                             "splits": split_payout(balance, sheet) if sheet else []}
+            else:
+                self.accounts[artist]["carried_out"] = dict(balance)
+
+    def arrive(self, part: str, by_node: ByNode) -> None:
+        """New unallocated or unclaimed money to the consortium wallet now, or to the nodes' waiting money."""
+        for node, amount in sorted(by_node.items()):
+            if amount and _destination(self.settings, part) == "wallet":
+                _add(self.wallet[part[:-6]], node, amount)
+            elif amount:
+                self.waiting.setdefault(node, {p: 0 for p in WAITING_PARTS})[part] += amount
+
+
 def close(month: Mapping[str, Any], opening: Opening, expired: ByNode, claims: Iterable[Claim],
           sheets: Mapping[str, Sequence[Sequence]], policy: rules.Policy, label: str = "the month") -> dict[str, Any]:
     """The books of a month's settlement (see the module docstring for the order).
@@ -136,107 +219,43 @@ def close(month: Mapping[str, Any], opening: Opening, expired: ByNode, claims: I
     Returns {"accounts", "instructions", "node_payouts", "wallet", "waiting", "claims", "refunded",
     "books"}; raises Conflict when the books do not balance.
     """
-    settings = policy.payouts
-    node_payouts = {n: a for n, a in month["node_payouts"].items()}
-    waiting = {n: {p: int(w.get(p, 0)) for p in WAITING_PARTS} for n, w in opening.waiting.items()}
-    balances = {a: {n: v for n, v in b.items() if v} for a, b in opening.balances.items()}
-    accounts: dict[str, dict[str, dict[str, int]]] = {}
-
-    def account(artist: str) -> dict[str, dict[str, int]]:
-        return accounts.setdefault(artist, {part: {} for part in ACCOUNT_PARTS})
-
-    for artist, by_node in sorted(balances.items()):
-        if by_node:
-            account(artist)["carried_in"].update(by_node)
-    wallet = {"unallocated": {}, "unclaimed": {}}
-    refunded: dict[str, int] = {}
-    unallocated_new = {n: t["unallocated_micro"] for n, t in month["nodes"].items() if t["unallocated_micro"]}
+    books = _Settling(month, opening, policy)
     claims = sorted(claims, key=lambda c: c.id)
     recovered = {c.id: {"artists": {}, "node_share_micro": 0, "waiting_micro": 0} for c in claims}
-    # 2a. claims on the node payouts and the waiting unallocated money, before they move
     for claim in claims:
-        got = recovered[claim.id]
-        got["node_share_micro"] = min(claim.node_share_micro, node_payouts.get(claim.node, 0))
-        _add(node_payouts, claim.node, -got["node_share_micro"])
-        held_back = waiting.get(claim.node, {}).get("unallocated_micro", 0)
-        got["waiting_micro"] = min(claim.waiting_micro, held_back)
-        if got["waiting_micro"]:
-            waiting[claim.node]["unallocated_micro"] -= got["waiting_micro"]
-    # 3. the waiting money goes where the policy says
-    earned = month["artists"]
-    for node, parts in sorted(waiting.items()):
-        pool = 0
-        for part, to in (("unallocated_micro", settings["unallocated_to"]), ("unclaimed_micro", settings["unclaimed_to"])):
-            if not parts[part]:
-                continue
-            if to == "wallet":
-                _add(wallet[part[:-6]], node, parts[part])
-                parts[part] = 0
-            else:
-                pool += parts[part]
-        paid_here = sorted((a, by[node]) for a, by in earned.items() if by.get(node))
-        if pool and paid_here:
-            for artist, amount in rules.split(pool, paid_here).items():
-                _add(account(artist)["pool"], node, amount)
-            for part, to in (("unallocated_micro", settings["unallocated_to"]), ("unclaimed_micro", settings["unclaimed_to"])):
-                if to == "next_pool":
-                    parts[part] = 0
-    # 4. credits, then claims on the balances, then instruct or carry
-    for artist, by_node in earned.items():
-        account(artist)["earned"].update({n: a for n, a in by_node.items() if a})
-    for artist, acc in accounts.items():
-        balance = balances.setdefault(artist, {})
-        for part in ("earned", "pool"):
-            for node, amount in acc[part].items():
-                _add(balance, node, amount)
+        books.claim_payouts_and_waiting(claim, recovered[claim.id])
+    books.dispose_waiting()
+    books.credit()
     fraud_recovered: dict[str, int] = {}
     for claim in claims:
-        got = recovered[claim.id]
-        for artist, want in sorted(claim.artists.items()):
-            taken = _take(balances.get(artist, {}), claim.node, want)
-            if taken:
-                got["artists"][artist] = taken
-                _add(account(artist)["recovered"], claim.node, taken)
-        total = got["node_share_micro"] + got["waiting_micro"] + _total(got["artists"])
-        if claim.kind == "chargeback":
-            _add(refunded, claim.node, total)
-        else:
-            _add(fraud_recovered, claim.node, total)
-    instructions = {}
-    for artist in sorted(accounts):
-        balance = {n: a for n, a in sorted(balances.get(artist, {}).items()) if a}
-        acc = accounts[artist]
-        if rules.payable(_total(balance), policy.min_payout_micro):
-            sheet = sheets.get(artist) or []
-            instructions[artist] = {"amount_micro": _total(balance), "by_node": balance,
-                                    "splits": split_payout(balance, sheet) if sheet else []}
-        else:
-            acc["carried_out"] = dict(balance)
-    # 5. this month's unallocated money and what became unclaimed
-    for part, arriving in (("unallocated_micro", _merge(unallocated_new, fraud_recovered)),
-                           ("unclaimed_micro", dict(expired))):
-        to = settings["unallocated_to" if part == "unallocated_micro" else "unclaimed_to"]
-        for node, amount in sorted(arriving.items()):
-            if not amount:
-                continue
-            if to == "wallet":
-                _add(wallet[part[:-6]], node, amount)
-            else:
-                waiting.setdefault(node, {p: 0 for p in WAITING_PARTS})[part] += amount
-    claimed = {c.id: {"claimed_micro": c.node_share_micro + c.waiting_micro + _total(c.artists),
-                      "kind": c.kind, "node": c.node, "recovered": recovered[c.id],
-                      "recovered_micro": (recovered[c.id]["node_share_micro"] + recovered[c.id]["waiting_micro"]
-                                          + _total(recovered[c.id]["artists"]))} for c in claims}
-    for entry in claimed.values():
-        entry["losses_micro"] = entry["claimed_micro"] - entry["recovered_micro"]
-    result = {"accounts": {a: {p: dict(sorted(v.items())) for p, v in acc.items()} for a, acc in sorted(accounts.items())},
-              "instructions": instructions, "node_payouts": {n: a for n, a in sorted(node_payouts.items()) if a},
-              "wallet": {k: dict(sorted(v.items())) for k, v in wallet.items()},
-              "waiting": {n: w for n, w in sorted(waiting.items())}, "claims": claimed,
-              "refunded": dict(sorted(refunded.items()))}
+        total = books.claim_balances(claim, recovered[claim.id])
+        _add(books.refunded if claim.kind == "chargeback" else fraud_recovered, claim.node, total)
+    books.instruct(sheets)
+    unallocated = {n: t["unallocated_micro"] for n, t in month["nodes"].items() if t["unallocated_micro"]}
+    books.arrive("unallocated_micro", _merge(unallocated, fraud_recovered))
+    books.arrive("unclaimed_micro", expired)
+    claimed = {}
+    for c in claims:
+        got = recovered[c.id]
+        claimed[c.id] = {"claimed_micro": c.node_share_micro + c.waiting_micro + _total(c.artists), "kind": c.kind,
+                         "node": c.node, "recovered": got,
+                         "recovered_micro": got["node_share_micro"] + got["waiting_micro"] + _total(got["artists"])}
+        claimed[c.id]["losses_micro"] = claimed[c.id]["claimed_micro"] - claimed[c.id]["recovered_micro"]
+    result = {"accounts": {a: {p: dict(sorted(v.items())) for p, v in acc.items()}
+                           for a, acc in sorted(books.accounts.items())},
+              "instructions": books.instructions,
+              "node_payouts": {n: a for n, a in sorted(books.node_payouts.items()) if a},
+              "wallet": {k: dict(sorted(v.items())) for k, v in books.wallet.items()},
+              "waiting": dict(sorted(books.waiting.items())), "claims": claimed,
+              "refunded": dict(sorted(books.refunded.items()))}
     result["books"] = _books(month, opening, expired, result)
     check(result["books"], label)
     return result
+
+
+def _destination(settings: Mapping[str, Any], part: str) -> str:
+    """Where the policy sends waiting money of ``part`` ("unallocated_micro" or "unclaimed_micro")."""
+    return settings["unallocated_to" if part == "unallocated_micro" else "unclaimed_to"]
 
 
 def _merge(*parts: ByNode) -> dict[str, int]:

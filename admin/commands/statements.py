@@ -22,14 +22,16 @@ def statement(session, artist: str, first: str | None, last: str | None, out: Pa
     and CSV."""
     from chaincode import validate
     from chaincode.errors import InvalidArgument
+    from chaincode.money import format_micro
     from reports.chain import ChainReader
     from reports.statement import collect, render
 
     from ..errors import InputError
 
-    for option, value in (("--from", first), ("--to", last), ("ARTIST", None)):
+    for option, value in (("--from", first), ("--to", last)):
         try:
-            validate.month(value) if value is not None else None
+            if value is not None:
+                validate.month(value)
         except InvalidArgument as exc:
             raise InputError(str(exc).rstrip("."), field=option) from None
     model = collect(ChainReader(session.reader()), artist, first or "", last or "")
@@ -38,7 +40,7 @@ def statement(session, artist: str, first: str | None, last: str | None, out: Pa
         (out / name).write_bytes(data)
         click.echo(str(out / name))
     click.echo(f"{artist}: {len(model['rows'])} months from {model['from']} to {model['to']}; balance carried "
-               f"{model['balance_micro'] / 1_000_000:.6f}" if model["rows"] else f"{artist}: nothing in these months")
+               f"{format_micro(model['balance_micro'])}" if model["rows"] else f"{artist}: nothing in these months")
 
 
 @click.group("export")
