@@ -64,13 +64,19 @@ def assert_same_month(fabric_out: Path, embedded_out: Path, files=OUTPUTS) -> li
     return on_fabric
 
 
-def test_simulate_gives_the_same_month_on_fabric(tmp_path):
+def simulate_on_both(tmp_path: Path, scenario: Path) -> tuple[Path, Path, Path]:
+    """``scenario`` simulated on a freshly purged network, then on the embedded ledger with the same
+    node secrets: (profile, Fabric output folder, embedded output folder)."""
     profile = fresh_network()
-    scenario = write_scenario(tmp_path / "scenario")
     fabric_out, embedded_out = tmp_path / "fabric", tmp_path / "embedded"
     run("--gateway", profile, "simulate", scenario, "--out", fabric_out)
     seed_secrets(fabric_out, embedded_out)
     run("simulate", scenario, "--out", embedded_out)
+    return profile, fabric_out, embedded_out
+
+
+def test_simulate_gives_the_same_month_on_fabric(tmp_path):
+    profile, fabric_out, embedded_out = simulate_on_both(tmp_path, write_scenario(tmp_path / "scenario"))
     state = dict(assert_same_month(fabric_out, embedded_out))
     assert json.loads(state["\x00settlement\x002026-10\x00"])["income_micro"] == 40_000_000
     assert sum(key.startswith("\x00alloc\x00") for key in state) == 3  # L1, L2, M1 (L3 plays nothing)
@@ -97,12 +103,7 @@ def test_demo_month_is_the_same_on_fabric(tmp_path):
 
 
 def test_several_months_are_the_same_on_fabric(tmp_path):
-    profile = fresh_network()
-    scenario = write_year_scenario(tmp_path / "scenario")
-    fabric_out, embedded_out = tmp_path / "fabric", tmp_path / "embedded"
-    run("--gateway", profile, "simulate", scenario, "--out", fabric_out)
-    seed_secrets(fabric_out, embedded_out)
-    run("simulate", scenario, "--out", embedded_out)
+    profile, fabric_out, embedded_out = simulate_on_both(tmp_path, write_year_scenario(tmp_path / "scenario"))
     files = [f"{month}/{name}" for month in YEAR_MONTHS for name in OUTPUTS] + ["balances.csv"]
     state = dict(assert_same_month(fabric_out, embedded_out, files))
     assert (embedded_out / "balances.csv").read_text() == (
