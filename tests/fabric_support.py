@@ -20,6 +20,7 @@ from admin.errors import LedgerRejected
 from admin.wallet import Identity, Wallet
 
 from conftest import NODES, consortium
+from fabric_network import network  # noqa: F401 (the tests' way to run network/network.sh)
 
 ROOT = Path(__file__).resolve().parent.parent
 NETWORK = Path(os.environ.get("NINETEN_NETWORK_DIR", Path.home() / ".cache/nineten/network"))

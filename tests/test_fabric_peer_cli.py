@@ -54,9 +54,9 @@ def _call(function: str, *args: str) -> str:
 
 
 def _invoke_args(function: str, *args: str) -> list[str]:
-    """``peer chaincode invoke`` to the orderer and three peers (the MAJORITY policy), waiting for commit."""
+    """``peer chaincode invoke`` to an orderer and three peers (the MAJORITY policy), waiting for commit."""
     prof = profile()
-    orderer = prof["orderer"]
+    orderer = prof["orderers"][0]
     command = ["chaincode", "invoke", "-o", orderer["address"], "--ordererTLSHostnameOverride",
                orderer["ssl_target_name_override"], "--tls", "--cafile", orderer["tls_ca_cert"],
                "-C", prof["channel"], "-n", prof["chaincode"], "--waitForEvent"]
