@@ -11,8 +11,10 @@
 #   stop PROCESS [SIGNAL]       stop one process (default TERM; KILL for a crash); start PROCESS
 #   leader                      the Raft leader's process name
 #   partition CLUSTER / heal [CLUSTER]   cut a cluster's hosts off the rest and reconnect (netns)
-#   upgrade-chaincode VERSION [ORG...]   new version, sequence + 1, approved by ORGs (default all)
-#   approve-chaincode ORG       approve the committed definition for ORG (after an upgrade)
+#   upgrade-chaincode VERSION [ORG...]   new version, sequence + 1, approved by ORGs (default all),
+#                               committed; or in two steps: prepare-chaincode VERSION [ORG...],
+#                               then commit-chaincode
+#   approve-chaincode ORG       approve the prepared (else the committed) version for ORG
 #
 # Binaries come from network/build.sh (${NINETEN_FABRIC_HOME:-~/.cache/nineten/fabric}).
 # Runtime dir: ${NINETEN_NETWORK_DIR:-~/.cache/nineten/network}; organisations: network/orgs.conf.
@@ -214,7 +216,9 @@ register_procs() {
     P_HOST[ca.$o]=$o; P_PORT[ca.$o]=${O_CA[$o]}; P_HEALTH[ca.$o]="http://${H_IP[$o]}:${O_CAOPS[$o]}/healthz"; P_BIN[ca.$o]=fabric-ca-server
     P_HOST[peer0.$o]=$o; P_PORT[peer0.$o]=${O_PEER[$o]}; P_HEALTH[peer0.$o]="http://${H_IP[$o]}:${O_PEEROPS[$o]}/healthz"; P_BIN[peer0.$o]=peer
     register_chaincode "chaincode.$o" "$o" "$DEP_SLOT"
+    [[ -f "$CCDIR/prepared" ]] && register_chaincode "chaincode-next.$o" "$o" $((1 - DEP_SLOT))
   done
+  return 0
 }
 register_chaincode() { # name org slot
   P_HOST[$1]=$2; P_PORT[$1]=$(( ${O_CCS[$2]} + $3 )); P_HEALTH[$1]=tcp; P_BIN[$1]=python
@@ -225,6 +229,8 @@ proc_names() {
   for o in "${ORG_NAMES[@]}"; do echo "ca.$o"; done
   for o in "${ORG_NAMES[@]}"; do echo "peer0.$o"; done
   for o in "${ORG_NAMES[@]}"; do echo "chaincode.$o"; done
+  if [[ -f "$CCDIR/prepared" ]]; then for o in "${ORG_NAMES[@]}"; do echo "chaincode-next.$o"; done; fi
+  return 0
 }
 pid_of() { # prints the pid if the process recorded for $1 is alive and is what we started
   local f=$PIDS/$1.pid pid
@@ -605,6 +611,8 @@ start_named() { # process name -> its start function
     ca.*) start_ca "${1#ca.}" ;;
     peer0.*) start_peer "${1#peer0.}" ;;
     chaincode.*) start_chaincode "${1#chaincode.}" ;;
+    chaincode-next.*) local label seq slot; read -r label seq slot <"$CCDIR/prepared"
+                      start_chaincode "${1#chaincode-next.}" "$1" "$label" "$slot" ;;
   esac
 }
 
@@ -809,9 +817,7 @@ cmd_up() {
   gen_config   # the consenters' TLS certificates exist now
   [[ -f "$CCDIR/deployed" ]] || { mkdir -p "$CCDIR"; echo "$DEP_LABEL $DEP_SEQ $DEP_SLOT" >"$CCDIR/deployed"; }
   for o in "${ORG_NAMES[@]}"; do package_chaincode "$o" "$DEP_LABEL" "$DEP_SLOT"; done
-  for o in "${ORDERER_ORGS[@]}"; do start_orderer "$o"; done
-  for o in "${ORG_NAMES[@]}"; do start_peer "$o"; done
-  for o in "${ORG_NAMES[@]}"; do start_chaincode "$o"; done
+  for n in $(proc_names); do [[ "$n" == ca.* ]] || start_named "$n"; done
   for n in $(proc_names); do wait_healthy "$n" 90; done
   say "processes healthy after $(since "$t0")s"
   create_channel
@@ -887,35 +893,55 @@ cmd_partition() { # cluster up|down: take the cluster's uplink to the core bridg
   if [[ "$2" == down ]]; then say "cluster $1 cut off from the rest"; else say "cluster $1 reconnected"; fi
 }
 
-cmd_upgrade() { # version approving-orgs...
+# An upgrade in two steps, so that the commit can land in the middle of a running month:
+# prepare (package the new version for every org, install it, start its servers on the other slot,
+# approve by the given orgs) then commit (by the channel's lifecycle policy: once a majority of
+# the organisations approved; the others approve later with approve-chaincode).
+cmd_prepare() { # version approving-orgs...
   local version=$1 label=${CC_NAME}_$1 o n; shift
   local approvers=("$@")
   (( ${#approvers[@]} )) || approvers=("${ORG_NAMES[@]}")
   for o in "${approvers[@]}"; do [[ -n "${O_MSP[$o]:-}" ]] || die "unknown organisation $o"; done
   [[ "$label" != "$DEP_LABEL" ]] || die "$CC_NAME $version is already deployed"
+  [[ ! -f "$CCDIR/prepared" ]] || die "$(cut -d' ' -f1 "$CCDIR/prepared") is prepared already: commit-chaincode first"
   all_up || die "the network is not up (network/network.sh status)"
-  local seq=$((DEP_SEQ + 1)) slot=$((1 - DEP_SLOT)) next=()
   [[ "$(committed_sequence)" == "$DEP_SEQ" ]] || die "the channel's committed sequence is not $DEP_SEQ, as $CCDIR/deployed says"
+  local seq=$((DEP_SEQ + 1)) slot=$((1 - DEP_SLOT))
   for o in "${ORG_NAMES[@]}"; do
     package_chaincode "$o" "$label" "$slot"
     install_chaincode "$o" "$label"
     register_chaincode "chaincode-next.$o" "$o" "$slot"
     start_chaincode "$o" "chaincode-next.$o" "$label" "$slot"
-    next+=("chaincode-next.$o")
   done
-  for n in "${next[@]}"; do wait_healthy "$n" 60; done
+  for o in "${ORG_NAMES[@]}"; do wait_healthy "chaincode-next.$o" 60; done
+  echo "$label $seq $slot" >"$CCDIR/prepared"
   for o in "${approvers[@]}"; do approve_chaincode "$o" "$label" "$seq"; done
-  commit_chaincode "$label" "$seq" "${approvers[@]}"
+  say "$CC_NAME $version (sequence $seq) prepared, approved by ${approvers[*]}; its servers run on the org's chaincode port + $slot"
+}
+cmd_commit() {
+  [[ -f "$CCDIR/prepared" ]] || die "no chaincode version is prepared (prepare-chaincode VERSION first)"
+  local label seq slot o n old=()
+  read -r label seq slot <"$CCDIR/prepared"
+  local approved=() readiness   # the peers of organisations that approved endorse the commit
+  readiness=$(peer_cli "${ORG_NAMES[0]}" lifecycle chaincode checkcommitreadiness -C "$CHANNEL" -n "$CC_NAME" \
+    -v "${label#"${CC_NAME}"_}" --sequence "$seq" 2>/dev/null) || die "cannot read the approvals of ${label#"${CC_NAME}"_}"
+  for o in "${ORG_NAMES[@]}"; do grep -q "^${O_MSP[$o]}: true" <<<"$readiness" && approved+=("$o"); done
+  (( ${#approved[@]} )) || die "no organisation approved ${label#"${CC_NAME}"_} yet"
+  commit_chaincode "$label" "$seq" "${approved[@]}"
   # the peers now run the new version: its servers take the place of the old ones
-  local old=()
   for o in "${ORG_NAMES[@]}"; do n=$(pid_of "chaincode.$o") && old+=("chaincode.$o:$n"); done
   (( ${#old[@]} )) && stop_pids TERM "${old[@]}"
   for o in "${ORG_NAMES[@]}"; do mv "$PIDS/chaincode-next.$o.pid" "$PIDS/chaincode.$o.pid"; done
-  echo "$label $seq $slot" >"$CCDIR/deployed"
+  mv "$CCDIR/prepared" "$CCDIR/deployed"
   deployed_read
   for o in "${ORG_NAMES[@]}"; do register_chaincode "chaincode.$o" "$o" "$DEP_SLOT"; done
   write_profile
-  say "$CC_NAME $version (sequence $seq) committed, approved by ${approvers[*]}"
+  say "$CC_NAME ${label#"${CC_NAME}"_} (sequence $seq) committed"
+}
+cmd_approve() { # org: approve the prepared version, else the deployed one (an org that approves late)
+  local label=$DEP_LABEL seq=$DEP_SEQ slot
+  [[ -f "$CCDIR/prepared" ]] && read -r label seq slot <"$CCDIR/prepared"
+  approve_chaincode "$1" "$label" "$seq"
 }
 
 load_orgs
@@ -948,10 +974,10 @@ case "${1:-}" in
   leader) cmd_leader ;;
   partition) [[ -n "${2:-}" ]] || die "usage: $0 partition CLUSTER"; cmd_partition "$2" down ;;
   heal) for c in "${CLUSTERS[@]}"; do [[ -z "${2:-}" || "$2" == "$c" ]] && cmd_partition "$c" up; done ;;
-  upgrade-chaincode) [[ -n "${2:-}" ]] || die "usage: $0 upgrade-chaincode VERSION [ORG...]"; cmd_upgrade "${@:2}" ;;
-  approve-chaincode)
-    [[ -n "${O_MSP[${2:-}]:-}" ]] || die "usage: $0 approve-chaincode ORG"
-    approve_chaincode "$2" "$DEP_LABEL" "$DEP_SEQ" ;;
+  prepare-chaincode) [[ -n "${2:-}" ]] || die "usage: $0 prepare-chaincode VERSION [ORG...]"; cmd_prepare "${@:2}" ;;
+  commit-chaincode) cmd_commit ;;
+  upgrade-chaincode) [[ -n "${2:-}" ]] || die "usage: $0 upgrade-chaincode VERSION [ORG...]"; cmd_prepare "${@:2}"; cmd_commit ;;
+  approve-chaincode) [[ -n "${O_MSP[${2:-}]:-}" ]] || die "usage: $0 approve-chaincode ORG"; cmd_approve "$2" ;;
   purge) cmd_down; rm -rf "$NET"; say "removed $NET" ;;
-  *) echo "usage: $0 up|down|status|env [ORG]|purge|restart-chaincode [ORG]|stop PROCESS [SIGNAL]|start PROCESS|leader|partition CLUSTER|heal [CLUSTER]|upgrade-chaincode VERSION [ORG...]|approve-chaincode ORG" >&2; exit 2 ;;
+  *) echo "usage: $0 up|down|status|env [ORG]|purge|restart-chaincode [ORG]|stop PROCESS [SIGNAL]|start PROCESS|leader|partition CLUSTER|heal [CLUSTER]|prepare-chaincode VERSION [ORG...]|commit-chaincode|upgrade-chaincode VERSION [ORG...]|approve-chaincode ORG" >&2; exit 2 ;;
 esac
