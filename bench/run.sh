@@ -10,11 +10,17 @@
 # Optional Fabric part: bench/run.sh fabric [--per-client N] [--in-flight N]
 # daily anchors per second from 4 concurrent clients against the network that
 # NINETEN_NETWORK_DIR names (network/network.sh up first); see bench/fabric_tps.py.
+# bench/run.sh faults [--steady S] [--faults LIST] [--up-times]: anchors per second before,
+# during and after each fault, the Raft leader's fail-over; see bench/fault_bench.py.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "${1:-}" = fabric ]; then
     shift
     exec uv run python bench/fabric_tps.py "$@"
+fi
+if [ "${1:-}" = faults ]; then
+    shift
+    exec uv run python bench/fault_bench.py "$@"
 fi
 plays=10000000
 dir=""

@@ -139,7 +139,9 @@ run_on() {
 dial() { if [[ "$HOSTS" == netns ]]; then echo "$1"; else echo 127.0.0.1; fi; }
 cluster_index() { local j; for j in "${!CLUSTERS[@]}"; do [[ "${CLUSTERS[$j]}" == "$1" ]] && { echo "$j"; return 0; }; done; return 1; }
 
-netns_refused() {
+netns_refused() { # the one line a machine without network namespaces gets; exit 3
+  trap - EXIT
+  netns_down >/dev/null 2>&1 || true
   echo "network: NINETEN_HOSTS=netns needs Linux network namespaces, and this machine cannot create them: $1" >&2
   exit 3
 }
@@ -724,7 +726,7 @@ write_profile() {
     echo "hosts: $HOSTS"
     echo "channel: $CHANNEL"
     echo "chaincode: $CC_NAME"
-    echo "chaincode_version: ${DEP_LABEL#"${CC_NAME}"_}"
+    echo "chaincode_version: \"${DEP_LABEL#"${CC_NAME}"_}\""
     echo "chaincode_sequence: $DEP_SEQ"
     echo "orderers:"
     for o in "${ORDERER_ORGS[@]}"; do
@@ -796,18 +798,18 @@ up_failed() { # the EXIT trap of `up` with namespaces: leave no process, namespa
 
 cmd_up() {
   local t0; t0=$(now)
-  need_bins
   if [[ -f "$NET/connection.yaml" ]] && all_up; then
     say "already up ($NET/connection.yaml)"; return 0
   fi
-  mkdir -p "$NET" "$PIDS" "$LOGS"
-  stop_strays
   if [[ "$HOSTS" == netns ]]; then
     trap up_failed EXIT
     trap 'exit 130' INT TERM
     netns_up
     say "hosts: ${#HOST_NAMES[@]} network namespaces on $SUBNET (bridges in $BRNS; this machine is $CLIENT_IP)"
   fi
+  need_bins
+  mkdir -p "$NET" "$PIDS" "$LOGS"
+  stop_strays
   echo "$HOSTS" >"$NET/hosts"
   gen_crypto
   local o n

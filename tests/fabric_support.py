@@ -16,8 +16,11 @@ from typing import Any
 import pytest
 import yaml
 
+from admin.embedded.ledger import EmbeddedLedger
 from admin.errors import LedgerRejected
+from admin.session import Session
 from admin.wallet import Identity, Wallet
+from admin.worldstate import world_state
 
 from conftest import NODES, consortium
 from fabric_network import network  # noqa: F401 (the tests' way to run network/network.sh)
@@ -110,3 +113,30 @@ def anchor_args(node: str, date: str, seed: str = "") -> tuple[str, str, str, st
     """The arguments of ``Listening:Anchor`` for a made-up report of ``node`` on ``date``."""
     digest = hashlib.sha256(f"{node} {date} {seed}".encode()).hexdigest()
     return node, date, digest, json.dumps({"rows": 3, "listeners": 2, "plays": 3, "seconds": 600})
+
+
+#: What a settled month's run writes, compared between the backends.
+OUTPUTS = ("payouts.csv", "node_payouts.csv", "settlement.json")
+
+
+def seed_secrets(fabric_out: Path, embedded_out: Path) -> None:
+    """The embedded run's ledger folder starts with the Fabric run's node secrets, so the listener
+    pseudonyms, and hence the keys, are the same."""
+    (embedded_out / "ledger").mkdir(parents=True)
+    shutil.copy2(fabric_out / "ledger" / "config.yaml", embedded_out / "ledger" / "config.yaml")
+
+
+def assert_same_month(fabric_out: Path, embedded_out: Path) -> list[tuple[str, bytes]]:
+    """Equal payouts, settlement and world state; returns the world state."""
+    for name in OUTPUTS:
+        assert (fabric_out / name).read_bytes() == (embedded_out / name).read_bytes(), name
+    fabric = Session(folder=fabric_out / "ledger", gateway_profile=PROFILE)
+    embedded = EmbeddedLedger(embedded_out / "ledger")
+    try:
+        on_fabric = list(world_state(fabric))
+        stored = list(embedded.state_items())
+    finally:
+        fabric.close()
+        embedded.close()
+    assert on_fabric == stored
+    return on_fabric

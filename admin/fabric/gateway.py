@@ -43,10 +43,12 @@ STALE_TRIES = 5
 # The peers' query system chaincode: blocks and transactions of a channel.
 QSCC = "qscc"
 # Peer messages of an endorsement that another try can get: the chaincode server is down or went
-# away mid-transaction, the peer does not run the chaincode definition just committed (its
-# organisation has not approved it yet), or an endorsing peer is unreachable.
-_TRY_AGAIN = ("could not launch chaincode", "chaincode stream terminated", "has not yet been approved by this org",
-              "code = Unavailable", "code = DeadlineExceeded")
+# away mid-transaction, or the peer does not run the chaincode definition just committed (its
+# organisation has not approved it yet).
+_TRY_AGAIN = ("could not launch chaincode", "chaincode stream terminated", "has not yet been approved by this org")
+# The caller's peer endorsed, but too few others did: they are unreachable, restarting, or have not
+# yet committed the block the caller's peer read (their chaincode refuses, or answers otherwise).
+_TOO_FEW = "failed to collect enough transaction endorsements"
 # A transaction that wrote nothing because the state it read changed before it was committed
 # (another transaction's write, or a new chaincode definition): endorsing it again is safe.
 _STALE = (transaction_pb2.TxValidationCode.MVCC_READ_CONFLICT, transaction_pb2.TxValidationCode.PHANTOM_READ_CONFLICT)
@@ -269,13 +271,16 @@ def _response_payload(envelope: common_pb2.Envelope) -> bytes:
 
 def _transient(exc: grpc.RpcError) -> bool:
     """A failure a later try of the same request can get past: a chaincode server, an orderer or a
-    peer is restarting or unreachable, or took too long (every try sends the same signed request,
-    so none can land twice). A refusal by the chaincode or a validation failure is not."""
+    peer is restarting, unreachable or behind, or took too long (every try sends the same signed
+    request, so none can land twice). A refusal by the caller's own peer's chaincode or a
+    validation failure is not."""
     code = exc.code()
     if code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
         return True
     if code == grpc.StatusCode.FAILED_PRECONDITION:
         return _NO_PLAN in (exc.details() or "")
+    if code == grpc.StatusCode.ABORTED and _TOO_FEW in (exc.details() or ""):
+        return True
     messages = [d.message for d in _error_details(exc)]
     return code == grpc.StatusCode.ABORTED and bool(messages) and all(
         any(again in message for again in _TRY_AGAIN) for message in messages)
