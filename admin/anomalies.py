@@ -2,7 +2,7 @@
 
 Each check returns findings ``{"check", "subject", "evidence", "day"}``: evidence holds only ints
 and strings; ``day`` is ``YYYY-MM-DD``, or None for a check over the whole month. Thresholds are
-named as in ``chaincode.policy.ANOMALY_DEFAULTS``; a missing one takes its default.
+named as in ``chaincode.rules.ANOMALY_DEFAULTS``; a missing one takes its default.
 """
 
 import datetime as dt
@@ -13,13 +13,11 @@ import pandas as pd
 
 from admin.dayfile import MICROS_PER_DAY, counted, iso
 from admin.reconcile import Allocation, listener_parts
-from chaincode.policy import ANOMALY_DEFAULTS
+from chaincode.rules import ANOMALY_DEFAULTS
 
 Finding = dict[str, Any]
 
 #: The named checks, per day then per month.
-CHECKS = ("over_24h", "overlapping_plays", "track_loops", "day_total_outlier", "account_farm",
-          "few_listener_artists")
 
 
 def limits(thresholds: Mapping[str, int] | None = None) -> dict[str, int]:

@@ -7,7 +7,7 @@ from .config import CONFIG_FILE, LedgerConfig
 from .embedded.ledger import LEDGER_FILE
 from .embedded.setup import init_ledger
 from .errors import ConfigError
-from .scenario import Consortium
+from .inputs import Consortium
 from .session import Session
 from .wallet import Wallet
 
@@ -43,5 +43,6 @@ def init_folder(folder: Path, consortium: Consortium, gateway_profile: Path | No
 
 def load_consortium(session: Session, consortium: Consortium) -> dict[str, Any]:
     """Registry:Bootstrap as the first node's admin (or --as); repeating it is a no-op."""
-    identity = session.identity(consortium.nodes[0]["id"])
-    return session.submit(identity, "Registry:Bootstrap", consortium.document).json()
+    from chaincode.contracts.registry import Registry
+
+    return session.admin(consortium.nodes[0]["id"]).submit(Registry.Bootstrap, consortium.document).json()

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from .errors import NinetenError
-from .output import FORMATS
+from .choices import OUTPUT_FORMATS
 from .session import Session
 
 
@@ -18,7 +18,8 @@ class _Root(click.Group):
         try:
             return super().invoke(ctx)
         except NinetenError as exc:
-            click.echo(f"error: {exc}", err=True)
+            if str(exc):
+                click.echo(f"error: {exc}", err=True)
             sys.exit(exc.exit_code)
         finally:
             session = ctx.find_object(Session)
@@ -31,7 +32,7 @@ class _Root(click.Group):
               envvar="NINETEN_LEDGER", help="Ledger folder: embedded ledger, wallet and node secrets.")
 @click.option("--as", "as_identity", metavar="IDENTITY", envvar="NINETEN_AS",
               help="Wallet identity to act as (default: <node>.admin, or <node>.auditor for reads).")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
+@click.option("--format", "fmt", type=click.Choice(OUTPUT_FORMATS), default="table", show_default=True,
               help="How data is printed.")
 @click.option("--gateway", "gateway", type=click.Path(path_type=Path, exists=True, dir_okay=False),
               envvar="NINETEN_GATEWAY", help="Fabric connection profile: run against a Fabric network "
@@ -53,16 +54,19 @@ def main(ctx: click.Context, ledger: Path, as_identity: str | None, fmt: str, ga
       nineten payouts 2026-10
     Or all of it at once: `nineten simulate SCENARIO --out OUT`, or `nineten demo`.
     """
+    # A root handler first: the Fabric packages call logging.basicConfig(level=DEBUG) when imported,
+    # which then leaves the root logger as it is.
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger().setLevel(logging.WARNING)
     ctx.obj = Session(folder=ledger, gateway_profile=gateway, as_identity=as_identity)
     ctx.meta["format"] = fmt
 
 
 def _register() -> None:
-    from .commands import (audit, consortium, disputes, identity, ledger, listens, month, payouts, receipt,
+    from .commands import (audit, calls, consortium, disputes, identity, ledger, listens, month, payouts, receipt,
                            simulate, subscriptions)
 
-    for module in (audit, consortium, disputes, identity, ledger, listens, month, payouts, receipt, simulate,
+    for module in (audit, calls, consortium, disputes, identity, ledger, listens, month, payouts, receipt, simulate,
                    subscriptions):
         for command in module.COMMANDS:
             main.add_command(command)

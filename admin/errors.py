@@ -1,10 +1,32 @@
-"""The errors of the admin tooling; the CLI turns each into a message and a non-zero exit."""
+"""Every error the tooling reports, with its exit code; the CLI turns each into a message at its edge.
+
+Exit codes: 1 a check found a difference, 2 bad input, 3 the ledger refused the transaction (one
+subclass per refusal kind, from the chaincode's response status), 4 configuration missing.
+"""
 
 
 class NinetenError(Exception):
     """Base of every error the CLI reports to the user."""
 
     exit_code = 1
+
+
+class CheckFailed(NinetenError):
+    """A verification found differences: each already printed (no message), or in the message."""
+
+    exit_code = 1
+
+
+class Mismatch(CheckFailed):
+    """A file does not match the chain; ``differences`` says how (each printed as a MISMATCH line)."""
+
+    def __init__(self, message: str, differences: list[str]) -> None:
+        self.differences = differences
+        super().__init__(message)
+
+
+class ChainInconsistent(CheckFailed):
+    """What the chain answers does not hold together (a record without a write in its key history)."""
 
 
 class InputError(NinetenError):
@@ -22,16 +44,54 @@ class InputError(NinetenError):
 
 
 class LedgerRejected(NinetenError):
-    """The chaincode refused a transaction; the message is its reason."""
+    """The ledger refused a transaction; the message is its reason, in one sentence."""
 
     exit_code = 3
+    status: int | None = None
 
     def __init__(self, function: str, message: str) -> None:
         self.function, self.message = function, message
         super().__init__(f"{function} refused: {message}")
 
+    @staticmethod
+    def of(function: str, status: int, message: str) -> "LedgerRejected":
+        """The refusal of the kind the chaincode answered with ``status``."""
+        return _BY_STATUS.get(status, LedgerRejected)(function, message)
+
+
+class InvalidArgumentRejected(LedgerRejected):
+    """An argument was malformed or out of range (status 400)."""
+
+    status = 400
+
+
+class AccessRejected(LedgerRejected):
+    """The identity's organisation or role may not run the transaction (status 403)."""
+
+    status = 403
+
+
+class NotFoundRejected(LedgerRejected):
+    """A record the transaction needs does not exist (status 404)."""
+
+    status = 404
+
+
+class ConflictRejected(LedgerRejected):
+    """The transaction contradicts what the ledger holds (status 409)."""
+
+    status = 409
+
+
+class EndorsementRejected(LedgerRejected):
+    """The endorsements do not vouch for one result of the proposal; nothing was written."""
+
+
+_BY_STATUS = {kind.status: kind for kind in (InvalidArgumentRejected, AccessRejected, NotFoundRejected,
+                                             ConflictRejected)}
+
 
 class ConfigError(NinetenError):
-    """The ledger folder, wallet or gateway profile is missing or unusable."""
+    """The ledger folder, wallet or connection profile is missing or unusable."""
 
     exit_code = 4

@@ -5,6 +5,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from chaincode.contracts.settlement import Settlement
 from chaincode.money import format_micro
 
 from .session import Session
@@ -12,7 +13,7 @@ from .session import Session
 
 def payout_rows(session: Session, month: str, kind: str) -> list[dict[str, Any]]:
     """The month's payout instructions of ``kind`` (artist or node) with a positive amount, by payee."""
-    payouts = session.query(session.reader(), "Settlement:ListPayouts", month)
+    payouts = session.reader().evaluate(Settlement.ListPayouts, month)
     rows = [{"month": month, "payee": p["payee"], "amount_micro": p["amount_micro"],
              "amount": format_micro(p["amount_micro"]), "wallet": p.get("wallet", ""),
              "status": p.get("status", "")}
@@ -27,7 +28,7 @@ def write_outputs(session: Session, month: str, out: Path) -> dict[str, Path]:
              "settlement": out / "settlement.json"}
     _write_csv(files["payouts"], "artist_id", payout_rows(session, month, "artist"))
     _write_csv(files["node_payouts"], "node_id", payout_rows(session, month, "node"))
-    settlement = session.query(session.reader(), "Settlement:GetSettlement", month)
+    settlement = session.reader().evaluate(Settlement.GetSettlement, month)
     files["settlement"].write_text(json.dumps(settlement, indent=2, sort_keys=True) + "\n")
     return files
 

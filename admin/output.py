@@ -5,7 +5,6 @@ import io
 import json
 from typing import Any, Sequence
 
-FORMATS = ("table", "json", "csv")
 
 
 def render(rows: Sequence[dict[str, Any]], columns: Sequence[str], fmt: str) -> str:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from chaincode import merkle
+from chaincode.contracts.allocations import Allocations
 from chaincode.money import format_micro
 
 from .errors import InputError
@@ -31,7 +32,7 @@ def listener_receipt(session: Session, listener_id: str, month: str, node: str) 
         listener = pseudonym(secret, month, listener_id)
     except ValueError as exc:
         raise InputError(str(exc), field="--month") from None
-    answer = session.query(session.reader(), "Allocations:GetProof", month, node, listener)
+    answer = session.reader().evaluate(Allocations.GetProof, month, node, listener)
     if answer["allocation"] is None:
         raise InputError(_not_allocated(listener_id, listener, month, node, answer["subscription"]))
     artists = answer["allocation"]["artists"]
@@ -98,7 +99,7 @@ def check_receipt(session: Session, receipt: dict[str, Any]) -> list[str]:
         problems.append(f"leaf {receipt['leaf']} is not the hash of the receipt's artists ({leaf.hex()})")
     if not merkle.verify(leaf, receipt["proof"], receipt["merkle_root"]):
         problems.append(f"the proof does not lead from the leaf to the root {receipt['merkle_root']}")
-    chain = session.query(session.reader(), "Allocations:GetProof", month, node, listener)
+    chain = session.reader().evaluate(Allocations.GetProof, month, node, listener)
     if chain["merkle_root"] != receipt["merkle_root"]:
         problems.append(f"node {node} sealed {month} with root {chain['merkle_root']}, "
                         f"not {receipt['merkle_root']}")

@@ -13,7 +13,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from admin.dayfile import counted
-from chaincode import merkle, money
+from chaincode import merkle, rules
 
 Allocation = tuple[str, list[tuple[str, int]]]
 
@@ -98,7 +98,7 @@ def reconcile(days: pd.DataFrame | Iterable[pd.DataFrame], subscribers: Iterable
 
 
 def _allocations(weights: pd.Series, top_n: int) -> list[Allocation]:
-    """Top-N (artist, weight) per listener: ties by artist id ascending, as money.top_n."""
+    """Top-N (artist, weight) per listener: ties by artist id ascending, as chaincode.rules.top_n."""
     table = weights.rename("weight").reset_index()
     table = table.sort_values(["listener", "weight", "artist"], ascending=[True, False, True],
                               kind="stable")
@@ -126,9 +126,9 @@ def batches(allocations: Sequence[Allocation], size: int) -> list[list[Allocatio
 
 def listener_parts(allocations: Iterable[Allocation],
                    artist_share_micro: int) -> Iterator[tuple[str, str, int]]:
-    """(listener, artist, micro-units) of each listener's artist share, split by money.split."""
+    """(listener, artist, micro-units) of each listener's artist share, split by chaincode.rules.split."""
     for listener, artists in allocations:
-        for artist, micro in money.split(artist_share_micro, artists).items():
+        for artist, micro in rules.split(artist_share_micro, artists).items():
             yield listener, artist, micro
 
 

@@ -1,67 +1,88 @@
-"""A CLI session: the ledger folder, the gateway to the ledger, and who acts."""
+"""A CLI session: the ledger folder, the ledger client (picked once), and who acts."""
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
-from chaincode import canonical
-
-from .config import LedgerConfig
+from .client import Connection, LedgerClient
 from .errors import ConfigError
-from .embedded.ledger import EmbeddedLedger
-from .gateway import Committed, Gateway
-from .wallet import Wallet, identity_name
+
+if TYPE_CHECKING:
+    from chaincode.rules import Policy
+
+    from .config import LedgerConfig
 
 
 @dataclass
 class Session:
-    """What every command works with; ``as_identity`` overrides the identity a command would pick."""
+    """What every command works with; ``as_identity`` (``--as``) overrides the identity a command
+    would pick."""
 
     folder: Path
     gateway_profile: Path | None = None
     as_identity: str | None = None
-    _gateway: Gateway | None = field(default=None, repr=False)
+    _client: LedgerClient | None = field(default=None, repr=False)
 
     @property
-    def gateway(self) -> Gateway:
-        if self._gateway is None:
+    def client(self) -> LedgerClient:
+        """The ledger: a Fabric network with a connection profile, else the embedded ledger."""
+        if self._client is None:
             if self.gateway_profile is not None:
-                from .fabric.gateway import FabricGateway
+                from .fabric.client import FabricClient
 
-                self._gateway = FabricGateway.from_profile(self.gateway_profile, self.folder)
+                self._client = FabricClient.from_profile(self.gateway_profile, self.folder)
             else:
-                self._gateway = EmbeddedLedger(self.folder)
-        return self._gateway
+                from .embedded.ledger import EmbeddedLedger
+
+                self._client = EmbeddedLedger(self.folder)
+        return self._client
 
     @property
-    def config(self) -> LedgerConfig:
+    def config(self) -> "LedgerConfig":
+        from .config import LedgerConfig
+
         return LedgerConfig.load(self.folder)
 
     def identity(self, node: str, role: str = "admin") -> str:
         """The wallet identity to act with: ``--as`` if given, else ``<node>.<role>``."""
+        from .wallet import identity_name
+
         return self.as_identity or identity_name(node, role)
 
-    def reader(self) -> str:
-        """The identity for read-only queries: ``--as``, else the first auditor in the wallet."""
+    def acting(self, identity: str) -> Connection:
+        """The ledger as the wallet identity ``identity``."""
+        return Connection(self.client, identity)
+
+    def admin(self, node: str) -> Connection:
+        """The ledger as ``node``'s admin (or ``--as``)."""
+        return self.acting(self.identity(node, "admin"))
+
+    def reviewer(self, node: str) -> Connection:
+        """The ledger as ``node``'s reviewer (or ``--as``)."""
+        return self.acting(self.identity(node, "reviewer"))
+
+    def arbitrator(self, node: str) -> Connection:
+        """The ledger as ``node``'s arbitrator (or ``--as``)."""
+        return self.acting(self.identity(node, "arbitrator"))
+
+    def reader(self) -> Connection:
+        """The ledger for read-only queries: as ``--as``, else as the first auditor in the wallet."""
+        from .wallet import Wallet
+
         if self.as_identity:
-            return self.as_identity
+            return self.acting(self.as_identity)
         auditors = [n for n in Wallet(self.folder / "wallet").names() if n.endswith(".auditor")]
         if not auditors:
             raise ConfigError(f"no auditor identity in {self.folder / 'wallet'}; pass --as IDENTITY.")
-        return auditors[0]
+        return self.acting(auditors[0])
 
-    def submit(self, identity: str, function: str, *args: Any) -> Committed:
-        return self.gateway.submit(identity, function, *[_arg(a) for a in args])
+    def policy(self, month: str) -> "Policy":
+        """The policy in force for ``month``, read from the chain."""
+        from chaincode.contracts.registry import Registry
+        from chaincode.rules import Policy
 
-    def query(self, identity: str, function: str, *args: Any) -> Any:
-        """Evaluate a query and parse its JSON answer."""
-        return canonical.loads(self.gateway.evaluate(identity, function, *[_arg(a) for a in args]))
+        return Policy.of(self.reader().evaluate(Registry.GetPolicy, month))
 
     def close(self) -> None:
-        if self._gateway is not None:
-            self._gateway.close()
-
-
-def _arg(value: Any) -> str:
-    return value if isinstance(value, str) else canonical.dumps(value)
-
+        if self._client is not None:
+            self._client.close()

@@ -1,17 +1,21 @@
-"""A whole month on a fresh embedded ledger, every node acting honestly: the `simulate` command."""
+"""A month run through every role on one ledger folder: `simulate` (every node honest) and the
+steps `demo` reuses."""
 
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
+from chaincode.contracts.reviews import Reviews
+from chaincode.contracts.settlement import Settlement
 from chaincode.money import format_micro
 
-from . import month as monthly
+from . import node_month
 from .bootstrap import holds_ledger, init_folder, load_consortium
 from .errors import InputError
 from .exports import write_outputs
+from .inputs import Consortium, read_consortium, read_subscriptions
 from .listens import submit_day
-from .scenario import Consortium, load_consortium as read_consortium, load_subscriptions
 from .session import Session
 from .subscriptions import import_subscriptions
 
@@ -33,7 +37,7 @@ class Scenario:
             if not (folder / needed).exists():
                 raise InputError(f"the scenario has no {needed}", str(folder / needed))
         if month is None:
-            months = sorted({s.month for s in load_subscriptions(folder / "subscriptions.csv", _ids(folder))})
+            months = sorted({s.month for s in read_subscriptions(folder / "subscriptions.csv", _ids(folder))})
             if len(months) != 1:
                 raise InputError(f"subscriptions cover {len(months)} months ({', '.join(months) or 'none'}); "
                                  f"choose one with --month", str(folder / "subscriptions.csv"))
@@ -48,45 +52,74 @@ def _ids(folder: Path) -> set[str]:
     return {n["id"] for n in read_consortium(folder / "consortium.yaml", "2000-01").nodes}
 
 
-def set_up(session: Session, scenario: Scenario, echo: Echo, bar) -> None:
+@dataclass
+class Run:
+    """A month being run on the ledger folder ``out/ledger``: its session, the story told so far
+    (each line echoed as it is told) and the progress bar factory."""
+
+    session: Session
+    scenario: Scenario
+    echo: Echo
+    bar: Any
+    lines: list[str] = field(default_factory=list)
+
+    def note(self, text: str) -> None:
+        self.lines.append(text)
+        self.echo(text)
+
+
+@contextmanager
+def month_run(scenario: Scenario, out: Path, echo: Echo, bar, gateway_profile: Path | None) -> Iterator[Run]:
+    """A run of ``scenario``'s month with the ledger folder ``out/ledger`` (a fresh embedded ledger,
+    or the network of ``gateway_profile``), its session closed at the end."""
+    session = Session(folder=out / "ledger", gateway_profile=gateway_profile)
+    try:
+        yield Run(session, scenario, echo, bar)
+    finally:
+        session.close()
+
+
+def set_up(run: Run) -> None:
     """Create the ledger, bootstrap the consortium and record the month's subscriptions."""
+    session, scenario = run.session, run.scenario
     init_folder(session.folder, scenario.consortium, session.gateway_profile)
     load_consortium(session, scenario.consortium)
-    echo(f"consortium: {len(scenario.consortium.nodes)} nodes, "
-         f"{len(scenario.consortium.document['artists'])} artists, policy from {scenario.month}")
+    run.note(f"consortium: {len(scenario.consortium.nodes)} nodes, "
+             f"{len(scenario.consortium.document['artists'])} artists, policy from {scenario.month}")
     file = scenario.folder / "subscriptions.csv"
-    rows = [s for s in load_subscriptions(file, {n["id"] for n in scenario.consortium.nodes})
+    rows = [s for s in read_subscriptions(file, {n["id"] for n in scenario.consortium.nodes})
             if s.month == scenario.month]
-    with bar(len(rows), "subscriptions") as progress:
+    with run.bar(len(rows), "subscriptions") as progress:
         totals = import_subscriptions(session, rows, str(file), progress.update)
-    echo(f"subscriptions: {totals['recorded']} paid months recorded")
+    run.note(f"subscriptions: {totals['recorded']} paid months recorded")
 
 
-def anchor_days(session: Session, scenario: Scenario, echo: Echo, bar) -> None:
+def anchor_days(run: Run) -> None:
     """Every node submits each of its day files."""
-    for node in scenario.consortium.nodes:
-        files = scenario.day_files(node["id"])
-        with bar(len(files), f"{node['id']} days") as progress:
+    for node in run.scenario.consortium.nodes:
+        files = run.scenario.day_files(node["id"])
+        with run.bar(len(files), f"{node['id']} days") as progress:
             for path in files:
-                submit_day(session, node["id"], path)
+                submit_day(run.session, node["id"], path)
                 progress.update(1)
-    echo("listening: every day anchored")
+    run.note("listening: every day anchored")
 
 
-def reconcile_all(session: Session, scenario: Scenario, echo: Echo, bar) -> None:
+def reconcile_all(run: Run) -> None:
     """Every node reconciles its month from the days it anchored and seals it."""
-    policy = session.query(session.reader(), "Registry:GetPolicy", scenario.month)
-    for node in scenario.consortium.nodes:
+    session, month = run.session, run.scenario.month
+    policy = session.policy(month)
+    for node in run.scenario.consortium.nodes:
         node_id = node["id"]
-        days = monthly.load_month(session, scenario.month, node_id, None, policy["min_seconds"], None)
+        days = node_month.load_month(session, month, node_id, None, policy.min_seconds, None)
         if days.problems:
-            raise InputError("; ".join(days.problems), str(scenario.folder / "plays" / node_id))
-        result = monthly.compute(session, scenario.month, node_id, days, policy)
-        with bar(len(result.allocations), f"{node_id} allocations") as progress:
-            sealed = monthly.submit_allocations(session, scenario.month, node_id, result, progress.update)
-        echo(f"{node_id}: {len(result.allocations)} listeners allocated in {sealed['batches']} batches, "
-             f"{len(result.no_plays)} subscribed without plays, {len(result.unsubscribed)} unsubscribed "
-             f"listeners ignored; Merkle root {result.merkle_root[:16]}…")
+            raise InputError("; ".join(days.problems), str(run.scenario.folder / "plays" / node_id))
+        result = node_month.compute(session, month, node_id, days, policy)
+        with run.bar(len(result.allocations), f"{node_id} allocations") as progress:
+            sealed = node_month.submit_allocations(session, month, node_id, result, progress.update)
+        run.note(f"{node_id}: {len(result.allocations)} listeners allocated in {sealed['batches']} batches, "
+                 f"{len(result.no_plays)} subscribed without plays, {len(result.unsubscribed)} unsubscribed "
+                 f"listeners ignored; Merkle root {result.merkle_root[:16]}…")
 
 
 def reviewers_of(nodes: list[dict[str, Any]], node: dict[str, Any]) -> list[str]:
@@ -97,29 +130,31 @@ def reviewers_of(nodes: list[dict[str, Any]], node: dict[str, Any]) -> list[str]
     return peer + others[:1]
 
 
-def review(session: Session, scenario: Scenario, subject: str, reviewer: str) -> tuple[str, str]:
-    """``reviewer`` recomputes ``subject``'s month from the shared canonical days and votes."""
-    policy = session.query(session.reader(), "Registry:GetPolicy", scenario.month)
-    days = monthly.load_month(session, scenario.month, subject, None, policy["min_seconds"], None)
-    result = monthly.compute(session, scenario.month, subject, days, policy)
-    verdict, reason, evidence = monthly.review_verdict(session, scenario.month, subject, days, result)
-    session.submit(f"{reviewer}.reviewer", "Reviews:Review", scenario.month, subject, verdict, reason, evidence)
-    return verdict, reason
+def review(run: Run, subject: str, reviewer: str) -> str:
+    """``reviewer`` recomputes ``subject``'s month from the shared canonical days and votes; its verdict."""
+    session, month = run.session, run.scenario.month
+    policy = session.policy(month)
+    days = node_month.load_month(session, month, subject, None, policy.min_seconds, None)
+    result = node_month.compute(session, month, subject, days, policy)
+    verdict, reason, evidence = node_month.review_verdict(session, month, subject, days, result)
+    session.reviewer(reviewer).submit(Reviews.Review, month, subject, verdict, reason, evidence)
+    run.note(f"review: {reviewer} {verdict}s {subject}'s month")
+    return verdict
 
 
-def review_all(session: Session, scenario: Scenario, echo: Echo) -> None:
-    nodes = scenario.consortium.nodes
+def review_all(run: Run) -> None:
+    nodes = run.scenario.consortium.nodes
     for node in nodes:
         for reviewer in reviewers_of(nodes, node):
-            verdict, _ = review(session, scenario, node["id"], reviewer)
-            echo(f"review: {reviewer} {verdict}s {node['id']}'s month")
+            review(run, node["id"], reviewer)
 
 
-def settle(session: Session, scenario: Scenario, echo: Echo) -> dict[str, Any]:
-    admin = f"{scenario.consortium.nodes[0]['id']}.admin"
-    committed = session.submit(admin, "Settlement:Settle", scenario.month)
-    settlement = session.query(session.reader(), "Settlement:GetSettlement", scenario.month)
-    echo(f"settled {scenario.month} in block {committed.block}: " + money_line(settlement))
+def settle(run: Run) -> dict[str, Any]:
+    """The first node's admin settles the month; the settlement read back."""
+    session, month = run.session, run.scenario.month
+    committed = session.admin(run.scenario.consortium.nodes[0]["id"]).submit(Settlement.Settle, month)
+    settlement = session.reader().evaluate(Settlement.GetSettlement, month)
+    run.note(f"settled {month} in block {committed.block}: " + money_line(settlement))
     return settlement
 
 
@@ -129,11 +164,10 @@ def money_line(s: dict[str, Any]) -> str:
             f" + held {format_micro(s['held_micro'])}")
 
 
-def write_summary(session: Session, scenario: Scenario, out: Path, settlement: dict[str, Any],
-                  lines: list[str]) -> Path:
-    files = write_outputs(session, scenario.month, out)
+def write_summary(run: Run, out: Path, settlement: dict[str, Any]) -> Path:
+    files = write_outputs(run.session, run.scenario.month, out)
     summary = out / "summary.txt"
-    summary.write_text("\n".join([f"9ten month {scenario.month}", "", *lines, "",
+    summary.write_text("\n".join([f"9ten month {run.scenario.month}", "", *run.lines, "",
                                   money_line(settlement), "", "files:",
                                   *[f"  {p}" for p in files.values()]]) + "\n")
     return summary
@@ -142,22 +176,11 @@ def write_summary(session: Session, scenario: Scenario, out: Path, settlement: d
 def simulate(scenario: Scenario, out: Path, echo: Echo, bar, gateway_profile: Path | None = None) -> Path:
     """Run the month honestly with the ledger folder ``out/ledger`` (a fresh embedded ledger, or
     the network of ``gateway_profile``); returns the summary file."""
-    ledger = out / "ledger"
-    if holds_ledger(ledger):
-        raise InputError("the output folder already holds a ledger; choose an empty --out", str(ledger))
-    lines: list[str] = []
-
-    def note(text: str) -> None:
-        lines.append(text)
-        echo(text)
-
-    session = Session(folder=ledger, gateway_profile=gateway_profile)
-    try:
-        set_up(session, scenario, note, bar)
-        anchor_days(session, scenario, note, bar)
-        reconcile_all(session, scenario, note, bar)
-        review_all(session, scenario, note)
-        settlement = settle(session, scenario, note)
-        return write_summary(session, scenario, out, settlement, lines)
-    finally:
-        session.close()
+    if holds_ledger(out / "ledger"):
+        raise InputError("the output folder already holds a ledger; choose an empty --out", str(out / "ledger"))
+    with month_run(scenario, out, echo, bar, gateway_profile) as run:
+        set_up(run)
+        anchor_days(run)
+        reconcile_all(run)
+        review_all(run)
+        return write_summary(run, out, settle(run))

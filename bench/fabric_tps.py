@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))  # the CA enrollment helper of the Fabric tests
 
 from admin.errors import LedgerRejected  # noqa: E402
-from admin.fabric.gateway import FabricGateway  # noqa: E402
+from admin.fabric.client import FabricClient  # noqa: E402
 from fabric_support import NETWORK, PROFILE, enroll, org_of, profile  # noqa: E402
 
 COUNTS = json.dumps({"rows": 100, "listeners": 40, "plays": 90, "seconds": 18000})
@@ -41,12 +41,12 @@ def _consortium(msp_ids: list[str]) -> dict:
                        "top_n": 9, "min_seconds": 30, "currency": "USDP"}}
 
 
-def _gateway(folder: Path, msp_id: str) -> FabricGateway:
+def _gateway(folder: Path, msp_id: str) -> FabricClient:
     """A gateway whose wallet holds ``admin``: a fresh admin identity of ``msp_id``."""
     from admin.wallet import Wallet
 
     Wallet(folder / "ledger" / "wallet").put(enroll(folder, org_of(msp_id), "admin", "admin"))
-    return FabricGateway.from_profile(PROFILE, folder / "ledger")
+    return FabricClient.from_profile(PROFILE, folder / "ledger")
 
 
 def _nodes(folder: Path, msp_ids: list[str]) -> dict[str, str]:

@@ -5,7 +5,7 @@ from functools import cached_property
 
 from cryptography import x509
 
-from . import canonical
+from . import canonical_json
 
 #: Fabric CA writes enrollment attributes as JSON into this certificate extension.
 ATTRIBUTE_OID = x509.ObjectIdentifier("1.2.3.4.5.6.7.8.1")
@@ -31,7 +31,7 @@ class Caller:
             ext = self.certificate.extensions.get_extension_for_oid(ATTRIBUTE_OID)
         except x509.ExtensionNotFound:
             return {}
-        return dict(canonical.loads(ext.value.value).get("attrs", {}))
+        return dict(canonical_json.loads(ext.value.value).get("attrs", {}))
 
     @property
     def role(self) -> str:

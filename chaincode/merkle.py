@@ -8,13 +8,13 @@ The root of no leaves is SHA-256 of the empty string.
 import hashlib
 from typing import Sequence
 
-from . import canonical
+from . import canonical_json
 
 
 def leaf(listener: str, artists: Sequence[Sequence]) -> bytes:
     """The leaf hash of one listener's allocation (artists as [artist_id, weight] pairs)."""
     body = {"artists": [[str(a), int(w)] for a, w in artists], "listener": listener}
-    return hashlib.sha256(b"\x00" + canonical.dumpb(body)).digest()
+    return hashlib.sha256(b"\x00" + canonical_json.dumpb(body)).digest()
 
 
 def _parent(left: bytes, right: bytes) -> bytes:

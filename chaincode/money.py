@@ -1,7 +1,6 @@
-"""Money in integer micro-units: exact parsing, formatting and largest-remainder splits."""
+"""Money in integer micro-units: exact parsing and formatting (splits are :mod:`chaincode.rules`)."""
 
 import re
-from typing import Iterable
 
 MICRO = 1_000_000
 _DECIMAL = re.compile(r"^(\d+)(?:\.(\d{1,6}))?$")
@@ -24,29 +23,3 @@ def format_micro(micro: int) -> str:
     sign = "-" if micro < 0 else ""
     whole, frac = divmod(abs(micro), MICRO)
     return f"{sign}{whole}.{frac:06d}"
-
-
-def top_n(weights: Iterable[tuple[str, int]], n: int) -> list[tuple[str, int]]:
-    """The ``n`` heaviest (id, weight) pairs, ties broken by id ascending."""
-    return sorted(weights, key=lambda pair: (-pair[1], pair[0]))[:n]
-
-
-def split(total: int, weights: Iterable[tuple[str, int]]) -> dict[str, int]:
-    """Split ``total`` proportionally to positive integer weights, summing exactly to ``total``.
-
-    Each part is floored; the micro-units left over go one each to the largest remainders,
-    ties broken by id ascending.
-    """
-    pairs = list(weights)
-    whole = sum(weight for _, weight in pairs)
-    if total < 0 or whole <= 0 or any(weight <= 0 for _, weight in pairs):
-        raise ValueError("split needs a non-negative total and positive weights")
-    parts: dict[str, int] = {}
-    remainders: list[tuple[int, str]] = []
-    for ident, weight in pairs:
-        parts[ident], remainder = divmod(total * weight, whole)
-        remainders.append((-remainder, ident))
-    left = total - sum(parts.values())
-    for _, ident in sorted(remainders)[:left]:
-        parts[ident] += 1
-    return parts

@@ -1,14 +1,17 @@
-"""World-state access for the contracts: canonical JSON records under composite keys."""
+"""World-state access for the contracts: the records of :mod:`chaincode.records` as canonical JSON."""
 
-from typing import Any
+from typing import Any, TypeVar
 
 from fabric_chaincode_python.fabric_contract_api.contractapi.transaction_context import (
     TransactionContext,
 )
 
-from . import canonical
+from . import canonical_json
 from .errors import NotFound
 from .identity import Caller, caller_from_creator
+from .records import Kind
+
+R = TypeVar("R")
 
 
 class LedgerContext(TransactionContext):
@@ -19,39 +22,45 @@ class LedgerContext(TransactionContext):
         return caller_from_creator(self.get_stub().get_creator() or {})
 
 
-def key(ctx: LedgerContext, object_type: str, *attributes: str) -> str:
-    """The composite key ``object_type`` + ``attributes``."""
-    return ctx.get_stub().create_composite_key(object_type, [str(a) for a in attributes])
+async def get(ctx: LedgerContext, kind: Kind[R], *attributes: str) -> R | None:
+    """The record of ``kind`` at these key attributes, or None."""
+    raw = await ctx.get_stub().get_state(kind.key(*attributes))
+    return canonical_json.loads(raw) if raw else None
 
 
-async def get(ctx: LedgerContext, object_type: str, *attributes: str) -> Any:
-    """The record at a composite key, or None."""
-    raw = await ctx.get_stub().get_state(key(ctx, object_type, *attributes))
-    return canonical.loads(raw) if raw else None
-
-
-async def must_get(ctx: LedgerContext, missing: str, object_type: str, *attributes: str) -> Any:
-    """The record at a composite key; NotFound with the sentence ``missing`` when there is none."""
-    record = await get(ctx, object_type, *attributes)
+async def must_get(ctx: LedgerContext, missing: str, kind: Kind[R], *attributes: str) -> R:
+    """The record of ``kind`` at these key attributes; NotFound with the sentence ``missing`` when
+    there is none."""
+    record = await get(ctx, kind, *attributes)
     if record is None:
         raise NotFound(missing)
     return record
 
 
-async def put(ctx: LedgerContext, record: Any, object_type: str, *attributes: str) -> None:
-    """Write ``record`` as canonical JSON at a composite key."""
-    await ctx.get_stub().put_state(key(ctx, object_type, *attributes), canonical.dumpb(record))
+async def put(ctx: LedgerContext, record: Any, kind: Kind, *attributes: str) -> None:
+    """Write ``record`` as canonical JSON under ``kind`` at these key attributes."""
+    await ctx.get_stub().put_state(kind.key(*attributes), canonical_json.dumpb(record))
 
 
-async def scan(ctx: LedgerContext, object_type: str, *attributes: str) -> list[tuple[list[str], Any]]:
-    """Every (attributes, record) under a partial composite key, in key order."""
+async def delete(ctx: LedgerContext, kind: Kind, *attributes: str) -> None:
+    """Delete the record of ``kind`` at these key attributes."""
+    await ctx.get_stub().delete_state(kind.key(*attributes))
+
+
+async def scan(ctx: LedgerContext, kind: Kind[R], *attributes: str) -> list[tuple[list[str], R]]:
+    """Every (key attributes, record) of ``kind`` whose key starts with ``attributes``, in key order."""
     stub = ctx.get_stub()
     found = []
-    iterator = await stub.get_state_by_partial_composite_key(object_type, [str(a) for a in attributes])
+    iterator = await stub.get_state_by_partial_composite_key(kind.name, [str(a) for a in attributes])
     async for kv in iterator:
         _, attrs = stub.split_composite_key(kv.key)
-        found.append((attrs, canonical.loads(kv.value)))
+        found.append((attrs, canonical_json.loads(kv.value)))
     return found
+
+
+async def records(ctx: LedgerContext, kind: Kind[R], *attributes: str) -> list[R]:
+    """The records of :func:`scan`, without their keys."""
+    return [record for _, record in await scan(ctx, kind, *attributes)]
 
 
 #: The smallest key of a world state: composite keys start with U+0000, simple keys after it.
@@ -66,4 +75,4 @@ async def page(ctx: LedgerContext, start: str, size: int) -> list[tuple[str, byt
 
 def emit(ctx: LedgerContext, name: str, payload: Any) -> None:
     """Emit the transaction's event (Fabric keeps one event per transaction)."""
-    ctx.get_stub().set_event(name, canonical.dumpb(payload))
+    ctx.get_stub().set_event(name, canonical_json.dumpb(payload))

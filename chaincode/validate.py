@@ -3,13 +3,15 @@
 import re
 from typing import Any
 
-from . import canonical
+from . import canonical_json
 from .errors import InvalidArgument
 
-_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$")
-_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
-_DATE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])-(\d{2})$")
-_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+# Whole-string patterns of ASCII characters: "$" would also match before a final newline and "\d"
+# any Unicode digit, so "2026-01-05\n" or that date in Arabic-Indic digits would be other keys of a day.
+_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}\Z")
+_MONTH = re.compile(r"([0-9]{4})-(0[1-9]|1[0-2])\Z")
+_DATE = re.compile(r"([0-9]{4})-(0[1-9]|1[0-2])-([0-9]{2})\Z")
+_SHA256 = re.compile(r"[0-9a-f]{64}\Z")
 _DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 
@@ -47,7 +49,7 @@ def sha256(name: str, value: Any) -> str:
 
 def count(name: str, value: Any, minimum: int = 0) -> int:
     """A whole number at least ``minimum``, given as an int or a decimal string."""
-    if isinstance(value, str) and re.fullmatch(r"-?\d+", value):
+    if isinstance(value, str) and re.fullmatch(r"-?[0-9]+", value):
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise InvalidArgument(f"{name} {value!r} is not a whole number of at least {minimum}.")
@@ -64,7 +66,7 @@ def choice(name: str, value: Any, options: tuple[str, ...]) -> str:
 def json_arg(name: str, text: str) -> Any:
     """A JSON argument (integers only)."""
     try:
-        return canonical.loads(text)
+        return canonical_json.loads(text)
     except ValueError as exc:
         raise InvalidArgument(f"{name} is not valid JSON: {exc}.") from None
 
@@ -79,7 +81,7 @@ def text(name: str, value: Any, limit: int = 1000) -> str:
 def isni(value: str) -> str:
     """An ISNI: 16 characters, 15 digits and an ISO 7064 MOD 11-2 check character (0-9 or X)."""
     compact = value.replace(" ", "")
-    if not re.fullmatch(r"\d{15}[\dX]", compact):
+    if not re.fullmatch(r"[0-9]{15}[0-9X]", compact):
         raise InvalidArgument(f"ISNI {value!r} must be 15 digits and a check character (0-9 or X).")
     total = 0
     for digit in compact[:15]:

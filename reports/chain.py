@@ -1,23 +1,17 @@
 """What an audit reads from the chain: query answers, and the transaction and block behind each record.
 
-Everything goes through a :class:`admin.session.Session`: queries as its reader identity, and the
-key history of its gateway (``Gateway.key_history``), which any backend can provide: the embedded
+Everything goes through one :class:`admin.client.Connection` (a reader identity): queries, and the
+key history of a record (``Connection.key_history``), which either backend provides: the embedded
 ledger from its block store, Fabric from the peers.
 """
 
 from dataclasses import dataclass
 from typing import Any
 
-from admin.errors import NinetenError
-from admin.session import Session
-from chaincode import canonical
-
-_NS, _SEP = "\x00", "\x00"
-
-
-def composite_key(object_type: str, *attributes: str) -> str:
-    """The world-state key of a record, as the chaincode's stub builds it."""
-    return _NS + object_type + _SEP + "".join(str(a) + _SEP for a in attributes)
+from admin.client import Connection, Transaction
+from admin.errors import ChainInconsistent
+from chaincode import canonical_json
+from chaincode.records import Kind
 
 
 @dataclass(frozen=True)
@@ -32,32 +26,25 @@ class Write:
         return {"block": self.block, "txid": self.txid}
 
 
-class MissingHistory(NinetenError):
-    """A record read by a query has no write in the key history."""
-
-    exit_code = 4
-
-
 class ChainReader:
-    """Queries and key histories of one session, as its reader identity."""
+    """Queries and key histories, as one reader identity."""
 
-    def __init__(self, session: Session) -> None:
-        self.session = session
-        self.identity = session.reader()
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self.identity = connection.identity
 
-    def query(self, function: str, *args: Any) -> Any:
-        return self.session.query(self.identity, function, *args)
+    def query(self, transaction: Transaction, *args: Any) -> Any:
+        return self.connection.evaluate(transaction, *args)
 
-    def history(self, object_type: str, *attributes: str) -> list[Write]:
+    def history(self, kind: Kind, *attributes: str) -> list[Write]:
         """Every write of a record, oldest first (key histories come newest first)."""
-        key = composite_key(object_type, *attributes)
-        return [Write(h["txid"], h["block"], canonical.loads(h["value"]) if h["value"] else None)
-                for h in reversed(self.session.gateway.key_history(self.identity, key))]
+        return [Write(h["txid"], h["block"], canonical_json.loads(h["value"]) if h["value"] else None)
+                for h in reversed(self.connection.key_history(kind.key(*attributes)))]
 
-    def source(self, object_type: str, *attributes: str) -> dict[str, Any]:
+    def source(self, kind: Kind, *attributes: str) -> dict[str, Any]:
         """{"block", "txid"} of the write that left a record as it is."""
-        writes = self.history(object_type, *attributes)
+        writes = self.history(kind, *attributes)
         if not writes:
-            shown = "/".join((object_type, *attributes))
-            raise MissingHistory(f"the record {shown} has no write in the ledger's key history.")
+            shown = "/".join((kind.name, *attributes))
+            raise ChainInconsistent(f"the record {shown} has no write in the ledger's key history.")
         return writes[-1].source()

@@ -7,6 +7,12 @@ of the write that left it as it is; a dispute's votes each carry the write that 
 
 from typing import Any, Callable
 
+from chaincode import records
+from chaincode.contracts.listening import Listening
+from chaincode.contracts.registry import Registry
+from chaincode.contracts.reviews import Reviews
+from chaincode.contracts.settlement import Settlement
+
 from .chain import ChainReader, Write
 
 Progress = Callable[[str], None]
@@ -15,32 +21,32 @@ _PARTS = ("node_operators_micro", "artists_micro", "unallocated_micro", "held_mi
 
 def collect(reader: ChainReader, month: str, progress: Progress = lambda text: None) -> dict[str, Any]:
     """Every figure of ``month``'s audit document (the month must be settled)."""
-    settlement = reader.query("Settlement:GetSettlement", month)
-    policy = reader.query("Registry:GetPolicy", month)
-    nodes = {n["id"]: n for n in reader.query("Registry:ListNodes")}
-    artists = {a["id"]: a for a in reader.query("Registry:ListArtists")}
+    settlement = reader.query(Settlement.GetSettlement, month)
+    policy = reader.query(Registry.GetPolicy, month)
+    nodes = {n["id"]: n for n in reader.query(Registry.ListNodes)}
+    artists = {a["id"]: a for a in reader.query(Registry.ListArtists)}
     progress(f"reading {month}'s settlement, payouts and held money")
     model: dict[str, Any] = {
         "month": month,
         "currency": policy["currency"],
         "policy": {**_pick(policy, "effective_from", "min_seconds", "node_share_micro", "price_micro", "top_n"),
-                   "source": reader.source("policy", policy["effective_from"])},
+                   "source": reader.source(records.POLICY, policy["effective_from"])},
         "income": {**_pick(settlement, "income_micro", *_PARTS, "rejected_micro", "released_micro",
                            "inputs_sha256", "settled_by", "payout_count", "held_count", "release_count"),
-                   "source": reader.source("settlement", month)},
+                   "source": reader.source(records.SETTLEMENT, month)},
     }
-    payouts = reader.query("Settlement:ListPayouts", month)
+    payouts = reader.query(Settlement.ListPayouts, month)
     model["payouts"] = {kind: _payouts(reader, month, kind, payouts, artists) for kind in ("artist", "node", "release")}
     model["held"] = [{**_pick(h, "amount_micro", "artist", "by_node", "dispute", "reason", "released_to", "status"),
-                      "source": reader.source("held", month, h["dispute"] or h["reason"], h["artist"])}
-                     for h in reader.query("Settlement:ListHeld", month)]
+                      "source": reader.source(records.HELD, month, h["dispute"] or h["reason"], h["artist"])}
+                     for h in reader.query(Settlement.ListHeld, month)]
     model["nodes"] = []
     for node_id, totals in sorted(settlement["nodes"].items()):
         progress(f"reading node {node_id}'s days, sealed month and reviews")
         model["nodes"].append(_node(reader, month, nodes.get(node_id, {"id": node_id}), totals,
                                     model["income"]["source"]))
     progress(f"reading {month}'s disputes and every vote")
-    model["disputes"] = [_dispute(reader, d) for d in reader.query("Reviews:ListDisputes", month)]
+    model["disputes"] = [_dispute(reader, d) for d in reader.query(Reviews.ListDisputes, month)]
     model["anomalies"] = [{**_pick(r, "node", "reviewer", "reason", "evidence_sha256"),
                            "disputes": [d["id"] for d in model["disputes"]
                                         if r["evidence_sha256"] in d["evidence"] and d["node"] == r["node"]],
@@ -61,7 +67,8 @@ def _payouts(reader: ChainReader, month: str, kind: str, payouts: list[dict[str,
     for p in payouts:
         if p["kind"] != kind:
             continue
-        where = ("release", month, p["payee"], p["source"]) if kind == "release" else ("payout", month, kind, p["payee"])
+        where = ((records.RELEASE, month, p["payee"], p["source"]) if kind == "release"
+                 else (records.PAYOUT, month, kind, p["payee"]))
         named = artists.get(p["payee"], {}).get("name", "") if kind != "node" else ""
         rows.append({**_pick(p, "amount_micro", "by_node", "paid_by", "payee", "status", "wallet"),
                      "name": named, "released_from": p.get("source", ""), "source": reader.source(*where)})
@@ -72,16 +79,16 @@ def _node(reader: ChainReader, month: str, node: dict[str, Any], totals: dict[st
           settlement_source: dict[str, Any]) -> dict[str, Any]:
     node_id = node["id"]
     days = [{**_pick(a, "date", "listeners", "plays", "rows", "seconds", "sha256"),
-             "superseded": a["superseded"], "source": reader.source("anchor", node_id, a["date"])}
-            for a in reader.query("Listening:ListAnchors", node_id, month)]
+             "superseded": a["superseded"], "source": reader.source(records.ANCHOR, node_id, a["date"])}
+            for a in reader.query(Listening.ListAnchors, node_id, month)]
     sealed = None
-    history = reader.history("nodemonth", month, node_id)
+    history = reader.history(records.NODE_MONTH, month, node_id)
     if history:
         sealed = {**_pick(history[-1].value, "batches", "listeners", "merkle_root", "total_micro"),
                   "source": history[-1].source()}
     reviews = [{**_pick(r, "node", "reviewer", "verdict", "reason", "evidence_sha256"),
-                "source": reader.source("review", month, node_id, r["reviewer"])}
-               for r in reader.query("Reviews:ListReviews", month, node_id)]
+                "source": reader.source(records.REVIEW, month, node_id, r["reviewer"])}
+               for r in reader.query(Reviews.ListReviews, month, node_id)]
     return {"id": node_id, "cluster": node.get("cluster", ""), "msp_id": node.get("msp_id", ""),
             "wallet": node.get("wallet", ""), "totals": {**totals, "source": settlement_source},
             "sealed": sealed, "days": days, "reviews": reviews}
@@ -89,7 +96,7 @@ def _node(reader: ChainReader, month: str, node: dict[str, Any], totals: dict[st
 
 def _dispute(reader: ChainReader, dispute: dict[str, Any]) -> dict[str, Any]:
     """A dispute with the write that opened it, the write of each vote and the one that resolved it."""
-    writes = reader.history("dispute", dispute["id"])
+    writes = reader.history(records.DISPUTE, dispute["id"])
     votes, resolved = [], None
     for before, write in zip([Write("", -1, {"votes": {}, "status": "open"})] + writes, writes):
         for node_id in sorted(set(write.value["votes"]) - set(before.value["votes"])):

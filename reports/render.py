@@ -17,7 +17,7 @@ from typing import Any, Callable
 import jinja2
 from markupsafe import Markup, escape
 
-from chaincode import canonical
+from chaincode import canonical_json
 from chaincode.money import format_micro
 
 from . import pdf
@@ -67,7 +67,7 @@ def _flat(section: str, subject: str, record: dict[str, Any], prefix: str = ""):
         if isinstance(value, dict) and value and name not in ("opened", "resolved"):
             yield from _flat(section, subject, value, f"{prefix}{name}.")
         elif isinstance(value, (dict, list)):
-            yield section, subject, prefix + name, canonical.dumps(value)
+            yield section, subject, prefix + name, canonical_json.dumps(value)
         else:
             yield section, subject, prefix + name, value
 
@@ -149,5 +149,5 @@ def render_all(model: dict[str, Any], progress: Callable[[str], None] = lambda t
     progress("typesetting the PDF")
     base = base_name(model["month"])
     files[f"{base}.pdf"] = pdf.render(model, {name: files[f"{base}-{name}.png"] for name in PLOTS}, INCOME_ROWS)
-    files[manifest_name(model["month"])] = canonical.dumpb(manifest(model, files))
+    files[manifest_name(model["month"])] = canonical_json.dumpb(manifest(model, files))
     return files

@@ -14,8 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from admin import dayfile
-from admin.errors import InputError, NinetenError
-from admin.month import read_canonical
+from admin.errors import InputError, Mismatch
+from chaincode import records
+from chaincode.contracts.audit import Audit
+from chaincode.contracts.listening import Listening
 from chaincode.money import format_micro
 
 from .chain import ChainReader
@@ -24,16 +26,6 @@ from .render import render_text
 
 _DOCUMENT = re.compile(r"^audit-(\d{4}-\d{2})")
 _SHOWN = 12
-
-
-class Mismatch(NinetenError):
-    """A file does not match the chain; ``differences`` says how."""
-
-    exit_code = 1
-
-    def __init__(self, message: str, differences: list[str]) -> None:
-        self.differences = differences
-        super().__init__(message)
 
 
 def sha256_file(path: Path) -> str:
@@ -53,12 +45,12 @@ def document_month(path: Path, month: str | None) -> str:
 def verify_document(reader: ChainReader, path: Path, month: str) -> str:
     """The sentence saying which anchored document ``path`` belongs to; Mismatch listing what differs."""
     digest = sha256_file(path)
-    documents = reader.query("Audit:ListDocuments", month)
+    documents = reader.query(Audit.ListDocuments, month)
     for document in documents:
         named = [name for name, sha in document["files"].items() if sha == digest] or (
             ["the manifest"] if document["sha256"] == digest else [])
         if named:
-            source = reader.source("auditdoc", month, document["sha256"], document["anchored_by"])
+            source = reader.source(records.AUDIT_DOCUMENT, month, document["sha256"], document["anchored_by"])
             return (f"{path.name} matches {named[0]} of the {month} audit document {document['sha256']} "
                     f"(figures as of block {document['as_of_block']}), anchored by node {document['anchored_by']} "
                     f"in block {source['block']} (transaction {source['txid']}).")
@@ -146,7 +138,7 @@ def day_frame(path: Path, secret: bytes | None, fmt: str | None):
     with path.open("rb") as handle:
         canonical_file = handle.readline() == dayfile.HEADER
     if canonical_file:
-        return read_canonical(path)
+        return dayfile.read_canonical(path)
     if secret is None:
         raise InputError("this is a raw day file; verifying it needs the node's secret (run it in the node's "
                          "ledger folder) or its canonical form.", str(path))
@@ -156,12 +148,12 @@ def day_frame(path: Path, secret: bytes | None, fmt: str | None):
 def verify_day(reader: ChainReader, path: Path, node: str, frame, min_seconds: int) -> str:
     """The sentence saying the day matches its anchor; Mismatch listing what differs."""
     day = dayfile.day_of(path)
-    anchors = {a["date"]: a for a in reader.query("Listening:ListAnchors", node, day[:7])}
+    anchors = {a["date"]: a for a in reader.query(Listening.ListAnchors, node, day[:7])}
     anchor = anchors.get(day)
     if anchor is None:
         raise Mismatch(f"{path} does not match the chain: node {node} anchored no report for {day}.", [])
     computed = dayfile.anchor(frame, min_seconds)
-    source = reader.source("anchor", node, day)
+    source = reader.source(records.ANCHOR, node, day)
     where = f"node {node}'s anchor of {day} (block {source['block']}, transaction {source['txid']})"
     differences = [f"{name}: the file gives {computed[name]}, the chain anchored {anchor[name]}"
                    for name in ("sha256", "rows", "listeners", "plays", "seconds") if computed[name] != anchor[name]]

@@ -38,10 +38,10 @@ NOT_N1_ADMIN = [
 
 def refused(ledger, identity, function, *args) -> str:
     """The rejection message of a transaction, checking that it wrote nothing."""
-    before = (ledger.state_hash(), ledger.store.height())
+    before = (ledger.state_hash(), ledger.height())
     with pytest.raises(LedgerRejected) as caught:
         ledger.submit(identity, function, *args)
-    assert (ledger.state_hash(), ledger.store.height()) == before
+    assert (ledger.state_hash(), ledger.height()) == before
     return caught.value.message
 
 

@@ -20,7 +20,6 @@ from admin.embedded.ledger import EmbeddedLedger
 from admin.errors import LedgerRejected
 from admin.session import Session
 from admin.wallet import Identity, Wallet
-from admin.worldstate import world_state
 
 from conftest import NODES, consortium
 from fabric_network import network  # noqa: F401 (the tests' way to run network/network.sh)
@@ -133,7 +132,7 @@ def assert_same_month(fabric_out: Path, embedded_out: Path) -> list[tuple[str, b
     fabric = Session(folder=fabric_out / "ledger", gateway_profile=PROFILE)
     embedded = EmbeddedLedger(embedded_out / "ledger")
     try:
-        on_fabric = list(world_state(fabric))
+        on_fabric = list(fabric.reader().world_state())
         stored = list(embedded.state_items())
     finally:
         fabric.close()

@@ -24,14 +24,12 @@ from fabric_protos.common import common_pb2, ledger_pb2
 from fabric_protos.peer import (chaincode_pb2, peer_pb2_grpc, proposal_pb2, proposal_response_pb2,
                                 transaction_pb2)
 
-from admin import month as monthly
-from admin import simulate
-from admin.embedded.store import state_digest
+from admin import node_month, simulate
+from admin.client import state_digest
 from admin.errors import LedgerRejected
-from admin.fabric.gateway import MAX_MESSAGE, QSCC, FabricGateway
+from admin.fabric.client import MAX_MESSAGE, QSCC, FabricClient
 from admin.listens import submit_day
 from admin.session import Session
-from admin.worldstate import world_state
 from fabric_network import network
 
 POLL = 0.1  # seconds between two looks at the metrics
@@ -108,10 +106,11 @@ def wait_for(condition: Callable[[], Any], timeout: float, what: str) -> Any:
 
 class PeerQueries:
     """Queries answered by one organisation's peer itself (its Endorser service), signed with the
-    wallet identities of a FabricGateway: a Gateway for ``Session`` that reads from that peer only."""
+    wallet identities of a FabricClient: a ledger client for ``Session`` that reads from that peer
+    only."""
 
-    def __init__(self, gateway: FabricGateway, org: dict[str, Any]) -> None:
-        self.gateway = gateway
+    def __init__(self, client: FabricClient, org: dict[str, Any]) -> None:
+        self.client = client
         peer = org["peer"]
         self.address = peer["address"]
         options = [("grpc.max_receive_message_length", MAX_MESSAGE),
@@ -121,8 +120,8 @@ class PeerQueries:
         self.endorser = peer_pb2_grpc.EndorserStub(self.channel)
 
     def query(self, identity: str, function: str, *args: str, chaincode: str | None = None) -> bytes:
-        ident = self.gateway.wallet.get(identity)
-        proposal, _ = self.gateway._proposal(ident, function, tuple(args), chaincode)  # noqa: SLF001
+        ident = self.client.wallet.get(identity)
+        proposal, _ = self.client._proposal(ident, function, tuple(args), chaincode)  # noqa: SLF001
         answer = self.endorser.ProcessProposal(proposal, timeout=30).response
         if answer.status >= 400:
             raise LedgerRejected(function, f"{answer.message} (peer {self.address})")
@@ -137,7 +136,7 @@ class PeerQueries:
 
 def state_hash(folder: Path, peer: PeerQueries, identity: str) -> str:
     """The SHA-256 of the world state as ``peer`` holds it (``nineten ledger state-hash``)."""
-    return state_digest(world_state(Session(folder=folder, _gateway=peer), identity))
+    return state_digest(Session(folder=folder, _client=peer).acting(identity).world_state())
 
 
 @dataclass(frozen=True)
@@ -280,19 +279,19 @@ class Submission:
 
 
 class _Recording:
-    """A FabricGateway that notes every transaction it had committed."""
+    """A FabricClient that notes every transaction it had committed."""
 
-    def __init__(self, gateway: FabricGateway, node: str, month: "MonthUnderFaults") -> None:
-        self._gateway, self._node, self._month = gateway, node, month
+    def __init__(self, client: FabricClient, node: str, month: "MonthUnderFaults") -> None:
+        self._client, self._node, self._month = client, node, month
 
     def submit(self, identity: str, function: str, *args: str):
         began = time.monotonic()
-        committed = self._gateway.submit(identity, function, *args)
+        committed = self._client.submit(identity, function, *args)
         self._month.note(Submission(self._node, function, committed.txid, began, time.monotonic()))
         return committed
 
     def __getattr__(self, name: str):
-        return getattr(self._gateway, name)
+        return getattr(self._client, name)
 
 
 class _NoBar:
@@ -326,11 +325,16 @@ class MonthUnderFaults:
             self.submissions.append(submission)
 
     def session(self, node: str) -> Session:
+        """The session of ``node``'s client: its own connections to its organisation's peer."""
         if node not in self._sessions:
-            gateway = FabricGateway.from_profile(self.profile, self.folder)
+            client = FabricClient.from_profile(self.profile, self.folder)
             self._sessions[node] = Session(folder=self.folder, gateway_profile=self.profile,
-                                           _gateway=_Recording(gateway, node, self))
+                                           _client=_Recording(client, node, self))
         return self._sessions[node]
+
+    def _run(self, node: str) -> simulate.Run:
+        """``simulate``'s run of the month, as ``node``'s client."""
+        return simulate.Run(self.session(node), self.scenario, lambda text: None, _no_bar, self.lines)
 
     def close(self) -> None:
         for session in self._sessions.values():
@@ -338,7 +342,7 @@ class MonthUnderFaults:
 
     # the phases, as simulate runs them, split among the nodes' clients
     def set_up(self) -> None:
-        simulate.set_up(self.session(self.nodes[0]), self.scenario, self.lines.append, _no_bar)
+        simulate.set_up(self._run(self.nodes[0]))
 
     def anchors(self, days: range) -> dict[str, Work]:
         def work(node: str) -> Work:
@@ -352,10 +356,11 @@ class MonthUnderFaults:
     def allocations(self) -> dict[str, Work]:
         def work(node: str) -> Work:
             def allocate(session: Session) -> None:
-                policy = session.query(session.reader(), "Registry:GetPolicy", self.scenario.month)
-                days = monthly.load_month(session, self.scenario.month, node, None, policy["min_seconds"], None)
-                result = monthly.compute(session, self.scenario.month, node, days, policy)
-                monthly.submit_allocations(session, self.scenario.month, node, result)
+                month = self.scenario.month
+                policy = session.policy(month)
+                days = node_month.load_month(session, month, node, None, policy.min_seconds, None)
+                result = node_month.compute(session, month, node, days, policy)
+                node_month.submit_allocations(session, month, node, result)
             return allocate
         return {node: work(node) for node in self.nodes}
 
@@ -366,15 +371,14 @@ class MonthUnderFaults:
         def work(reviewer: str) -> Work:
             def review(session: Session) -> None:
                 for subject in subjects[reviewer]:
-                    simulate.review(session, self.scenario, subject, reviewer)
+                    simulate.review(self._run(reviewer), subject, reviewer)
             return review
         return {node: work(node) for node in self.nodes if subjects[node]}
 
     def settle(self, out: Path) -> None:
         """Settle the month and write its payouts and settlement files into ``out``."""
-        session = self.session(self.nodes[0])
-        settlement = simulate.settle(session, self.scenario, self.lines.append)
-        simulate.write_summary(session, self.scenario, out, settlement, self.lines)
+        run = self._run(self.nodes[0])
+        simulate.write_summary(run, out, simulate.settle(run))
 
     def run(self, work: dict[str, Work], fault: Callable[[], Event] | None = None, after: int = 0) -> Event | None:
         """Every client does its work at once; ``fault`` strikes once ``after`` of their

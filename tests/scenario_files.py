@@ -60,6 +60,6 @@ def fingerprint(ledger_folder):
     """(world state hash, block height) of an embedded ledger folder."""
     ledger = EmbeddedLedger(ledger_folder)
     try:
-        return ledger.state_hash(), ledger.store.height()
+        return ledger.state_hash(), ledger.height()
     finally:
         ledger.close()

@@ -6,7 +6,7 @@ import json
 import pytest
 
 from admin.errors import LedgerRejected
-from chaincode import merkle
+from chaincode import merkle, records
 from conftest import NOT_N1_ADMIN, refused
 
 M = "2026-10"
@@ -35,7 +35,7 @@ def root_of(allocations):
 def mark_settled(ledger, month):
     """Stand in for the Settlement contract: write ("settlement", month) straight into the store."""
     ledger.store.commit({"timestamp_ns": 0, "txid": f"test-settle-{month}"},
-                        {f"\x00settlement\x00{month}\x00": json.dumps({"month": month}).encode()})
+                        {records.SETTLEMENT.key(month): json.dumps({"month": month}).encode()})
 
 
 ELEVEN = [["k", 3], ["b9", 1], ["b8", 1], ["b7", 1], ["b6", 1], ["b5", 1], ["b4", 1], ["b3", 1], ["b2", 1],
@@ -80,7 +80,7 @@ def test_the_payout_rule_is_exact(ledger):
     batch = {"artists": totals, "batch": 1, "listeners": 5, "month": M, "node": "n1",
              "sha256": normalised_sha(ENTRIES), "total_micro": 5 * SHARE}
     assert done.json() == {"submitted": True, "batch": batch}
-    assert ledger.store.block(done.block)["event"] == {"name": "Allocations.SubmitBatch", "payload": json.dumps(
+    assert ledger.block(done.block)["event"] == {"name": "Allocations.SubmitBatch", "payload": json.dumps(
         {"batch": 1, "listeners": 5, "month": M, "node": "n1", "sha256": batch["sha256"],
          "total_micro": 45_000_000}, separators=(",", ":"))}
     assert json.loads(ledger.evaluate("n2.reviewer", "Allocations:ListBatches", M, "n1")) == [batch]
@@ -151,7 +151,7 @@ def test_seal_checks_the_batches_and_the_merkle_root(ledger):
     nodemonth = {"batches": 2, "listeners": 5, "merkle_root": root, "month": M, "node": "n1",
                  "status": "sealed", "total_micro": 45_000_000}
     assert done.json() == {"sealed": True, "nodemonth": nodemonth}
-    assert ledger.store.block(done.block)["event"]["name"] == "Allocations.Seal"
+    assert ledger.block(done.block)["event"]["name"] == "Allocations.Seal"
     assert json.loads(ledger.evaluate("n4.auditor", "Allocations:GetNodeMonth", M, "n1")) == nodemonth
     before = ledger.state_hash()
     assert ledger.submit("n1.admin", "Allocations:Seal", M, "n1", root, "2").json() == {

@@ -61,8 +61,8 @@ def test_every_figure_names_a_real_transaction_and_block(audited):
         n1 = next(n for n in figures["nodes"] if n["id"] == "n1")
         for source in [figures["income"]["source"], n1["days"][0]["source"], n1["sealed"]["source"],
                        figures["payouts"]["artist"][0]["source"]]:
-            assert ledger.store.block(source["block"])["txid"] == source["txid"]
-        anchor_block = ledger.store.block(n1["days"][0]["source"]["block"])
+            assert ledger.block(source["block"])["txid"] == source["txid"]
+        anchor_block = ledger.block(n1["days"][0]["source"]["block"])
         assert anchor_block["proposal"]["function"] == "Listening:Anchor"
         assert anchor_block["proposal"]["args"][:2] == ["n1", "2026-10-01"]
     finally:

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from chaincode import canonical
+from chaincode import canonical_json
 from fabric_support import PROFILE, anchor_args, bootstrap, fill_wallet, fresh_month, network
 
 pytestmark = pytest.mark.fabric
@@ -17,10 +17,10 @@ SERVER = "chaincode.org1"  # n1.admin's organisation: its peer endorses first
 
 @pytest.fixture
 def fabric(tmp_path):
-    from admin.fabric.gateway import FabricGateway
+    from admin.fabric.client import FabricClient
 
     fill_wallet(tmp_path, ["n1.admin"])
-    gateway = FabricGateway.from_profile(PROFILE, tmp_path / "ledger")
+    gateway = FabricClient.from_profile(PROFILE, tmp_path / "ledger")
     bootstrap(gateway)
     yield gateway
     gateway.close()
@@ -61,4 +61,4 @@ def test_every_anchor_lands_once_across_a_restart(fabric):
     assert [r.json()["anchored"] for r in results] == [True] * DAYS
     assert len({r.txid for r in results}) == len({r.block for r in results}) == DAYS
     on_chain = fabric.evaluate("n1.admin", "Listening:ListAnchors", "n1", month)
-    assert on_chain == canonical.dumps([r.json()["anchor"] for r in results])
+    assert on_chain == canonical_json.dumps([r.json()["anchor"] for r in results])

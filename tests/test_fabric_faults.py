@@ -68,7 +68,7 @@ def faulty(tmp_path_factory) -> Run:
     fabric_out, embedded_out = tmp / "fabric", tmp / "embedded"
     net, month = Network(profile_path), MonthUnderFaults(scenario, fabric_out / "ledger", profile_path)
     orgs = profile["organizations"]
-    peers = {org: PeerQueries(month.session(month.nodes[0]).gateway, orgs[org]) for org in orgs}
+    peers = {org: PeerQueries(month.session(month.nodes[0]).client, orgs[org]) for org in orgs}
     reader = {org: f"{node['id']}.auditor" for node in scenario.consortium.nodes
               for org in orgs if orgs[org]["msp_id"] == node["msp_id"]}
     hashes: dict[str, dict[str, str]] = {}

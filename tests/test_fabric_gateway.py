@@ -18,11 +18,11 @@ pytestmark = pytest.mark.fabric
 
 @pytest.fixture(scope="module")
 def gateway(tmp_path_factory):
-    from admin.fabric.gateway import FabricGateway
+    from admin.fabric.client import FabricClient
 
     tmp = tmp_path_factory.mktemp("fabric")
     fill_wallet(tmp, ["n1.admin", "n1.reviewer"])
-    gw = FabricGateway.from_profile(PROFILE, tmp / "ledger")
+    gw = FabricClient.from_profile(PROFILE, tmp / "ledger")
     yield gw
     gw.close()
 
@@ -52,15 +52,15 @@ def test_reviewer_is_refused_with_the_chaincode_message(gateway):
 
 
 def test_unknown_identity_and_unreachable_peer(gateway, tmp_path):
-    from admin.fabric.gateway import FabricGateway
+    from admin.fabric.client import FabricClient
 
     with pytest.raises(ConfigError):
         gateway.evaluate("nobody", "Registry:ListClusters")
     profile = yaml.safe_load(PROFILE.read_text())
     profile["organizations"]["org1"]["peer"]["address"] = "127.0.0.1:1"
     (tmp_path / "p.yaml").write_text(yaml.safe_dump(profile))
-    broken = FabricGateway.from_profile(tmp_path / "p.yaml", gateway.wallet.folder.parent)
+    broken = FabricClient.from_profile(tmp_path / "p.yaml", gateway.wallet.folder.parent)
     with pytest.raises(ConfigError, match="unreachable"):
         broken.evaluate("n1.admin", "Registry:ListClusters")
     with pytest.raises(ConfigError, match="cannot read"):
-        FabricGateway.from_profile(tmp_path / "missing.yaml", tmp_path)
+        FabricClient.from_profile(tmp_path / "missing.yaml", tmp_path)

@@ -12,7 +12,7 @@ import subprocess
 import pytest
 
 from admin.errors import LedgerRejected
-from chaincode import canonical
+from chaincode import canonical_json
 from fabric_support import (PROFILE, ROOT, anchor_args, bootstrap, enroll_home, fill_wallet, fresh_month,
                             org_of, profile, refusal)
 
@@ -39,11 +39,11 @@ def cli(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def fabric(tmp_path_factory):
-    from admin.fabric.gateway import FabricGateway
+    from admin.fabric.client import FabricClient
 
     tmp = tmp_path_factory.mktemp("peer-cli-gw")
     fill_wallet(tmp, ["n1.admin"])
-    gateway = FabricGateway.from_profile(PROFILE, tmp / "ledger")
+    gateway = FabricClient.from_profile(PROFILE, tmp / "ledger")
     bootstrap(gateway)
     yield gateway
     gateway.close()
@@ -90,7 +90,7 @@ def test_invoke_anchors_a_day_as_the_embedded_ledger_does(cli, fabric, ledger):
     assert payload, result.stderr
     expected = ledger.submit("n1.admin", "Listening:Anchor", *args).payload
     assert _unquote(payload.group(1)) == expected
-    assert canonical.loads(expected)["anchored"] is True
+    assert canonical_json.loads(expected)["anchored"] is True
 
     query = cli("admin", *_query_args("Listening:GetAnchor", args[0], args[1]))
     assert (query.returncode, query.stdout) == (0, ledger.evaluate("n1.admin", "Listening:GetAnchor",
@@ -107,7 +107,7 @@ def test_invoke_refusal_is_the_embedded_sentence(cli, fabric, ledger):
     assert message == "Org1MSP identity with reviewer may not do this; it needs the role admin."
     assert result.returncode == 1
     assert result.stderr.strip().splitlines()[-1] == (
-        f'Error: endorsement failure during invoke. response: status:500 message:"{message}"')
+        f'Error: endorsement failure during invoke. response: status:403 message:"{message}"')
 
 
 def test_query_of_a_missing_anchor_is_the_embedded_sentence(cli, fabric, ledger):
@@ -118,7 +118,7 @@ def test_query_of_a_missing_anchor_is_the_embedded_sentence(cli, fabric, ledger)
     assert caught.value.message == f"node n1 has no anchor for {date}."
     assert result.returncode == 1
     assert result.stderr.strip().splitlines()[-1] == (
-        f'Error: endorsement failure during query. response: status:500 message:"{caught.value.message}"')
+        f'Error: endorsement failure during query. response: status:404 message:"{caught.value.message}"')
 
 
 def test_identity_without_role_is_refused(cli, fabric):
@@ -126,6 +126,6 @@ def test_identity_without_role_is_refused(cli, fabric):
     result = cli(None, *_query_args("Registry:ListClusters"))
     assert result.returncode == 1
     assert result.stderr.strip().splitlines()[-1] == ('Error: endorsement failure during query. response: '
-                                                      'status:500 message:"Org1MSP identity with no role '
+                                                      'status:403 message:"Org1MSP identity with no role '
                                                       'may not do this; it needs the role admin or reviewer '
                                                       'or arbitrator or auditor."')

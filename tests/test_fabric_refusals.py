@@ -8,7 +8,7 @@ import grpc
 import pytest
 
 from admin.errors import LedgerRejected
-from admin.gateway import ENDORSEMENTS_DISAGREE, Prepared
+from admin.client import ENDORSEMENTS_DISAGREE, Prepared
 from conftest import NOT_N1_ADMIN
 from fabric_protos.common import common_pb2
 from fabric_protos.peer import peer_pb2_grpc, proposal_pb2, transaction_pb2
@@ -19,11 +19,11 @@ pytestmark = pytest.mark.fabric
 
 @pytest.fixture(scope="module")
 def fabric(tmp_path_factory):
-    from admin.fabric.gateway import FabricGateway
+    from admin.fabric.client import FabricClient
 
     tmp = tmp_path_factory.mktemp("refusals")
     fill_wallet(tmp, ["n1.admin", *(name for name, _ in NOT_N1_ADMIN)])
-    gateway = FabricGateway.from_profile(PROFILE, tmp / "ledger")
+    gateway = FabricClient.from_profile(PROFILE, tmp / "ledger")
     bootstrap(gateway)
     yield gateway
     gateway.close()
@@ -50,6 +50,26 @@ def test_resubmitted_report(fabric, ledger):
     assert refusal(ledger, "n1.admin", "Listening:Anchor", *conflicting) == expected
     assert fabric.evaluate("n1.admin", "Listening:GetAnchor", "n1", date) == \
         ledger.evaluate("n1.admin", "Listening:GetAnchor", "n1", date)
+
+
+def test_refusal_kinds_are_the_same_on_both(fabric, ledger):
+    """Each refusal kind arrives as the same LedgerRejected subclass (its chaincode status) on both."""
+    date = f"{fresh_month()}-07"
+    report = anchor_args("n1", date)
+    for backend in (fabric, ledger):
+        backend.submit("n1.admin", "Listening:Anchor", *report)
+    calls = [("submit", "n1.reviewer", "Listening:Anchor", *anchor_args("n1", date)),
+             ("submit", "n1.admin", "Listening:Anchor", *anchor_args("n1", date, seed="other")),
+             ("submit", "n1.admin", "Listening:Anchor", "n1", f"{date[:7]}-32", *report[2:]),
+             ("evaluate", "n1.admin", "Listening:GetAnchor", "n1", f"{date[:7]}-08")]
+    for how, identity, function, *args in calls:
+        kinds = []
+        for backend in (fabric, ledger):
+            with pytest.raises(LedgerRejected) as caught:
+                getattr(backend, how)(identity, function, *args)
+            kinds.append((type(caught.value).__name__, caught.value.status, caught.value.message))
+        assert kinds[0] == kinds[1]
+        assert kinds[0][1] in (400, 403, 404, 409)
 
 
 # -- endorsements that disagree ----------------------------------------------------------------------
@@ -113,10 +133,10 @@ def test_endorsements_that_disagree_are_refused(fabric, ledger):
     prepared = _fabric_prepared(fabric, "n1.admin", "Listening:Anchor", disagreeing)
     fabric_message = pytest.raises(LedgerRejected, fabric.commit, prepared).value.message
     embedded = _embedded_prepared(ledger, "n1.admin", "Listening:Anchor", honest, result_of=forged)
-    before = ledger.state_hash(), ledger.store.height()
+    before = ledger.state_hash(), ledger.height()
     embedded_message = pytest.raises(LedgerRejected, ledger.commit, embedded).value.message
     assert fabric_message == embedded_message == ENDORSEMENTS_DISAGREE
-    assert (ledger.state_hash(), ledger.store.height()) == before
+    assert (ledger.state_hash(), ledger.height()) == before
     with pytest.raises(LedgerRejected) as missing:
         fabric.evaluate("n1.admin", "Listening:GetAnchor", "n1", f"{month}-06")
     assert missing.value.message == f"node n1 has no anchor for {month}-06."

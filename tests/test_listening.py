@@ -26,7 +26,7 @@ def test_anchor_writes_the_day(ledger):
     assert done.payload == (
         '{"anchor":{"date":"2026-10-03","listeners":3,"node":"n1","plays":8,"rows":10,"seconds":1500,'
         f'"sha256":"{H1}","superseded":[]}},"anchored":true}}')
-    assert ledger.store.block(done.block)["event"] == {
+    assert ledger.block(done.block)["event"] == {
         "name": "Listening.Anchor", "payload": f'{{"date":"2026-10-03","node":"n1","sha256":"{H1}"}}'}
     assert json.loads(ledger.evaluate("n3.auditor", "Listening:GetAnchor", "n1", D)) == record()
 
@@ -63,6 +63,12 @@ def test_another_hash_or_count_for_the_same_day_is_refused(ledger):
     (("n1", D, H1.upper(), json.dumps(COUNTS)), f"sha256 '{H1.upper()}' is not a lower-case hex SHA-256."),
     (("n1", "2026-02-29", H1, json.dumps(COUNTS)), "date '2026-02-29' is not a calendar date YYYY-MM-DD."),
     (("n9", D, H1, json.dumps(COUNTS)), "node n9 is not registered."),
+    # another spelling of a day or a node would be another key: whole strings of ASCII only
+    (("n1", D + "\n", H1, json.dumps(COUNTS)), "date '2026-10-03\\n' is not a calendar date YYYY-MM-DD."),
+    (("n1", "\u0662\u0660\u0662\u0666-10-03", H1, json.dumps(COUNTS)),
+     "date '\u0662\u0660\u0662\u0666-10-03' is not a calendar date YYYY-MM-DD."),
+    (("n1", D, H1 + "\n", json.dumps(COUNTS)), f"sha256 '{H1}\\n' is not a lower-case hex SHA-256."),
+    (("n1\n", D, H1, json.dumps(COUNTS)), "node 'n1\\n' is not a valid id (letters, digits, . _ : @ -)."),
 ])
 def test_anchor_refuses_bad_arguments(ledger, args, message):
     assert refused(ledger, "n1.admin", "Listening:Anchor", *args) == message
@@ -74,7 +80,7 @@ def test_correct_replaces_and_keeps_the_superseded(ledger):
     done = ledger.submit("n1.admin", "Listening:Correct", "n1", D, H2, json.dumps(counts2), "late uploads")
     first = {"sha256": H1, **COUNTS, "reason": "late uploads"}
     assert done.json() == {"corrected": True, "anchor": record(H2, counts2, superseded=[first])}
-    assert ledger.store.block(done.block)["event"]["name"] == "Listening.Correct"
+    assert ledger.block(done.block)["event"]["name"] == "Listening.Correct"
     before = ledger.state_hash()
     again = ledger.submit("n1.admin", "Listening:Correct", "n1", D, H2, json.dumps(counts2), "late uploads")
     assert again.json() == {"corrected": False, "anchor": record(H2, counts2, superseded=[first])}

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chaincode import money, payout
-from chaincode.contracts.allocations import allocate
+from chaincode import rules, settle
+from chaincode.rules import allocate
 from chaincode.errors import Conflict
 
 IDS = st.text(alphabet="abcdefghij0123456789", min_size=1, max_size=4)
@@ -20,7 +20,7 @@ WEIGHTS = st.dictionaries(IDS, st.integers(min_value=1, max_value=10**9), min_si
 @given(total=st.integers(min_value=0, max_value=10**12), weights=WEIGHTS)
 def test_split_sums_to_the_total_within_one_of_the_exact_share(total, weights):
     pairs = sorted(weights.items())
-    parts = money.split(total, pairs)
+    parts = rules.split(total, pairs)
     assert sum(parts.values()) == total
     whole = sum(weights.values())
     for ident, weight in pairs:
@@ -33,17 +33,17 @@ def test_split_sums_to_the_total_within_one_of_the_exact_share(total, weights):
        ids=st.lists(IDS, min_size=2, max_size=12, unique=True), others=WEIGHTS)
 def test_split_breaks_ties_by_id(total, weight, ids, others):
     pairs = [(i, weight) for i in ids] + [(k, v) for k, v in others.items() if k not in ids]
-    parts = money.split(total, pairs)
+    parts = rules.split(total, pairs)
     tied = sorted(ids)
     for smaller, larger in zip(tied, tied[1:]):
         assert parts[smaller] >= parts[larger] >= parts[smaller] - 1
     # the order the weights are given in does not matter
-    assert money.split(total, list(reversed(pairs))) == parts
+    assert rules.split(total, list(reversed(pairs))) == parts
 
 
 @given(weights=WEIGHTS, n=st.integers(min_value=1, max_value=20))
 def test_top_n_picks_the_heaviest_with_id_tiebreak(weights, n):
-    chosen = money.top_n(list(weights.items()), n)
+    chosen = rules.top_n(list(weights.items()), n)
     assert len(chosen) == min(n, len(weights))
     assert chosen == sorted(chosen, key=lambda p: (-p[1], p[0]))
     left_out = [(i, w) for i, w in weights.items() if (i, w) not in chosen]
@@ -85,7 +85,7 @@ def months(draw):
         dispute = draw(st.sampled_from((("", ""), ("open", f"d-{node}"), ("approve", f"d-{node}"),
                                         ("reject", f"d-{node}"))))
         sealed = draw(st.booleans()) or bool(allocated)
-        nodes[node] = payout.NodeMonth(sealed=sealed, allocated_listeners=frozenset(allocated),
+        nodes[node] = settle.NodeMonth(sealed=sealed, allocated_listeners=frozenset(allocated),
                                        batches=tuple(batches), dispute=dispute)
     registered = draw(st.sets(st.sampled_from(ARTISTS)))
     return subscriptions, nodes, registered, node_share, share
@@ -104,13 +104,13 @@ def _check(result):
 @given(months())
 def test_the_settlement_of_a_random_month_balances_exactly(month):
     subscriptions, nodes, registered, node_share, share = month
-    result = payout.settle_month(subscriptions, nodes, registered, node_share, share)
+    result = settle.settle_month(subscriptions, nodes, registered, node_share, share)
     _check(result)
     counted = [s for s in subscriptions if s["status"] != "expired"]
     assert result["totals"]["income_micro"] == sum(s["amount_micro"] for s in counted)
     assert result["totals"]["node_operators_micro"] == node_share * len(counted)
     for (key, artist), entry in result["held"].items():
-        if key == payout.UNREGISTERED:
+        if key == rules.HELD_UNREGISTERED:
             assert artist not in registered and entry["reason"] == "unregistered"
         else:
             assert all(nodes[n].dispute == ("open", key) for n in entry["by_node"])
@@ -126,19 +126,19 @@ def test_the_settlement_of_a_random_month_balances_exactly(month):
 @given(months(), st.data())
 def test_releases_keep_the_invariant_and_empty_what_is_held(month, data):
     subscriptions, nodes, registered, node_share, share = month
-    result = payout.settle_month(subscriptions, nodes, registered, node_share, share)
+    result = settle.settle_month(subscriptions, nodes, registered, node_share, share)
     record = {**result["totals"], "nodes": result["nodes"]}
     for key in data.draw(st.permutations(sorted(result["held"]))):
         target = data.draw(st.sampled_from(("artists", "unallocated")))
-        record = payout.release(record, result["held"][key]["by_node"], target)
+        record = settle.release(record, result["held"][key]["by_node"], target)
         assert record["income_micro"] == (record["node_operators_micro"] + record["artists_micro"]
                                           + record["unallocated_micro"] + record["held_micro"])
     assert record["held_micro"] == 0 and all(t["held_micro"] == 0 for t in record["nodes"].values())
     assert record["released_micro"] == result["totals"]["held_micro"]
     with pytest.raises(Conflict):  # nothing is left to release
-        payout.release(record, {"n1": 1}, "artists")
+        settle.release(record, {"n1": 1}, "artists")
     with pytest.raises(Conflict):  # not a node of the month
-        payout.release(record, {"zz": 1}, "artists")
+        settle.release(record, {"zz": 1}, "artists")
 
 
 @settings(max_examples=100, deadline=None)
@@ -151,7 +151,7 @@ def test_a_month_that_does_not_balance_is_refused(month, extra):
     wrong = [dict(s) for s in subscriptions]
     next(s for s in wrong if s["status"] != "expired")["amount_micro"] += extra
     with pytest.raises(Conflict, match="does not balance"):
-        payout.settle_month(wrong, nodes, registered, node_share, share)
+        settle.settle_month(wrong, nodes, registered, node_share, share)
 
 
 def _run_script(folder: Path) -> str:

@@ -9,7 +9,7 @@ import pytest
 from admin.config import LedgerConfig
 from admin.embedded.ledger import EmbeddedLedger
 from admin.pseudonym import pseudonym
-from chaincode import canonical, merkle
+from chaincode import canonical_json, merkle
 from scenario_files import fingerprint, run
 
 
@@ -53,7 +53,7 @@ def test_receipt_shows_each_artist_and_a_verified_proof(sealed, tmp_path):
     assert receipt["artist_share_micro"] == 9_000_000 and receipt["verified"] is True
     # A third party recomputes the leaf by the stated rule and walks the path to the sealed root.
     body = {"artists": [[a["artist_id"], a["seconds"]] for a in receipt["artists"]], "listener": receipt["listener"]}
-    leaf = hashlib.sha256(b"\x00" + canonical.dumpb(body)).digest()
+    leaf = hashlib.sha256(b"\x00" + canonical_json.dumpb(body)).digest()
     assert leaf.hex() == receipt["leaf"]
     assert merkle.verify(leaf, receipt["proof"], root)
 
@@ -93,7 +93,7 @@ def test_a_receipt_from_altered_world_state_is_not_verified(sealed):
     key = next(k for (k,) in db.execute("SELECT key FROM state") if k.startswith("\x00alloc\x00") and other in k)
     record = json.loads(db.execute("SELECT value FROM state WHERE key = ?", (key,)).fetchone()[0])
     record["artists"][0][1] += 1
-    db.execute("UPDATE state SET value = ? WHERE key = ?", (canonical.dumpb(record), key))
+    db.execute("UPDATE state SET value = ? WHERE key = ?", (canonical_json.dumpb(record), key))
     db.commit()
     db.close()
     out = run("--ledger", sealed, "receipt", "L1", "--month", "2026-10", "--node", "n1", expect=1)

@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from admin.reconcile import batches, expected_payouts, merkle_root, reconcile
-from chaincode import merkle, money
+from chaincode import merkle, rules
 
 DAY = 1_790_812_800_000_000  # 2026-10-01T00:00:00Z in µs
 
@@ -94,7 +94,7 @@ def test_allocations_are_the_top_n_of_the_per_artist_sums(triples, top_n, min_se
         if listener in subscribed and seconds >= min_seconds and seconds > 0:
             sums.setdefault(listener, {}).setdefault(artist, 0)
             sums[listener][artist] += seconds
-    assert result.allocations == [(listener, money.top_n(weights.items(), top_n))
+    assert result.allocations == [(listener, rules.top_n(weights.items(), top_n))
                                   for listener, weights in sorted(sums.items())]
     assert all(len(artists) <= top_n for _, artists in result.allocations)
     assert result.no_plays == sorted(subscribed - set(sums))

@@ -4,6 +4,8 @@ import json
 
 import pytest
 
+from chaincode import records
+
 from admin.errors import LedgerRejected
 from conftest import NOT_N1_ADMIN, refused
 
@@ -23,11 +25,11 @@ def record(ledger, listener, ref, status="paid", node="n1", month=M, amount=PRIC
 def mark_settled(ledger, month):
     """Stand in for the Settlement contract: write ("settlement", month) straight into the store."""
     ledger.store.commit({"timestamp_ns": 0, "txid": f"test-settle-{month}"},
-                        {f"\x00settlement\x00{month}\x00": json.dumps({"month": month}).encode()})
+                        {records.SETTLEMENT.key(month): json.dumps({"month": month}).encode()})
 
 
 def event(ledger, committed):
-    return ledger.store.block(committed.block)["event"]
+    return ledger.block(committed.block)["event"]
 
 
 def test_record_writes_the_subscription_and_its_payment_reference(ledger):

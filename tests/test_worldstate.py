@@ -7,7 +7,7 @@ from click.testing import CliRunner
 
 from admin.cli import main
 from admin.config import LedgerConfig
-from admin.embedded.store import state_digest
+from admin.client import state_digest
 from chaincode.contracts import worldstate
 from conftest import refused
 from scenario_files import write_scenario

@@ -7,8 +7,7 @@ from pathlib import Path
 
 import click
 
-from ..errors import ConfigError, InputError
-from ..formats import FORMATS
+from ..choices import DAY_FORMATS
 from . import pass_session
 
 
@@ -43,7 +42,7 @@ def audit_report(session, month_id: str, out: Path) -> None:
     from reports.render import manifest_name, render_all
 
     progress = _progress()
-    reader = ChainReader(session)
+    reader = ChainReader(session.reader())
     model = collect(reader, month_id, progress)
     files = render_all(model, progress)
     progress(f"writing {len(files)} files to {out}")
@@ -51,7 +50,7 @@ def audit_report(session, month_id: str, out: Path) -> None:
     for name, data in files.items():
         (out / name).write_bytes(data)
     progress("anchoring the document's SHA-256 on chain")
-    document = _anchor(session, reader.identity, model, files)
+    document = _anchor(reader.connection, model, files)
     for name in sorted(files):
         click.echo(str(out / name))
     check = "holds" if all(c["holds"] for c in model["checks"]) else "DOES NOT HOLD"
@@ -61,15 +60,17 @@ def audit_report(session, month_id: str, out: Path) -> None:
     progress("done")
 
 
-def _anchor(session, identity: str, model: dict, files: dict[str, bytes]) -> dict[str, str]:
-    """Anchor the document: the SHA-256 of its manifest file, with the manifest's block and files."""
-    from chaincode import canonical
+def _anchor(reader, model: dict, files: dict[str, bytes]) -> dict[str, str]:
+    """Anchor the document as the reader: the SHA-256 of its manifest file, with the manifest's
+    block and files."""
+    from chaincode import canonical_json
+    from chaincode.contracts.audit import Audit
     from reports.render import manifest_name
 
     data = files[manifest_name(model["month"])]
-    body, sha256 = canonical.loads(data), hashlib.sha256(data).hexdigest()
-    committed = session.submit(identity, "Audit:AnchorDocument", model["month"], sha256,
-                               str(body["as_of_block"]), canonical.dumps(body["files"]))
+    body, sha256 = canonical_json.loads(data), hashlib.sha256(data).hexdigest()
+    committed = reader.submit(Audit.AnchorDocument, model["month"], sha256, str(body["as_of_block"]),
+                              body["files"])
     how = (f"anchored in block {committed.block} (transaction {committed.txid})" if committed.json()["anchored"]
            else "was already anchored (nothing written)")
     return {"sha256": sha256, "how": how}
@@ -79,7 +80,7 @@ def _anchor(session, identity: str, model: dict, files: dict[str, bytes]) -> dic
 @click.argument("file", type=click.Path(path_type=Path, exists=True, dir_okay=False))
 @click.option("--month", "month_id", help="The month of a document file (default: from its name audit-MONTH...).")
 @click.option("--node", help="The node of a day file (default: the name of its folder, as in <ledger>/days/<node>/).")
-@click.option("--input-format", "fmt", type=click.Choice(FORMATS), help="Format of a raw day file "
+@click.option("--input-format", "fmt", type=click.Choice(DAY_FORMATS), help="Format of a raw day file "
               "(default: from its suffix).")
 @pass_session
 def audit_verify(session, file: Path, month_id: str | None, node: str | None, fmt: str | None) -> None:
@@ -98,7 +99,7 @@ def audit_verify(session, file: Path, month_id: str | None, node: str | None, fm
     from reports.chain import ChainReader
     from reports import verify
 
-    reader = ChainReader(session)
+    reader = ChainReader(session.reader())
     try:
         if verify.is_day_file(file):
             click.echo(_verify_day(session, reader, file, node or file.parent.name, fmt))
@@ -111,22 +112,26 @@ def audit_verify(session, file: Path, month_id: str | None, node: str | None, fm
 
 
 def _verify_day(session, reader, file: Path, node: str, fmt: str | None) -> str:
-    from admin import dayfile
+    from chaincode.contracts.registry import Registry
     from reports import verify
 
-    nodes = [n["id"] for n in reader.query("Registry:ListNodes")]
+    from .. import dayfile
+    from ..errors import InputError
+
+    nodes = [n["id"] for n in reader.query(Registry.ListNodes)]
     if node not in nodes:
         raise InputError(f"{node!r} is not a node of the consortium; give the day file's node with --node.",
                          str(file))
     day = dayfile.day_of(file)
-    policy = reader.query("Registry:GetPolicy", day[:7])
     secret = _secret(session, node)
     frame = verify.day_frame(file, secret, fmt)
-    return verify.verify_day(reader, file, node, frame, policy["min_seconds"])
+    return verify.verify_day(reader, file, node, frame, session.policy(day[:7]).min_seconds)
 
 
 def _secret(session, node: str) -> bytes | None:
     """The node's secret if this machine keeps it, else None."""
+    from ..errors import ConfigError
+
     try:
         return session.config.secret(node)
     except ConfigError:

@@ -4,8 +4,6 @@ from pathlib import Path
 
 import click
 
-from ..bootstrap import init_folder, load_consortium
-from ..scenario import load_consortium as read_consortium
 from . import pass_session, show
 
 FILE = click.Path(path_type=Path, exists=True, dir_okay=False)
@@ -26,6 +24,9 @@ def init(session, consortium_file: Path) -> None:
     of the network organisation whose msp_id the node has in CONSORTIUM (see `identity --help`).
     Node secrets already in <ledger>/config.yaml are kept, so pseudonyms stay the same.
     """
+    from ..bootstrap import init_folder
+    from ..inputs import read_consortium
+
     consortium = read_consortium(consortium_file, "2000-01")
     names = init_folder(session.folder, consortium, session.gateway_profile)
     click.echo(f"ledger folder {session.folder} created with {len(names)} identities: {', '.join(names)}")
@@ -45,6 +46,9 @@ def consortium() -> None:
 @pass_session
 def consortium_load(session, consortium_file: Path, effective_from: str) -> None:
     """Bootstrap the consortium from CONSORTIUM_FILE (once; loading the same file again is a no-op)."""
+    from ..bootstrap import load_consortium
+    from ..inputs import read_consortium
+
     result = load_consortium(session, read_consortium(consortium_file, effective_from))
     verb = "bootstrapped" if result["bootstrapped"] else "already bootstrapped with this content (nothing written)"
     click.echo(f"consortium {verb}: {len(result['clusters'])} clusters, {len(result['nodes'])} nodes, "
@@ -56,14 +60,16 @@ def consortium_load(session, consortium_file: Path, effective_from: str) -> None
 @pass_session
 def consortium_show(session, what: str) -> None:
     """List the nodes, artists, clusters or policy versions on chain."""
+    from chaincode.contracts.registry import Registry
+
     function, columns = {
-        "nodes": ("ListNodes", ["id", "cluster", "msp_id", "wallet", "status", "duties"]),
-        "artists": ("ListArtists", ["id", "name", "wallet", "isni"]),
-        "clusters": ("ListClusters", ["id"]),
-        "policies": ("ListPolicies", ["effective_from", "price_micro", "node_share_micro", "top_n",
-                                      "min_seconds", "currency"]),
+        "nodes": (Registry.ListNodes, ["id", "cluster", "msp_id", "wallet", "status", "duties"]),
+        "artists": (Registry.ListArtists, ["id", "name", "wallet", "isni"]),
+        "clusters": (Registry.ListClusters, ["id"]),
+        "policies": (Registry.ListPolicies, ["effective_from", "price_micro", "node_share_micro", "top_n",
+                                             "min_seconds", "currency"]),
     }[what]
-    show(session.query(session.reader(), f"Registry:{function}"), columns)
+    show(session.reader().evaluate(function), columns)
 
 
 COMMANDS = [init, consortium]

@@ -18,7 +18,9 @@ def disputes() -> None:
 @pass_session
 def disputes_list(session, month: str) -> None:
     """The disputes of MONTH."""
-    show(session.query(session.reader(), "Reviews:ListDisputes", month), COLUMNS)
+    from chaincode.contracts.reviews import Reviews
+
+    show(session.reader().evaluate(Reviews.ListDisputes, month), COLUMNS)
 
 
 @disputes.command("show")
@@ -26,7 +28,9 @@ def disputes_list(session, month: str) -> None:
 @pass_session
 def disputes_show(session, dispute_id: str) -> None:
     """One dispute with its evidence, every vote and reason, and its resolution."""
-    show(session.query(session.reader(), "Reviews:GetDispute", dispute_id))
+    from chaincode.contracts.reviews import Reviews
+
+    show(session.reader().evaluate(Reviews.GetDispute, dispute_id))
 
 
 @disputes.command("vote")
@@ -37,8 +41,9 @@ def disputes_show(session, dispute_id: str) -> None:
 @pass_session
 def disputes_vote(session, dispute_id: str, vote: str, node: str, reason: str) -> None:
     """Vote on DISPUTE_ID: approve (the report stands), reject (it is wrong) or abstain."""
-    result = session.submit(session.identity(node, "reviewer"), "Reviews:Vote", dispute_id, vote,
-                            reason).json()["dispute"]
+    from chaincode.contracts.reviews import Reviews
+
+    result = session.reviewer(node).submit(Reviews.Vote, dispute_id, vote, reason).json()["dispute"]
     click.echo(f"vote recorded; dispute {dispute_id} is {result['status']}"
                + (f", resolved {result['resolution']} by {result['decided_by']}" if result["resolution"] else ""))
 
@@ -51,7 +56,9 @@ def disputes_vote(session, dispute_id: str, vote: str, node: str, reason: str) -
 @pass_session
 def disputes_arbitrate(session, dispute_id: str, decision: str, node: str, reason: str) -> None:
     """Decide DISPUTE_ID as its assigned arbitrator."""
-    session.submit(session.identity(node, "arbitrator"), "Reviews:Arbitrate", dispute_id, decision, reason)
+    from chaincode.contracts.reviews import Reviews
+
+    session.arbitrator(node).submit(Reviews.Arbitrate, dispute_id, decision, reason)
     click.echo(f"dispute {dispute_id} resolved: {decision}")
 
 

@@ -2,14 +2,13 @@
 
 import click
 
-from chaincode.identity import ROLES
-
 from ..errors import ConfigError, InputError
-from ..wallet import Wallet
 from . import pass_session, show
 
 
 def _node_and_role(name: str) -> tuple[str, str]:
+    from chaincode.identity import ROLES
+
     node, _, role = name.rpartition(".")
     if not node or role not in ROLES:
         raise InputError(f"identity {name!r} is not <node>.<role> with a role among {', '.join(ROLES)}.")
@@ -71,6 +70,8 @@ def identity_register(session, name: str, secret: str | None) -> None:
 def identity_enroll(session, name: str, secret: str) -> None:
     """Enroll NODE.ROLE at its organisation's CA: a new key made here and a certificate, stored in
     the wallet as NODE.ROLE (replacing an older one of that name)."""
+    from ..wallet import Wallet
+
     node, _ = _node_and_role(name)
     ca = _ca(session, node)
     enrolled = ca.enroll(name, name, secret)
@@ -83,6 +84,8 @@ def identity_enroll(session, name: str, secret: str) -> None:
 @pass_session
 def identity_list(session) -> None:
     """The wallet's identities with their organisation and role (either backend)."""
+    from ..wallet import Wallet
+
     wallet = Wallet(session.folder / "wallet")
     rows = [{"name": n, "msp_id": i.msp_id, "role": i.caller.role} for n in wallet.names()
             for i in [wallet.get(n)]]

@@ -6,11 +6,7 @@ from pathlib import Path
 
 import click
 
-from chaincode import canonical
-
-from .. import month as monthly
-from ..anomalies import CHECKS
-from ..errors import InputError
+from ..choices import ANOMALY_CHECKS
 from . import pass_session, progress, show
 
 DIR = click.Path(path_type=Path, exists=True, file_okay=False)
@@ -24,8 +20,9 @@ def month() -> None:
 @month.command("reconcile")
 @click.argument("month_id", metavar="MONTH")
 @click.option("--node", required=True, help="The node reconciling its own month.")
-@click.option("--plays", type=DIR, help="Folder of the node's raw day files (default: the canonical "
-              "days kept by `listens submit`).")
+@click.option("--plays", type=DIR, help="Folder of the node's raw day files, YYYY-MM-DD.<suffix>, each "
+              "naming its listeners, read as `listens submit` reads them (default: the canonical days kept "
+              "by `listens submit`, which also hold plays split from exports).")
 @pass_session
 def month_reconcile(session, month_id: str, node: str, plays: Path | None) -> None:
     """Check every day of MONTH against its anchor, compute the allocations of the payout rule,
@@ -33,16 +30,21 @@ def month_reconcile(session, month_id: str, node: str, plays: Path | None) -> No
 
     A missing, extra or altered day stops the reconciliation before anything is submitted.
     """
-    policy = session.query(session.reader(), "Registry:GetPolicy", month_id)
+    from .. import node_month
+    from ..errors import InputError
+    from ..listens import read_options
+
+    policy = session.policy(month_id)
     secret = session.config.secret(node) if plays else None
-    days = monthly.load_month(session, month_id, node, plays, policy["min_seconds"], secret)
+    options = read_options(session) if plays else None
+    days = node_month.load_month(session, month_id, node, plays, policy.min_seconds, secret, options)
     if days.problems:
         raise InputError("the days do not match their anchors: " + "; ".join(days.problems),
                          str(plays or session.folder / "days" / node))
-    result = monthly.compute(session, month_id, node, days, policy)
-    findings = monthly.anomaly_findings(policy, days, result)
+    result = node_month.compute(session, month_id, node, days, policy)
+    findings = node_month.anomaly_findings(policy, days, result)
     with progress(len(result.allocations), "submitting allocations") as bar:
-        sealed = monthly.submit_allocations(session, month_id, node, result, bar.update)
+        sealed = node_month.submit_allocations(session, month_id, node, result, bar.update)
     click.echo(f"{node} {month_id}: {len(days.frames)} days, {len(result.allocations)} listeners allocated in "
                f"{sealed['batches']} batches; {len(result.no_plays)} subscribed without a counted play "
                f"(unallocated); {len(result.unsubscribed)} listeners without a subscription count for "
@@ -67,7 +69,7 @@ def _report_findings(target: Path, findings: list[dict]) -> None:
 @click.option("--days", "days_dir", type=DIR, help="Folder of the reviewed node's canonical day files "
               "(default: <ledger>/days/<node>).")
 @click.option("--reviewer", required=True, help="Your node (you act as <reviewer>.reviewer unless --as).")
-@click.option("--dispute", "checks", multiple=True, type=click.Choice(("all",) + CHECKS),
+@click.option("--dispute", "checks", multiple=True, type=click.Choice(("all",) + ANOMALY_CHECKS),
               help="Run the anomaly checks too, and flag the month (opening a dispute, or adding to the "
               "open one) when this check finds anything; repeat for several, `all` for every check.")
 @pass_session
@@ -84,20 +86,23 @@ def month_review(session, month_id: str, node: str, days_dir: Path | None, revie
     evidence hash on chain is the SHA-256 of <month>.evidence-<reviewer>.json, the chosen findings
     as canonical JSON. Reviewing again with the same result changes nothing.
     """
-    policy = session.query(session.reader(), "Registry:GetPolicy", month_id)
+    from chaincode.contracts.reviews import Reviews
+
+    from .. import node_month
+
+    policy = session.policy(month_id)
     folder = days_dir or session.folder / "days" / node
-    days = monthly.load_month_from(session, month_id, node, folder, policy["min_seconds"])
-    result = monthly.compute(session, month_id, node, days, policy)
-    verdict, reason, evidence = monthly.review_verdict(session, month_id, node, days, result)
+    days = node_month.load_month_from(session, month_id, node, folder, policy.min_seconds)
+    result = node_month.compute(session, month_id, node, days, policy)
+    verdict, reason, evidence = node_month.review_verdict(session, month_id, node, days, result)
     findings, chosen = [], None
     if checks:
-        findings = monthly.anomaly_findings(policy, days, result)
-        flag = monthly.findings_flag(findings, set(CHECKS if "all" in checks else checks))
+        findings = node_month.anomaly_findings(policy, days, result)
+        flag = node_month.findings_flag(findings, set(ANOMALY_CHECKS if "all" in checks else checks))
         if flag is not None and verdict == "approve":
             verdict, (reason, chosen) = "flag", flag
-            evidence = monthly.findings_sha256(chosen)
-    answer = session.submit(session.identity(reviewer, "reviewer"), "Reviews:Review", month_id, node, verdict,
-                            reason, evidence).json()
+            evidence = node_month.findings_sha256(chosen)
+    answer = session.reviewer(reviewer).submit(Reviews.Review, month_id, node, verdict, reason, evidence).json()
     if checks:
         _keep_review_findings(session.folder / "findings" / node, f"{month_id}.%s-{reviewer}.json", findings, chosen)
     click.echo(f"{reviewer} {verdict}s {node}'s {month_id}: {reason}")
@@ -112,10 +117,12 @@ def month_review(session, month_id: str, node: str, days_dir: Path | None, revie
 def _keep_review_findings(folder: Path, name: str, findings: list[dict], chosen: list[dict] | None) -> None:
     """A reviewer's findings (``name % "by"``) and the evidence of its flag (``name % "evidence"``),
     canonical JSON so that the file's SHA-256 is the evidence hash on chain."""
+    from chaincode import canonical_json
+
     _report_findings(folder / (name % "by"), findings)
     if chosen is not None:
         target = folder / (name % "evidence")
-        target.write_bytes(canonical.dumpb(chosen))
+        target.write_bytes(canonical_json.dumpb(chosen))
         click.echo(f"dispute evidence (sha256 {hashlib.sha256(target.read_bytes()).hexdigest()}): {target}")
 
 
@@ -126,8 +133,10 @@ def _keep_review_findings(folder: Path, name: str, findings: list[dict], chosen:
 def month_settle(session, month_id: str, node: str) -> None:
     """Close MONTH on chain: node operator shares, artist payouts, unallocated and held money,
     checked by the money invariant (a month where it fails is not closed)."""
-    committed = session.submit(session.identity(node), "Settlement:Settle", month_id)
-    show(session.query(session.reader(), "Settlement:GetSettlement", month_id))
+    from chaincode.contracts.settlement import Settlement
+
+    committed = session.admin(node).submit(Settlement.Settle, month_id)
+    show(session.reader().evaluate(Settlement.GetSettlement, month_id))
     click.echo(f"settled in block {committed.block} (transaction {committed.txid})")
 
 

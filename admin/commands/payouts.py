@@ -2,7 +2,6 @@
 
 import click
 
-from ..exports import payout_rows
 from . import pass_session, show
 
 
@@ -13,6 +12,8 @@ from . import pass_session, show
 @pass_session
 def payouts(session, month: str, kind: str) -> None:
     """The payout instructions of settled MONTH (amounts in USDP with 6 decimals)."""
+    from ..exports import payout_rows
+
     show(payout_rows(session, month, kind), ["payee", "amount", "amount_micro", "wallet", "status"])
 
 

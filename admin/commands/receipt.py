@@ -5,10 +5,7 @@ from pathlib import Path
 
 import click
 
-from chaincode.money import format_micro
-
-from ..errors import InputError
-from ..receipt import check_receipt, listener_receipt, read_receipt
+from ..errors import CheckFailed, InputError
 from . import pass_session, show
 
 
@@ -31,6 +28,10 @@ def receipt(session, listener: str | None, month: str | None, node: str | None, 
       nineten --format json receipt L1 --month 2026-10 --node n1 > receipt.json
       nineten receipt --verify receipt.json
     """
+    from chaincode.money import format_micro
+
+    from ..receipt import listener_receipt
+
     if saved is not None:
         if listener or month or node:
             raise InputError("give either --verify FILE or LISTENER --month --node, not both")
@@ -53,16 +54,18 @@ def receipt(session, listener: str | None, month: str | None, node: str | None, 
                    f"step{'s' if steps != 1 else ''}, root {found['merkle_root']} sealed by {node}: "
                    + ("verified" if found["verified"] else "NOT verified"))
     if not found["verified"]:
-        raise SystemExit(1)
+        raise CheckFailed()
 
 
 def _verify(session, saved: Path) -> None:
+    from ..receipt import check_receipt, read_receipt
+
     data = read_receipt(saved)
     problems = check_receipt(session, data)
     for problem in problems:
         click.echo(f"MISMATCH {problem}")
     if problems:
-        raise SystemExit(1)
+        raise CheckFailed()
     click.echo(f"receipt verified: listener {data['listener']}'s allocation at {data['node']} in "
                f"{data['month']} is in the sealed root {data['merkle_root']}")
 

@@ -4,7 +4,6 @@ from pathlib import Path
 
 import click
 
-from ..simulate import Scenario, simulate as run_simulation
 from . import pass_session, progress
 
 
@@ -29,6 +28,8 @@ def simulate(session, scenario_dir: Path, out: Path, month: str | None) -> None:
     \b
     Writes into OUT: payouts.csv, node_payouts.csv, settlement.json, summary.txt and the ledger.
     """
+    from ..simulate import Scenario, simulate as run_simulation
+
     scenario = Scenario.open(scenario_dir, month)
     summary = run_simulation(scenario, out, click.echo, progress, session.gateway_profile)
     click.echo(f"summary: {summary}")

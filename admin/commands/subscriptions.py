@@ -4,8 +4,6 @@ from pathlib import Path
 
 import click
 
-from ..scenario import load_subscriptions
-from ..subscriptions import import_subscriptions
 from . import pass_session, progress, show
 
 
@@ -24,8 +22,11 @@ def subscriptions_import(session, csv_file: Path) -> None:
     machine. The whole file is checked first (amount = the month's price, payment references
     unique); a bad row stops the import before anything is written. Importing again is a no-op.
     """
+    from ..inputs import read_subscriptions
+    from ..subscriptions import import_subscriptions
+
     nodes = set(session.config.nodes)
-    rows = load_subscriptions(csv_file, nodes)
+    rows = read_subscriptions(csv_file, nodes)
     with progress(len(rows), "recording subscriptions") as bar:
         totals = import_subscriptions(session, rows, str(csv_file), bar.update)
     click.echo(f"{totals['recorded']} subscriptions recorded, {totals['unchanged']} already on chain")
@@ -37,7 +38,9 @@ def subscriptions_import(session, csv_file: Path) -> None:
 @pass_session
 def subscriptions_list(session, month: str, node: str) -> None:
     """The subscriptions of NODE for MONTH (listeners are pseudonyms)."""
-    show(session.query(session.reader(), "Subscriptions:List", month, node),
+    from chaincode.contracts.subscriptions import Subscriptions
+
+    show(session.reader().evaluate(Subscriptions.List, month, node),
          ["listener", "payment_ref", "amount_micro", "status"])
 
 

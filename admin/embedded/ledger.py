@@ -16,13 +16,13 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from chaincode import canonical
+from chaincode import canonical_json
 from chaincode.dispatch import build_chaincode
 
-from ..errors import ConfigError, LedgerRejected
-from ..gateway import ENDORSEMENTS_DISAGREE, Committed, Prepared
+from ..client import ENDORSEMENTS_DISAGREE, Committed, LocalChain, Prepared, state_digest
+from ..errors import AccessRejected, ConfigError, EndorsementRejected, LedgerRejected
 from ..wallet import Identity, Wallet
-from .store import GENESIS, BlockStore, block_hash, state_digest
+from .store import GENESIS, BlockStore, block_hash
 from .stub import EmbeddedStub
 
 LEDGER_FILE = "ledger.sqlite"
@@ -93,7 +93,7 @@ class EmbeddedLedger:
         body = prepared.transaction
         stub, payload = self._execute(body["proposal"], bytes.fromhex(body["signature"]))
         if _result(stub, payload) != {name: body[name] for name in ("event", "response", "writes")}:
-            raise LedgerRejected(prepared.function, ENDORSEMENTS_DISAGREE)
+            raise EndorsementRejected(prepared.function, ENDORSEMENTS_DISAGREE)
         return Committed(payload, body["txid"], self.store.commit(body, stub.writes))
 
     def _run(self, identity: str, function: str, args: tuple[str, ...]) -> tuple[dict, dict]:
@@ -112,7 +112,7 @@ class EmbeddedLedger:
     def _sign(self, identity: str, function: str, args: tuple[str, ...]) -> tuple[dict, bytes]:
         ident = self.wallet.get(identity)
         proposal = _proposal(ident, function, tuple(str(a) for a in args))
-        return proposal, ident.sign(canonical.dumpb(proposal))
+        return proposal, ident.sign(canonical_json.dumpb(proposal))
 
     def _execute(self, proposal: dict[str, Any], signature: bytes) -> tuple[EmbeddedStub, str]:
         self._authenticate(proposal, signature)
@@ -121,7 +121,7 @@ class EmbeddedLedger:
                             proposal["function"], proposal["args"])
         response = self.loop.run_until_complete(_chaincode().invoke(stub))
         if response.status >= 400:
-            raise LedgerRejected(proposal["function"], response.message)
+            raise LedgerRejected.of(proposal["function"], response.status, response.message)
         return stub, response.payload.decode()
 
     def _authenticate(self, proposal: dict[str, Any], signature: bytes) -> None:
@@ -129,13 +129,13 @@ class EmbeddedLedger:
         msp_id, cert_pem = proposal["creator"]["msp_id"], proposal["creator"]["cert"].encode()
         root_pem = self.store.msp_root(msp_id)
         if root_pem is None:
-            raise LedgerRejected(proposal["function"], f"organisation {msp_id} is not a member of this ledger.")
+            raise AccessRejected(proposal["function"], f"organisation {msp_id} is not a member of this ledger.")
         cert = x509.load_pem_x509_certificate(cert_pem)
         try:
             cert.verify_directly_issued_by(x509.load_pem_x509_certificate(root_pem))
-            cert.public_key().verify(signature, canonical.dumpb(proposal), ec.ECDSA(hashes.SHA256()))
+            cert.public_key().verify(signature, canonical_json.dumpb(proposal), ec.ECDSA(hashes.SHA256()))
         except (InvalidSignature, ValueError, TypeError):
-            raise LedgerRejected(proposal["function"],
+            raise AccessRejected(proposal["function"],
                                  f"the creator's certificate or signature is not valid for {msp_id}.") from None
 
     def key_history(self, identity: str, key: str) -> list[dict[str, Any]]:
@@ -145,10 +145,24 @@ class EmbeddedLedger:
                  "is_delete": d} for t, b, ts, v, d in self.store.history(key)]
 
     def state_items(self) -> Iterator[tuple[str, bytes]]:
+        """Every (key, value) of the world state in key order, read from the block store itself."""
         return self.store.state_items()
 
     def state_hash(self) -> str:
+        """The world state's digest, read from the block store itself."""
         return state_digest(self.store.state_items())
+
+    def local_chain(self) -> LocalChain:
+        """This ledger's own block log."""
+        return self
+
+    def height(self) -> int:
+        """The number of blocks."""
+        return self.store.height()
+
+    def block(self, number: int) -> dict[str, Any] | None:
+        """Block ``number``'s body with its hash, or None past the head."""
+        return self.store.block(number)
 
     def verify(self) -> tuple[int, list[str]]:
         """Re-walk the chain: links, hashes, signatures, and state and history replayed from blocks.
@@ -167,7 +181,7 @@ class EmbeddedLedger:
                 problems.append(f"block {number}: prev_hash does not match block {number - 1}'s hash.")
             if block_hash(number, stored_prev, text) != stored_hash:
                 problems.append(f"block {number}: hash does not match its content.")
-            body = canonical.loads(text)
+            body = canonical_json.loads(text)
             try:
                 self._authenticate(body["proposal"], bytes.fromhex(body["signature"]))
             except LedgerRejected as exc:

@@ -9,7 +9,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any, Iterator
 
-from chaincode import canonical
+from chaincode import canonical_json
 
 GENESIS = "0" * 64
 _SCHEMA = """
@@ -28,17 +28,7 @@ def block_hash(number: int, prev_hash: str, body: str) -> str:
     """The hash that links block ``number`` to its predecessor."""
     body_sha = hashlib.sha256(body.encode()).hexdigest()
     header = {"body_sha256": body_sha, "number": number, "prev_hash": prev_hash}
-    return hashlib.sha256(canonical.dumpb(header)).hexdigest()
-
-
-def state_digest(items: Iterator[tuple[str, bytes]]) -> str:
-    """SHA-256 over every (key, value) in key order: equal digests mean equal world states."""
-    digest = hashlib.sha256()
-    for key, value in items:
-        encoded = key.encode()
-        digest.update(len(encoded).to_bytes(8, "big") + encoded)
-        digest.update(len(value).to_bytes(8, "big") + value)
-    return digest.hexdigest()
+    return canonical_json.sha256(header)
 
 
 class BlockStore:
@@ -94,7 +84,7 @@ class BlockStore:
         """Append a block for ``body`` and apply its writes, atomically; returns the block number."""
         last, prev_hash = self.tip()
         number = last + 1
-        text = canonical.dumps({**body, "number": number})
+        text = canonical_json.dumps({**body, "number": number})
         with self.db:
             self.db.execute("BEGIN IMMEDIATE")
             self.db.execute("INSERT INTO blocks VALUES (?, ?, ?, ?, ?, ?)",
@@ -116,7 +106,7 @@ class BlockStore:
 
     def block(self, number: int) -> dict[str, Any] | None:
         row = self.db.execute("SELECT hash, body FROM blocks WHERE number = ?", (number,)).fetchone()
-        return {**canonical.loads(row[1]), "hash": row[0]} if row else None
+        return {**canonical_json.loads(row[1]), "hash": row[0]} if row else None
 
     def block_of_tx(self, txid: str) -> int | None:
         row = self.db.execute("SELECT number FROM blocks WHERE txid = ?", (txid,)).fetchone()

@@ -2,8 +2,8 @@
 
 A node submits its month in numbered batches of (listener, [[artist_id, weight], ...]), weight being
 the listener's counted seconds for the artist. The chaincode applies the payout rule to each
-listener: the ``top_n`` artists by weight (ties by artist id), then the artist share (price − node
-share) split by weight, floor plus largest remainder (ties by artist id). Each batch keeps its
+listener (:func:`chaincode.rules.allocate`: the top-N artists by weight, the artist share split
+among them). Each batch keeps its
 totals, so settlement sums batches and no key is written by every transaction. Sealing the month
 checks the Merkle root of every allocation (one leaf per listener, in listener order).
 
@@ -12,28 +12,18 @@ sorted by listener, each listener's artists sorted by (-weight, artist_id), all 
 submitted (before the top-N cut).
 """
 
-import hashlib
 from typing import Any
 
-from .. import access, canonical, merkle, money, policy, state, validate
+from .. import canonical_json, guards, lookups, merkle, records, rules, state, validate
 from ..errors import Conflict, InvalidArgument
+from ..guards import node_admin, refuse_sealed, refuse_settled
+from ..records import Allocation
 from ..state import LedgerContext
 from .base import LedgerContract
-from .subscriptions import PAID, node_admin, refuse_settled
 
 #: At most this many listeners in one batch.
 MAX_BATCH = 5000
 _ENTRY = "[listener, [[artist_id, weight], ...]]"
-
-
-async def refuse_sealed(ctx: LedgerContext, month: str, node: str, what: str) -> None:
-    """Conflict once ``node`` has sealed ``month``: its ``what`` can no longer change."""
-    if await state.get(ctx, "nodemonth", month, node) is not None:
-        raise Conflict(f"node {node} has sealed {month}; its {what} can no longer change.")
-
-
-def _batch_key(batch: int) -> str:
-    return f"{batch:06d}"
 
 
 def _artists(listener: str, raw: Any) -> list[list]:
@@ -75,18 +65,11 @@ def _entries(batch: int, entries: str) -> list[list]:
     return sorted(normalised, key=lambda e: e[0])
 
 
-async def month_leaves(ctx: LedgerContext, month: str, node: str) -> list[tuple[str, dict, bytes]]:
+async def _month_leaves(ctx: LedgerContext, month: str, node: str) -> list[tuple[str, Allocation, bytes]]:
     """Every (listener, allocation, Merkle leaf) of a node's month on chain, in listener order."""
-    allocated = sorted((attrs[-1], record) for attrs, record in await state.scan(ctx, "alloc", month, node))
+    allocated = sorted((attrs[-1], record) for attrs, record in await state.scan(ctx, records.ALLOCATION, month, node))
     return [(listener, record, merkle.leaf(listener, [[a, w] for a, w, _ in record["artists"]]))
             for listener, record in allocated]
-
-
-def allocate(pairs: list[list], top_n: int, share: int) -> list[list]:
-    """The payout rule for one listener: [[artist_id, weight, amount_micro], ...] by (-weight, artist_id)."""
-    top = money.top_n([(a, w) for a, w in pairs], top_n)
-    amounts = money.split(share, top)
-    return [[artist, weight, amounts[artist]] for artist, weight in top]
 
 
 class Allocations(LedgerContract):
@@ -104,33 +87,33 @@ class Allocations(LedgerContract):
         if number > 999_999:
             raise InvalidArgument(f"batch {number} is more than 999999.")
         normalised = _entries(number, entries)
-        digest = hashlib.sha256(canonical.dumpb(normalised)).hexdigest()
-        existing = await state.get(ctx, "allocbatch", month, node, _batch_key(number))
+        digest = canonical_json.sha256(normalised)
+        existing = await state.get(ctx, records.ALLOCATION_BATCH, month, node, records.batch_attribute(number))
         if existing is not None:
             if existing["sha256"] == digest:
-                return canonical.dumps({"submitted": False, "batch": existing})
+                return canonical_json.dumps({"submitted": False, "batch": existing})
             raise Conflict(
                 f"batch {number} of node {node} for {month} was already submitted with other content "
                 f"(sha256 {existing['sha256']})."
             )
         await refuse_settled(ctx, month, "allocations")
         await refuse_sealed(ctx, month, node, "allocations")
-        rule = await policy.for_month(ctx, month)
-        share = rule["price_micro"] - rule["node_share_micro"]
+        policy = await lookups.policy_for(ctx, month)
+        share = policy.artist_share_micro
         allocations, artists = [], {}
         for listener, pairs in normalised:
-            subscription = await state.get(ctx, "sub", month, node, listener)
-            if subscription is None or subscription["status"] not in PAID:
+            subscription = await state.get(ctx, records.SUBSCRIPTION, month, node, listener)
+            if subscription is None or subscription["status"] not in rules.COUNTED:
                 raise InvalidArgument(
                     f"listener {listener} has no paid subscription for {month} at node {node}; "
                     "unsubscribed plays count for nothing."
                 )
-            earlier = await state.get(ctx, "alloc", month, node, listener)
+            earlier = await state.get(ctx, records.ALLOCATION, month, node, listener)
             if earlier is not None:
                 raise Conflict(
                     f"listener {listener} is already allocated for {month} at node {node} in batch {earlier['batch']}."
                 )
-            allocated = allocate(pairs, rule["top_n"], share)
+            allocated = rules.allocate(pairs, policy.top_n, share)
             for artist, _, amount in allocated:
                 artists[artist] = artists.get(artist, 0) + amount
             allocations.append((listener, {"artists": allocated, "batch": number}))
@@ -140,11 +123,11 @@ class Allocations(LedgerContract):
         record = {"artists": dict(sorted(artists.items())), "batch": number, "listeners": len(allocations),
                   "month": month, "node": node, "sha256": digest, "total_micro": total}
         for listener, allocation in allocations:
-            await state.put(ctx, allocation, "alloc", month, node, listener)
-        await state.put(ctx, record, "allocbatch", month, node, _batch_key(number))
+            await state.put(ctx, allocation, records.ALLOCATION, month, node, listener)
+        await state.put(ctx, record, records.ALLOCATION_BATCH, month, node, records.batch_attribute(number))
         state.emit(ctx, "Allocations.SubmitBatch", {"batch": number, "listeners": len(allocations), "month": month,
                                                     "node": node, "sha256": digest, "total_micro": total})
-        return canonical.dumps({"submitted": True, "batch": record})
+        return canonical_json.dumps({"submitted": True, "batch": record})
 
     async def Seal(self, ctx: LedgerContext, month: str, node: str, merkle_root: str, batches: str) -> str:
         """Seal a node's month: batches 1..N all present and the Merkle root of its allocations;
@@ -153,74 +136,74 @@ class Allocations(LedgerContract):
         validate.month(month)
         root = validate.sha256("merkle root", merkle_root)
         count = validate.count("batches", batches)
-        existing = await state.get(ctx, "nodemonth", month, node)
+        existing = await state.get(ctx, records.NODE_MONTH, month, node)
         if existing is not None:
             if existing["merkle_root"] == root and existing["batches"] == count:
-                return canonical.dumps({"sealed": False, "nodemonth": existing})
+                return canonical_json.dumps({"sealed": False, "nodemonth": existing})
             raise Conflict(
                 f"node {node} already sealed {month} with {existing['batches']} batches "
                 f"and merkle root {existing['merkle_root']}."
             )
         await refuse_settled(ctx, month, "allocations")
-        records = [record for _, record in await state.scan(ctx, "allocbatch", month, node)]
-        found = [record["batch"] for record in records]
+        batches_on_chain = await state.records(ctx, records.ALLOCATION_BATCH, month, node)
+        found = [record["batch"] for record in batches_on_chain]
         if found != list(range(1, count + 1)):
             have = f"batches {', '.join(str(b) for b in found)}" if found else "no batches"
             want = f"batches 1..{count}" if count else "no batches"
             raise InvalidArgument(f"node {node} has submitted {have} for {month}, not {want}.")
-        allocated = await month_leaves(ctx, month, node)
+        allocated = await _month_leaves(ctx, month, node)
         actual = merkle.root([leaf for _, _, leaf in allocated])
         if actual != root:
             raise InvalidArgument(f"merkle root {root} does not match the allocations on chain ({actual}).")
-        listeners = sum(record["listeners"] for record in records)
+        listeners = sum(record["listeners"] for record in batches_on_chain)
         if listeners != len(allocated):
             raise Conflict(f"node {node}'s batches for {month} count {listeners} listeners, "
                            f"but {len(allocated)} are allocated.")
         nodemonth = {"batches": count, "listeners": listeners, "merkle_root": root, "month": month,
                      "node": node, "status": "sealed",
-                     "total_micro": sum(record["total_micro"] for record in records)}
-        await state.put(ctx, nodemonth, "nodemonth", month, node)
+                     "total_micro": sum(record["total_micro"] for record in batches_on_chain)}
+        await state.put(ctx, nodemonth, records.NODE_MONTH, month, node)
         state.emit(ctx, "Allocations.Seal", nodemonth)
-        return canonical.dumps({"sealed": True, "nodemonth": nodemonth})
+        return canonical_json.dumps({"sealed": True, "nodemonth": nodemonth})
 
     async def GetAllocation(self, ctx: LedgerContext, month: str, node: str, listener: str) -> str:
         """One listener's allocation for a month at a node."""
-        await access.require_member(ctx)
+        await guards.require_member(ctx)
         validate.month(month)
         validate.ident("node", node)
         validate.ident("listener", listener)
-        record = await state.must_get(ctx, f"listener {listener} has no allocation for {month} at node {node}.", "alloc", month, node, listener)
-        return canonical.dumps(record)
+        record = await state.must_get(ctx, f"listener {listener} has no allocation for {month} at node {node}.", records.ALLOCATION, month, node, listener)
+        return canonical_json.dumps(record)
 
     async def GetProof(self, ctx: LedgerContext, month: str, node: str, listener: str) -> str:
         """One listener's allocation in a sealed month with its Merkle audit path, computed from the
         month's allocations on chain: {"allocation", "index", "leaves", "merkle_root" (the sealed
         root), "path": [[side, sibling], ...], "subscription"}; allocation, index and path are null
         for a listener without an allocation."""
-        await access.require_member(ctx)
+        await guards.require_member(ctx)
         validate.month(month)
         validate.ident("node", node)
         validate.ident("listener", listener)
         sealed = await state.must_get(ctx, f"node {node} has not sealed {month}; there is no root to prove against.",
-                                      "nodemonth", month, node)
-        allocated = await month_leaves(ctx, month, node)
+                                      records.NODE_MONTH, month, node)
+        allocated = await _month_leaves(ctx, month, node)
         index = next((i for i, (who, _, _) in enumerate(allocated) if who == listener), None)
         path = None if index is None else [list(step) for step in merkle.proof([leaf for *_, leaf in allocated], index)]
-        return canonical.dumps({"allocation": None if index is None else allocated[index][1], "index": index,
+        return canonical_json.dumps({"allocation": None if index is None else allocated[index][1], "index": index,
                                 "leaves": len(allocated), "merkle_root": sealed["merkle_root"], "path": path,
-                                "subscription": await state.get(ctx, "sub", month, node, listener)})
+                                "subscription": await state.get(ctx, records.SUBSCRIPTION, month, node, listener)})
 
     async def GetNodeMonth(self, ctx: LedgerContext, month: str, node: str) -> str:
         """A node's sealed month."""
-        await access.require_member(ctx)
+        await guards.require_member(ctx)
         validate.month(month)
         validate.ident("node", node)
-        record = await state.must_get(ctx, f"node {node} has not sealed {month}.", "nodemonth", month, node)
-        return canonical.dumps(record)
+        record = await state.must_get(ctx, f"node {node} has not sealed {month}.", records.NODE_MONTH, month, node)
+        return canonical_json.dumps(record)
 
     async def ListBatches(self, ctx: LedgerContext, month: str, node: str) -> str:
         """A node's batches of a month, by number."""
-        await access.require_member(ctx)
+        await guards.require_member(ctx)
         validate.month(month)
         validate.ident("node", node)
-        return canonical.dumps([record for _, record in await state.scan(ctx, "allocbatch", month, node)])
+        return canonical_json.dumps(await state.records(ctx, records.ALLOCATION_BATCH, month, node))

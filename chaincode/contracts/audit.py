@@ -11,8 +11,7 @@ a different document of the same month and chain state (a newer renderer: templa
 upgraded) is anchored beside it, each naming the block its figures are as of.
 """
 
-import hashlib
-from .. import access, canonical, state, validate
+from .. import canonical_json, guards, records, state, validate
 from ..errors import InvalidArgument, NotFound
 from ..state import LedgerContext
 from .base import LedgerContract
@@ -24,7 +23,7 @@ MAX_FILES = 32
 def document_sha256(month: str, as_of_block: int, files: dict[str, str]) -> str:
     """The SHA-256 of a document's manifest."""
     manifest = {"as_of_block": as_of_block, "files": files, "month": month}
-    return hashlib.sha256(canonical.dumpb(manifest)).hexdigest()
+    return canonical_json.sha256(manifest)
 
 
 def _files(files: str) -> dict[str, str]:
@@ -48,7 +47,7 @@ class Audit(LedgerContract):
         """Anchor a settled month's audit document: its SHA-256, the block its figures are as of and
         its files ({name: sha256}); the same document again by the same node is a no-op (auditor or
         admin)."""
-        node = await access.caller_node(ctx, "auditor", "admin")
+        node = await guards.caller_node(ctx, "auditor", "admin")
         validate.month(month)
         validate.sha256("sha256", sha256)
         block = validate.count("as_of_block", as_of_block)
@@ -56,31 +55,31 @@ class Audit(LedgerContract):
         expected = document_sha256(month, block, listed)
         if sha256 != expected:
             raise InvalidArgument(f"sha256 {sha256} is not the SHA-256 {expected} of the document's manifest.")
-        if await state.get(ctx, "settlement", month) is None:
+        if await state.get(ctx, records.SETTLEMENT, month) is None:
             raise NotFound(f"{month} is not settled; it has no audit document to anchor.")
         record = {"anchored_by": node["id"], "as_of_block": block, "files": listed, "month": month,
                   "sha256": sha256}
-        where = ("auditdoc", month, sha256, node["id"])
+        where = (records.AUDIT_DOCUMENT, month, sha256, node["id"])
         if await state.get(ctx, *where) is not None:
-            return canonical.dumps({"anchored": False, "document": record})
+            return canonical_json.dumps({"anchored": False, "document": record})
         await state.put(ctx, record, *where)
         state.emit(ctx, "Audit.AnchorDocument", {"anchored_by": node["id"], "month": month, "sha256": sha256})
-        return canonical.dumps({"anchored": True, "document": record})
+        return canonical_json.dumps({"anchored": True, "document": record})
 
     async def GetDocument(self, ctx: LedgerContext, month: str, sha256: str) -> str:
         """The anchors of a month's audit document with this SHA-256, by node."""
-        await access.require_member(ctx)
+        await guards.require_member(ctx)
         validate.month(month)
         validate.sha256("sha256", sha256)
-        found = [record for _, record in await state.scan(ctx, "auditdoc", month, sha256)]
+        found = await state.records(ctx, records.AUDIT_DOCUMENT, month, sha256)
         if not found:
             raise NotFound(f"no audit document of {month} with sha256 {sha256} is anchored.")
-        return canonical.dumps(found)
+        return canonical_json.dumps(found)
 
     async def ListDocuments(self, ctx: LedgerContext, month: str) -> str:
         """A month's anchored audit documents, by the block their figures are as of, then SHA-256 and node."""
-        await access.require_member(ctx)
+        await guards.require_member(ctx)
         validate.month(month)
-        records = [record for _, record in await state.scan(ctx, "auditdoc", month)]
-        return canonical.dumps(sorted(records, key=lambda r: (r["as_of_block"], r["sha256"], r["anchored_by"])))
+        documents = await state.records(ctx, records.AUDIT_DOCUMENT, month)
+        return canonical_json.dumps(sorted(documents, key=lambda r: (r["as_of_block"], r["sha256"], r["anchored_by"])))
 

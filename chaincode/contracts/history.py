@@ -7,7 +7,7 @@ Block numbers are not in a peer's key history; a client finds them by transactio
 Fabric, the ``qscc`` system chaincode).
 """
 
-from .. import access, canonical
+from .. import canonical_json, guards
 from ..errors import InvalidArgument
 from ..state import LedgerContext
 from .base import LedgerContract
@@ -26,14 +26,14 @@ class History(LedgerContract):
         """Every write of the world-state key ``key`` (a composite key, U+0000 separators included),
         newest first: [{"txid", "timestamp_ns", "value" (null for a delete), "is_delete"}]
         (consortium member)."""
-        await access.require_member(ctx)
+        await guards.require_member(ctx)
         if not key or len(key) > MAX_KEY:
             raise InvalidArgument(f"key must be 1 to {MAX_KEY} characters long.")
         iterator = await ctx.get_stub().get_history_for_key(key)
         writes = [{"is_delete": bool(m.is_delete), "timestamp_ns": _nanoseconds(m.timestamp),
                    "txid": m.tx_id, "value": None if m.is_delete else bytes(m.value).decode()}
                   async for m in iterator]
-        return canonical.dumps(writes)
+        return canonical_json.dumps(writes)
 
 
 def _nanoseconds(timestamp) -> int:

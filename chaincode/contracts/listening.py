@@ -8,12 +8,12 @@ once the node has sealed the month or the month is settled.
 
 from typing import Any
 
-from .. import access, canonical, state, validate
+from .. import canonical_json, guards, records, state, validate
 from ..errors import Conflict, InvalidArgument, NotFound
+from ..guards import node_admin, refuse_sealed, refuse_settled
+from ..records import Anchor
 from ..state import LedgerContext
-from .allocations import refuse_sealed
 from .base import LedgerContract
-from .subscriptions import node_admin, refuse_settled
 
 COUNTS = ("rows", "listeners", "plays", "seconds")
 
@@ -44,7 +44,7 @@ async def _refuse_closed(ctx: LedgerContext, node: str, date: str) -> None:
     await refuse_sealed(ctx, date[:7], node, "anchors")
 
 
-def _same(anchor: dict[str, Any], fields: dict[str, Any]) -> bool:
+def _same(anchor: Anchor, fields: dict[str, Any]) -> bool:
     return all(anchor[name] == fields[name] for name in ("sha256", *COUNTS))
 
 
@@ -58,9 +58,9 @@ class Listening(LedgerContract):
         """Anchor a node's report of a day: its SHA-256 and counts {rows, listeners, plays, seconds};
         the same anchor again is a no-op (node admin)."""
         fields = await _args(ctx, node, date, sha256, counts)
-        existing = await state.get(ctx, "anchor", node, fields["date"])
+        existing = await state.get(ctx, records.ANCHOR, node, fields["date"])
         if existing is not None and _same(existing, fields):
-            return canonical.dumps({"anchored": False, "anchor": existing})
+            return canonical_json.dumps({"anchored": False, "anchor": existing})
         await _refuse_closed(ctx, node, fields["date"])
         if existing is not None:
             raise Conflict(
@@ -68,9 +68,9 @@ class Listening(LedgerContract):
                 "submit a correction (Listening:Correct) to replace it."
             )
         record = {**fields, "superseded": []}
-        await state.put(ctx, record, "anchor", node, fields["date"])
+        await state.put(ctx, record, records.ANCHOR, node, fields["date"])
         state.emit(ctx, "Listening.Anchor", {"date": fields["date"], "node": node, "sha256": fields["sha256"]})
-        return canonical.dumps({"anchored": True, "anchor": record})
+        return canonical_json.dumps({"anchored": True, "anchor": record})
 
     async def Correct(self, ctx: LedgerContext, node: str, date: str, sha256: str, counts: str,
                       reason: str) -> str:
@@ -79,12 +79,12 @@ class Listening(LedgerContract):
         fields = await _args(ctx, node, date, sha256, counts)
         if not validate.text("reason", reason).strip():
             raise InvalidArgument(f"correcting the anchor of {fields['date']} needs a reason.")
-        existing = await state.get(ctx, "anchor", node, fields["date"])
+        existing = await state.get(ctx, records.ANCHOR, node, fields["date"])
         if existing is None:
             raise NotFound(f"node {node} has no anchor for {fields['date']} to correct.")
         if _same(existing, fields):
             if existing["superseded"] and existing["superseded"][-1]["reason"] == reason:
-                return canonical.dumps({"corrected": False, "anchor": existing})
+                return canonical_json.dumps({"corrected": False, "anchor": existing})
             raise Conflict(
                 f"node {node} already anchored {fields['date']} with sha256 {fields['sha256']} "
                 "and these counts; there is nothing to correct."
@@ -92,23 +92,23 @@ class Listening(LedgerContract):
         await _refuse_closed(ctx, node, fields["date"])
         replaced = {name: existing[name] for name in ("sha256", *COUNTS)}
         record = {**fields, "superseded": existing["superseded"] + [{**replaced, "reason": reason}]}
-        await state.put(ctx, record, "anchor", node, fields["date"])
+        await state.put(ctx, record, records.ANCHOR, node, fields["date"])
         state.emit(ctx, "Listening.Correct", {"date": fields["date"], "node": node, "reason": reason,
                                               "replaced": existing["sha256"], "sha256": fields["sha256"]})
-        return canonical.dumps({"corrected": True, "anchor": record})
+        return canonical_json.dumps({"corrected": True, "anchor": record})
 
     async def GetAnchor(self, ctx: LedgerContext, node: str, date: str) -> str:
         """A node's anchor of a day."""
-        await access.require_member(ctx)
+        await guards.require_member(ctx)
         validate.ident("node", node)
         validate.date(date)
-        record = await state.must_get(ctx, f"node {node} has no anchor for {date}.", "anchor", node, date)
-        return canonical.dumps(record)
+        record = await state.must_get(ctx, f"node {node} has no anchor for {date}.", records.ANCHOR, node, date)
+        return canonical_json.dumps(record)
 
     async def ListAnchors(self, ctx: LedgerContext, node: str, month: str) -> str:
         """A node's anchors of a month, by date."""
-        await access.require_member(ctx)
+        await guards.require_member(ctx)
         validate.ident("node", node)
         prefix = validate.month(month) + "-"
-        return canonical.dumps([record for attrs, record in await state.scan(ctx, "anchor", node)
-                                if attrs[-1].startswith(prefix)])
+        return canonical_json.dumps([record for record in await state.records(ctx, records.ANCHOR, node)
+                                      if record["date"].startswith(prefix)])

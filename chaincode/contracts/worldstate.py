@@ -4,7 +4,7 @@ A read-only query (evaluate only: Fabric refuses paginated range queries in a tr
 writes). Pages are bounded in items and in bytes, so no answer comes near a message limit.
 """
 
-from .. import access, canonical, state, validate
+from .. import canonical_json, guards, state, validate
 from ..errors import InvalidArgument
 from ..state import LedgerContext
 from .base import LedgerContract
@@ -23,7 +23,7 @@ class WorldState(LedgerContract):
         """Up to ``limit`` (1–1000) keys after the key ``after`` ('' = from the first) with their
         values, at most about 1 MiB; ``next`` is the key to pass as ``after`` for the next page,
         '' at the end (consortium member)."""
-        await access.require_member(ctx)
+        await guards.require_member(ctx)
         size = validate.count("limit", limit, 1)
         if size > MAX_ITEMS:
             raise InvalidArgument(f"limit {size} is above the largest page of {MAX_ITEMS} keys.")
@@ -35,4 +35,4 @@ class WorldState(LedgerContract):
                 break
             items.append([key, value.decode()])
         more = len(items) < len(fetched) or len(fetched) == size
-        return canonical.dumps({"items": items, "next": items[-1][0] if more and items else ""})
+        return canonical_json.dumps({"items": items, "next": items[-1][0] if more and items else ""})

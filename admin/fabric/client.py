@@ -20,10 +20,10 @@ from fabric_protos.gateway import gateway_pb2, gateway_pb2_grpc
 from fabric_protos.msp import identities_pb2
 from fabric_protos.peer import chaincode_pb2, proposal_pb2, proposal_response_pb2, transaction_pb2
 
-from chaincode import canonical
+from chaincode import canonical_json
 
-from ..errors import ConfigError, LedgerRejected
-from ..gateway import ENDORSEMENTS_DISAGREE, Committed, Prepared
+from ..client import ENDORSEMENTS_DISAGREE, Committed, Prepared
+from ..errors import ConfigError, EndorsementRejected, LedgerRejected
 from ..wallet import Identity, Wallet
 from .profile import load_profile, organisations
 
@@ -54,13 +54,15 @@ _TOO_FEW = "failed to collect enough transaction endorsements"
 _STALE = (transaction_pb2.TxValidationCode.MVCC_READ_CONFLICT, transaction_pb2.TxValidationCode.PHANTOM_READ_CONFLICT)
 # Nothing was endorsed yet: the gateway's discovery sees too few organisations' peers for the policy.
 _NO_PLAN = "no combination of peers can be derived"
+# A peer reports a chaincode refusal as "chaincode response STATUS, MESSAGE" (the status is its kind).
 _CHAINCODE_MESSAGE = re.compile(r"chaincode response (\d+), (.*)", re.DOTALL)
 # The gateway's note on an endorser whose result differs from the others'.
 _MISMATCH = "ProposalResponsePayloads do not match"
 
 
-class FabricGateway:
-    """A connection profile (``network/README.md``) and the wallet of a ledger folder."""
+class FabricClient:
+    """The ledger client of a Fabric network: a connection profile (``network/README.md``) and the
+    wallet of a ledger folder."""
 
     def __init__(self, profile: dict[str, Any], wallet: Wallet, profile_path: Path | None = None) -> None:
         self.profile, self.wallet = profile, wallet
@@ -76,7 +78,7 @@ class FabricGateway:
         self._blocks: dict[str, int] = {}  # transaction id -> number of its block
 
     @classmethod
-    def from_profile(cls, profile_path: Path, ledger_folder: Path) -> "FabricGateway":
+    def from_profile(cls, profile_path: Path, ledger_folder: Path) -> "FabricClient":
         return cls(load_profile(profile_path), Wallet(Path(ledger_folder) / "wallet"), Path(profile_path))
 
     def close(self) -> None:
@@ -84,7 +86,7 @@ class FabricGateway:
             channel.close()
         self._channels.clear()
 
-    # -- the Gateway interface -------------------------------------------------------------------
+    # -- the LedgerClient interface ----------------------------------------------------------------
 
     def submit(self, identity: str, function: str, *args: str) -> Committed:
         """Endorse, order and commit a transaction; a rejection raises LedgerRejected. A transaction
@@ -145,11 +147,15 @@ class FabricGateway:
         """Run a query on the caller's organisation's peer; nothing is written."""
         return self._evaluate(identity, self.chaincode, function, args).decode()
 
+    def local_chain(self) -> None:
+        """None: the peers keep and validate the blocks (``qscc`` reads them)."""
+        return None
+
     def key_history(self, identity: str, key: str) -> list[dict[str, Any]]:
         """Every write of ``key``, newest first, with its transaction and block, as ``identity``:
         the writes from the peer's history database (``History:ForKey``), each block number from
         the peer's ledger (``qscc``)."""
-        writes = canonical.loads(self.evaluate(identity, "History:ForKey", key))
+        writes = canonical_json.loads(self.evaluate(identity, "History:ForKey", key))
         return [{"txid": w["txid"], "block": self.block_of(identity, w["txid"]), "timestamp_ns": w["timestamp_ns"],
                  "value": w["value"], "is_delete": w["is_delete"]} for w in writes]
 
@@ -290,7 +296,7 @@ def _committed(prepared: Prepared, status: gateway_pb2.CommitStatusResponse) -> 
     """The committed transaction, or LedgerRejected when the peers invalidated it."""
     function, txid = prepared.function, prepared.txid
     if status.result == transaction_pb2.TxValidationCode.ENDORSEMENT_POLICY_FAILURE:
-        raise LedgerRejected(function, ENDORSEMENTS_DISAGREE)
+        raise EndorsementRejected(function, ENDORSEMENTS_DISAGREE)
     if status.result != transaction_pb2.TxValidationCode.VALID:
         code = transaction_pb2.TxValidationCode.Name(status.result)
         raise LedgerRejected(function, f"transaction {txid} was not committed: validation code {code} "
@@ -305,11 +311,11 @@ def _translate(exc: grpc.RpcError, function: str, address: str) -> Exception:
         return ConfigError(f"the peer at {address} is unreachable: {details}")
     messages = [d.message for d in _error_details(exc)] + [details]
     if any(_MISMATCH in message for message in messages):
-        return LedgerRejected(function, ENDORSEMENTS_DISAGREE)
+        return EndorsementRejected(function, ENDORSEMENTS_DISAGREE)
     for message in messages:
         match = _CHAINCODE_MESSAGE.search(message)
         if match and int(match.group(1)) >= 400:
-            return LedgerRejected(function, match.group(2))
+            return LedgerRejected.of(function, int(match.group(1)), match.group(2))
     described = "; ".join(f"{d.msp_id or d.address}: {d.message}" for d in _error_details(exc))
     return LedgerRejected(function, f"{details}" + (f" ({described})" if described else ""))
 

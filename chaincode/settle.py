@@ -1,36 +1,23 @@
-"""The settlement arithmetic of a month as pure functions (no ledger, no I/O), property-testable.
+"""A month's money as pure functions (no ledger, no I/O), property-testable.
 
-The Settlement contract gathers the month's records, calls ``settle_month`` and writes what it
+The Settlement contract gathers the month's records, calls :func:`settle_month` and writes what it
 returns; a dispute resolved or an artist registered after settlement moves held money with
-``release``. Every function checks the money invariant before returning:
+:func:`release`. Every function checks the money invariant before returning:
 
     income = node operator shares + artist payouts + unallocated + held
 
 for the month and for every node's part of it; a month that does not balance raises Conflict.
-
-Where each node's money goes (the default payout rule of DESIGN.md):
-
-- every paid or renewed subscription brings its ``amount_micro`` in and gives the node operator
-  ``node_share_micro``; expired subscriptions count for nothing;
-- a subscribed listener without an allocation record gives the artist share to ``unallocated``;
-- the node's batch amounts (per artist) go, in this order of precedence:
-  an OPEN dispute on the node's month → held under the dispute id;
-  a dispute resolved "reject" (and none open) → ``unallocated`` (reported as ``rejected_micro``);
-  an artist not registered → held under "unregistered" for that artist id;
-  otherwise → the artist's payout.
-- a node whose month is not sealed contributes no allocations (its subscribed listeners are all
-  unallocated); the contract refuses to settle while an active node with subscriptions is unsealed.
-
-Every amount is also kept per paying node (``by_node``), so each node knows what it owes whom.
+What counts, what each listener gives whom and where each amount goes are the payout rule
+(:mod:`chaincode.rules`). A node whose month is not sealed contributes no allocations (its
+subscribed listeners are all unallocated). Every amount is also kept per paying node
+(``by_node``), so each node knows what it owes whom.
 """
 
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
+from . import rules
 from .errors import Conflict
-
-UNREGISTERED = "unregistered"
-COUNTED = ("paid", "renewed")
 
 
 @dataclass(frozen=True)
@@ -72,7 +59,7 @@ def settle_month(subscriptions: Iterable[Mapping[str, Any]], nodes: Mapping[str,
     per_node: dict[str, dict[str, int]] = {}
     subscribed: dict[str, set[str]] = {}
     for sub in subscriptions:
-        if sub["status"] not in COUNTED:
+        if sub["status"] not in rules.COUNTED:
             continue
         node = sub["node"]
         totals = per_node.setdefault(node, _node_totals())
@@ -91,25 +78,12 @@ def settle_month(subscriptions: Iterable[Mapping[str, Any]], nodes: Mapping[str,
         totals["unallocated_micro"] += len(missing) * artist_share_micro
         if not month.sealed:
             continue
-        status, dispute_id = month.dispute
         for batch in month.batches:
             for artist, amount in sorted(batch.items()):
                 amount = int(amount)
                 totals["allocated_micro"] += amount
-                if amount == 0:
-                    continue
-                if status == "open":
-                    _hold(held, (dispute_id, artist), node, amount, dispute_id, "dispute")
-                    totals["held_micro"] += amount
-                elif status == "reject":
-                    totals["unallocated_micro"] += amount
-                    totals["rejected_micro"] += amount
-                elif artist not in registered:
-                    _hold(held, (UNREGISTERED, artist), node, amount, "", UNREGISTERED)
-                    totals["held_micro"] += amount
-                else:
-                    _add(artists.setdefault(artist, {}), node, amount)
-                    totals["artists_micro"] += amount
+                if amount:
+                    _route(totals, artists, held, node, artist, amount, month.dispute, artist in registered)
     node_payouts = {n: t["node_share_micro"] for n, t in sorted(per_node.items()) if t["node_share_micro"]}
     result = {"totals": month_totals(per_node), "nodes": dict(sorted(per_node.items())),
               "artists": dict(sorted(artists.items())), "node_payouts": node_payouts,
@@ -118,9 +92,25 @@ def settle_month(subscriptions: Iterable[Mapping[str, Any]], nodes: Mapping[str,
     return result
 
 
-def _hold(held: dict, key: tuple[str, str], node: str, amount: int, dispute: str, reason: str) -> None:
-    entry = held.setdefault(key, {"by_node": {}, "dispute": dispute, "reason": reason})
-    _add(entry["by_node"], node, amount)
+def _route(totals: dict[str, int], artists: dict, held: dict, node: str, artist: str, amount: int,
+           dispute: tuple[str, str], registered: bool) -> None:
+    """Book one node's amount for an artist where :func:`chaincode.rules.destination` sends it."""
+    status, dispute_id = dispute
+    where = rules.destination(status, registered)
+    if where == rules.PAID:
+        _add(artists.setdefault(artist, {}), node, amount)
+        totals["artists_micro"] += amount
+    elif where == rules.REJECTED:
+        totals["unallocated_micro"] += amount
+        totals["rejected_micro"] += amount
+    else:
+        if where == rules.HELD_DISPUTE:
+            key, reason = (dispute_id, artist), rules.HELD_FOR_DISPUTE
+        else:
+            key, reason, dispute_id = (rules.HELD_UNREGISTERED, artist), rules.HELD_UNREGISTERED, ""
+        entry = held.setdefault(key, {"by_node": {}, "dispute": dispute_id, "reason": reason})
+        _add(entry["by_node"], node, amount)
+        totals["held_micro"] += amount
 
 
 def month_totals(per_node: Mapping[str, Mapping[str, int]]) -> dict[str, int]:

@@ -11,6 +11,7 @@ from chaincode import money, validate
 from chaincode.errors import InvalidArgument
 
 from .errors import InputError
+from .pseudonym import check_listener
 
 SUBSCRIPTION_COLUMNS = ["month", "node_id", "listener_id", "payment_ref", "amount"]
 #: libyaml's safe loader when PyYAML was built with it (some ten times faster), else PyYAML's own.
@@ -83,7 +84,7 @@ def _amount(value: Any) -> int:
     return money.parse_amount(str(value))
 
 
-def load_consortium(path: Path, effective_from: str) -> Consortium:
+def read_consortium(path: Path, effective_from: str) -> Consortium:
     """Parse consortium.yaml into the Bootstrap document; the policy is effective from ``effective_from``.
 
     Nodes without ``msp_id`` get ``Org<i>MSP`` by position (the network's organisations).
@@ -154,7 +155,7 @@ class Subscription:
     line: int
 
 
-def load_subscriptions(path: Path, nodes: set[str]) -> list[Subscription]:
+def read_subscriptions(path: Path, nodes: set[str]) -> list[Subscription]:
     """Every row of subscriptions.csv, validated; the first bad row raises InputError."""
     path, file = Path(path), str(path)
     if not path.exists():
@@ -174,7 +175,7 @@ def load_subscriptions(path: Path, nodes: set[str]) -> list[Subscription]:
                     raise InputError(str(exc).rstrip("."), file, line, field) from None
             sub = Subscription(
                 month=check("month", validate.month), node=check("node_id", lambda v: validate.ident("node_id", v)),
-                listener_id=check("listener_id", lambda v: validate.ident("listener_id", v)),
+                listener_id=check("listener_id", check_listener),
                 payment_ref=check("payment_ref", lambda v: validate.ident("payment_ref", v)),
                 amount_micro=check("amount", money.parse_amount), line=line)
             if sub.node not in nodes:

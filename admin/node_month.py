@@ -1,39 +1,24 @@
 """A node's month: load its days, check them against their anchors, reconcile, review, settle."""
 
-import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
 import pandas as pd
-import pyarrow as pa
-import pyarrow.csv as pacsv
 
-from chaincode import canonical
+from chaincode import canonical_json, rules
+from chaincode.contracts.allocations import Allocations
+from chaincode.contracts.listening import Listening
+from chaincode.contracts.subscriptions import Subscriptions
+from chaincode.rules import Policy
 
 from . import anomalies, dayfile
-from .errors import InputError
-from .listens import canonical_path
+from .readers.resolve import ReadOptions
 from .reconcile import Reconciliation, batches, reconcile
 from .session import Session
 
 BATCH_SIZE = 500
 REASON_LIMIT = 1000  # a review's reason on chain (chaincode.validate.text)
-_CANONICAL_TYPES = {"played_at": pa.timestamp("us", tz="UTC"), "listener": pa.string(),
-                    "artist_id": pa.string(), "track_id": pa.string(), "seconds": pa.int64()}
-
-
-def read_canonical(path: Path) -> pd.DataFrame:
-    """A canonical day file (as written by ``listens submit``) back into a canonical frame."""
-    try:
-        table = pacsv.read_csv(path, convert_options=pacsv.ConvertOptions(column_types=_CANONICAL_TYPES))
-    except (OSError, pa.ArrowInvalid) as exc:
-        raise InputError(f"not a canonical day file: {exc}", str(path)) from None
-    frame = table.to_pandas()
-    frame["played_at"] = table.column("played_at").cast(pa.int64()).to_numpy()
-    return frame
-
-
 @dataclass
 class MonthDays:
     """A node's day frames for a month, checked against the anchors on chain."""
@@ -51,26 +36,27 @@ def _day_files(folder: Path, month: str) -> dict[str, Path]:
 
 
 def load_month(session: Session, month: str, node: str, plays: Path | None,
-               min_seconds: int, secret: bytes | None) -> MonthDays:
-    """Load the node's days (raw files in ``plays`` pseudonymised with ``secret``, or else the
-    canonical ones kept in the ledger folder) and compare each with its on-chain anchor."""
+               min_seconds: int, secret: bytes | None, options: ReadOptions | None = None) -> MonthDays:
+    """Load the node's days (raw files in ``plays`` pseudonymised with ``secret`` and read with
+    ``options``, or else the canonical ones kept in the ledger folder) and compare each with its
+    on-chain anchor."""
     if plays is not None:
-        return load_month_from(session, month, node, plays, min_seconds, secret)
-    return load_month_from(session, month, node, canonical_path(session, node, f"{month}-01").parent, min_seconds)
+        return load_month_from(session, month, node, plays, min_seconds, secret, options)
+    return load_month_from(session, month, node, dayfile.kept_folder(session.folder, node), min_seconds)
 
 
 def load_month_from(session: Session, month: str, node: str, folder: Path, min_seconds: int,
-                    secret: bytes | None = None) -> MonthDays:
+                    secret: bytes | None = None, options: ReadOptions | None = None) -> MonthDays:
     """Load the day files of ``folder`` (raw when ``secret`` is given, else canonical) and compare each
     with its on-chain anchor: a missing, extra or altered day is a problem, named by date."""
-    anchors = {a["date"]: a for a in session.query(session.reader(), "Listening:ListAnchors", node, month)}
+    anchors = {a["date"]: a for a in session.reader().evaluate(Listening.ListAnchors, node, month)}
     files = _day_files(folder, month) if folder.exists() else {}
     frames, problems = {}, []
     for day in sorted(set(anchors) | set(files)):
         if day not in files:
             problems.append(f"{day}: anchored on chain (sha256 {anchors[day]['sha256'][:12]}…) but no file in {folder}")
             continue
-        frame = dayfile.load_day(files[day], secret) if secret else read_canonical(files[day])
+        frame = dayfile.load_day(files[day], secret, options=options) if secret else dayfile.read_canonical(files[day])
         if day not in anchors:
             problems.append(f"{day}: {files[day]} has no anchor on chain (submit it with `listens submit`)")
             continue
@@ -84,36 +70,35 @@ def load_month_from(session: Session, month: str, node: str, folder: Path, min_s
 
 
 def paid_listeners(session: Session, month: str, node: str) -> list[str]:
-    subs = session.query(session.reader(), "Subscriptions:List", month, node)
-    return [s["listener"] for s in subs if s["status"] in ("paid", "renewed")]
+    subs = session.reader().evaluate(Subscriptions.List, month, node)
+    return [s["listener"] for s in subs if s["status"] in rules.COUNTED]
 
 
-def compute(session: Session, month: str, node: str, days: MonthDays, policy: dict[str, Any]) -> Reconciliation:
+def compute(session: Session, month: str, node: str, days: MonthDays, policy: Policy) -> Reconciliation:
     """The node's month by the payout rule of ``policy``, from its checked days and paid subscribers."""
-    return reconcile(days.frames.values(), paid_listeners(session, month, node),
-                     policy["top_n"], policy["min_seconds"])
+    return reconcile(days.frames.values(), paid_listeners(session, month, node), policy.top_n, policy.min_seconds)
 
 
 def submit_allocations(session: Session, month: str, node: str, result: Reconciliation,
                        progress: Callable[[int], None] = lambda n: None) -> dict[str, Any]:
     """Submit the allocations in batches, then seal the month with its Merkle root."""
     parts = batches(result.allocations, BATCH_SIZE)
-    identity = session.identity(node)
+    admin = session.admin(node)
     for number, batch in enumerate(parts, start=1):
         entries = [[listener, [[a, w] for a, w in artists]] for listener, artists in batch]
-        session.submit(identity, "Allocations:SubmitBatch", month, node, str(number), entries)
+        admin.submit(Allocations.SubmitBatch, month, node, str(number), entries)
         progress(len(batch))
-    sealed = session.submit(identity, "Allocations:Seal", month, node, result.merkle_root, str(len(parts)))
+    sealed = admin.submit(Allocations.Seal, month, node, result.merkle_root, str(len(parts)))
     return {"batches": len(parts), "merkle_root": result.merkle_root, "txid": sealed.txid, "block": sealed.block}
 
 
 def review_verdict(session: Session, month: str, node: str, days: MonthDays,
                    result: Reconciliation) -> tuple[str, str, str]:
     """(verdict, reason, evidence sha256) of a reviewer's recomputation against the sealed month."""
-    sealed = session.query(session.reader(), "Allocations:GetNodeMonth", month, node)
+    sealed = session.reader().evaluate(Allocations.GetNodeMonth, month, node)
     evidence = {"days": {d: a["sha256"] for d, a in sorted(days.anchors.items())},
                 "merkle_root": result.merkle_root, "problems": days.problems}
-    evidence_sha = hashlib.sha256(canonical.dumpb(evidence)).hexdigest()
+    evidence_sha = canonical_json.sha256(evidence)
     if days.problems:
         return "flag", "day files do not match their anchors: " + "; ".join(days.problems), evidence_sha
     if sealed["merkle_root"] != result.merkle_root:
@@ -122,19 +107,19 @@ def review_verdict(session: Session, month: str, node: str, days: MonthDays,
     return "approve", f"recomputed {len(result.allocations)} allocations from {len(days.frames)} days: same root", evidence_sha
 
 
-def anomaly_findings(policy: dict[str, Any], days: MonthDays, result: Reconciliation) -> list[dict[str, Any]]:
+def anomaly_findings(policy: Policy, days: MonthDays, result: Reconciliation) -> list[dict[str, Any]]:
     """Every named anomaly check of the policy run over the month: per day, then per month."""
-    thresholds, min_seconds = policy["anomalies"], policy["min_seconds"]
+    thresholds, min_seconds = policy.anomalies, policy.min_seconds
     findings = [f for _, frame in sorted(days.frames.items())
                 for f in anomalies.day_checks(frame, thresholds, min_seconds)]
     day_seconds = {day: anchor["seconds"] for day, anchor in days.anchors.items()}
-    share = policy["price_micro"] - policy["node_share_micro"]
-    return findings + anomalies.month_checks(result.allocations, day_seconds, thresholds, share)
+    return findings + anomalies.month_checks(result.allocations, day_seconds, thresholds,
+                                             policy.artist_share_micro)
 
 
 def findings_sha256(findings: list[dict[str, Any]]) -> str:
     """The evidence hash of a list of findings (canonical JSON)."""
-    return hashlib.sha256(canonical.dumpb(findings)).hexdigest()
+    return canonical_json.sha256(findings)
 
 
 def findings_flag(findings: list[dict[str, Any]], checks: set[str]) -> tuple[str, list[dict[str, Any]]] | None:

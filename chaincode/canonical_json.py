@@ -1,5 +1,6 @@
 """Canonical JSON: sorted keys, no spaces, UTF-8, no floats — the bytes every endorser writes."""
 
+import hashlib
 import json
 from typing import Any
 
@@ -24,6 +25,11 @@ def dumps(value: Any) -> str:
 def dumpb(value: Any) -> bytes:
     """Canonical JSON as UTF-8 bytes."""
     return dumps(value).encode("utf-8")
+
+
+def sha256(value: Any) -> str:
+    """The hex SHA-256 of a value's canonical JSON: the digest of every record and manifest."""
+    return hashlib.sha256(dumpb(value)).hexdigest()
 
 
 def loads(data: bytes | str) -> Any:

@@ -1,0 +1,143 @@
+"""The ledger client: what the tooling needs from a ledger, whichever backend holds it.
+
+Two backends implement :class:`LedgerClient`: the embedded ledger (``admin.embedded.ledger``) and a
+Fabric network reached through its peers' Gateway service (``admin.fabric.client``). Calls are in
+the shape of fabric-gateway: a :class:`Connection` is one identity's view of the ledger, and a
+transaction is named by its contract method (``Settlement.Settle``), so a reader follows a call
+straight into the contract::
+
+    session.admin("n1").submit(Settlement.Settle, "2026-10")
+    session.reader().evaluate(Settlement.GetSettlement, "2026-10")
+
+What only one backend can do is declared, not discovered: :meth:`LedgerClient.local_chain` is the
+block log kept on this machine (the embedded ledger), or None where the peers keep the blocks.
+"""
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, Iterator, Protocol
+
+from chaincode import canonical_json
+
+#: A transaction: a contract method (``Settlement.Settle``) or its wire name ("Settlement:Settle").
+Transaction = Callable[..., Any] | str
+
+#: The refusal of a transaction whose endorsements do not vouch for one result of its proposal
+#: (on Fabric: endorsing peers that disagree, or too few of them; on the embedded ledger: an
+#: endorsed result that running the proposal again does not reproduce).
+ENDORSEMENTS_DISAGREE = ("its endorsements do not agree on one result of its proposal, so it does not "
+                         "meet the endorsement policy and nothing was written.")
+
+
+def wire_name(transaction: Transaction) -> str:
+    """The name a transaction travels under: ``Contract:Function``."""
+    if isinstance(transaction, str):
+        return transaction
+    contract, _, function = transaction.__qualname__.partition(".")
+    return f"{contract}:{function}"
+
+
+def wire_arg(value: Any) -> str:
+    """An argument as it travels: strings as they are, anything else as canonical JSON."""
+    return value if isinstance(value, str) else canonical_json.dumps(value)
+
+
+def state_digest(items: Iterable[tuple[str, bytes]]) -> str:
+    """SHA-256 over every (key, value) in key order: equal digests mean equal world states."""
+    digest = hashlib.sha256()
+    for key, value in items:
+        encoded = key.encode()
+        digest.update(len(encoded).to_bytes(8, "big") + encoded)
+        digest.update(len(value).to_bytes(8, "big") + value)
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class Committed:
+    """A committed transaction: its response payload, transaction id and block number."""
+
+    payload: str
+    txid: str
+    block: int
+
+    def json(self) -> Any:
+        return canonical_json.loads(self.payload) if self.payload else None
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """An endorsed transaction not yet committed: the identity that signs it, the function it calls,
+    its id, and the backend's own form of it (a Fabric envelope, an embedded block body)."""
+
+    identity: str
+    function: str
+    txid: str
+    transaction: Any
+
+
+class LocalChain(Protocol):
+    """A block log kept on this machine, which can be re-walked and read block by block."""
+
+    def verify(self) -> tuple[int, list[str]]:
+        """(blocks checked, every problem found)."""
+
+    def height(self) -> int: ...
+
+    def block(self, number: int) -> dict[str, Any] | None: ...
+
+
+class LedgerClient(Protocol):
+    """Submit and evaluate chaincode functions (``Contract:Function``) as a wallet identity."""
+
+    def endorse(self, identity: str, function: str, *args: str) -> Prepared: ...
+
+    def commit(self, prepared: Prepared) -> Committed: ...
+
+    def submit(self, identity: str, function: str, *args: str) -> Committed: ...
+
+    def evaluate(self, identity: str, function: str, *args: str) -> str: ...
+
+    def key_history(self, identity: str, key: str) -> list[dict[str, Any]]:
+        """Every write of ``key``, newest first: {"txid", "block", "timestamp_ns", "value" (None for
+        a delete), "is_delete"}, read as ``identity``."""
+
+    def local_chain(self) -> LocalChain | None:
+        """The block log on this machine, or None (on Fabric the peers keep and validate blocks)."""
+
+    def close(self) -> None: ...
+
+
+class Connection:
+    """One identity's view of the ledger: submit and evaluate transactions as that identity."""
+
+    def __init__(self, client: LedgerClient, identity: str) -> None:
+        self.client, self.identity = client, identity
+
+    def submit(self, transaction: Transaction, *args: Any) -> Committed:
+        """Endorse, order and commit; a refusal raises a :class:`admin.errors.LedgerRejected`."""
+        return self.client.submit(self.identity, wire_name(transaction), *map(wire_arg, args))
+
+    def endorse(self, transaction: Transaction, *args: Any) -> Prepared:
+        """Endorse without committing (commit with ``client.commit``)."""
+        return self.client.endorse(self.identity, wire_name(transaction), *map(wire_arg, args))
+
+    def evaluate(self, transaction: Transaction, *args: Any) -> Any:
+        """Run a query and parse its JSON answer; nothing is written."""
+        return canonical_json.loads(self.client.evaluate(self.identity, wire_name(transaction),
+                                                         *map(wire_arg, args)))
+
+    def key_history(self, key: str) -> list[dict[str, Any]]:
+        """Every write of a world-state key, newest first (see :meth:`LedgerClient.key_history`)."""
+        return self.client.key_history(self.identity, key)
+
+    def world_state(self, page_size: int = 500) -> Iterator[tuple[str, bytes]]:
+        """Every (key, value) of the world state in key order, paged through ``WorldState:Page``,
+        so both backends answer the same way."""
+        after = ""
+        while True:
+            page = self.evaluate("WorldState:Page", after, str(page_size))
+            for key, value in page["items"]:
+                yield key, value.encode()
+            after = page["next"]
+            if not after:
+                return

@@ -1,0 +1,98 @@
+"""Held money of a settled month: released when its dispute resolves or its artist registers.
+
+Releases leave the month's payout instructions as they were and write a ``release`` record
+(:data:`chaincode.records.RELEASE`); the settlement's totals move from held to artists (or to
+unallocated for a rejected report), so the money invariant still holds, and ``released_micro``
+adds up what left held. Money of an approved dispute whose artist is still unregistered moves to
+the artist's unregistered hold and waits for its registration.
+"""
+
+from typing import Any
+
+from . import records, rules, settle, state
+from .records import Held, Payout, Settlement
+from .state import LedgerContext
+
+_SUMMARY = {rules.TO_ARTIST: "to_artists_micro", rules.TO_UNALLOCATED: "to_unallocated_micro",
+            rules.TO_UNREGISTERED: "to_unregistered_micro"}
+
+
+async def wallet(ctx: LedgerContext, kind: records.Kind, ident: str) -> str:
+    """The wallet of a registered artist or node, "" when it is not registered."""
+    record = await state.get(ctx, kind, ident)
+    return record["wallet"] if record else ""
+
+
+def payout_record(month: str, kind: str, payee: str, wallet_id: str, by_node: dict[str, int]) -> Payout:
+    """A payout instruction of ``by_node`` (what each collecting node owes) to ``payee``."""
+    return {"amount_micro": sum(by_node.values()), "by_node": dict(sorted(by_node.items())), "kind": kind,
+            "month": month, "paid_by": {}, "payee": payee, "status": "instructed", "wallet": wallet_id}
+
+
+async def _pay(ctx: LedgerContext, settlement: Settlement, held: Held, source: str) -> tuple[Settlement, dict]:
+    """Release ``held`` to its artist: the settlement moved from held to artists, the release written."""
+    month, artist = held["month"], held["artist"]
+    settlement = settle.release(settlement, held["by_node"], "artists", month)
+    settlement["release_count"] += 1
+    release = {**payout_record(month, "release", artist, await wallet(ctx, records.ARTIST, artist),
+                               held["by_node"]), "source": source}
+    await state.put(ctx, release, records.RELEASE, month, artist, source)
+    return settlement, release
+
+
+async def _wait_for_artist(ctx: LedgerContext, settlement: Settlement, held: Held) -> Settlement:
+    """Add an approved dispute's amount to the artist's unregistered hold."""
+    month, artist = held["month"], held["artist"]
+    waiting = await state.get(ctx, records.HELD, month, rules.HELD_UNREGISTERED, artist)
+    merged = dict(waiting["by_node"]) if waiting and waiting["status"] == "held" else {}
+    for node, amount in held["by_node"].items():
+        merged[node] = merged.get(node, 0) + amount
+    if waiting is None:
+        settlement["held_count"] += 1
+    await state.put(ctx, {"amount_micro": sum(merged.values()), "artist": artist,
+                          "by_node": dict(sorted(merged.items())), "dispute": "", "month": month,
+                          "reason": rules.HELD_UNREGISTERED, "released_to": "", "status": "held"},
+                    records.HELD, month, rules.HELD_UNREGISTERED, artist)
+    return settlement
+
+
+async def release_dispute(ctx: LedgerContext, month: str, dispute_id: str, resolution: str) -> dict[str, Any] | None:
+    """Release what the settlement of ``month`` holds under a dispute just resolved (in the same
+    transaction), each amount where :func:`chaincode.rules.release_destination` sends it. None if
+    the month is not settled; else {"dispute", "released_micro", "to_artists_micro",
+    "to_unallocated_micro", "to_unregistered_micro"}."""
+    settlement = await state.get(ctx, records.SETTLEMENT, month)
+    if settlement is None:
+        return None
+    summary = {"dispute": dispute_id, "released_micro": 0, **{name: 0 for name in _SUMMARY.values()}}
+    for held in await state.records(ctx, records.HELD, month, dispute_id):
+        if held["status"] != "held":
+            continue
+        registered = await state.get(ctx, records.ARTIST, held["artist"]) is not None
+        target = rules.release_destination(resolution, registered)
+        if target == rules.TO_UNALLOCATED:
+            settlement = settle.release(settlement, held["by_node"], "unallocated", month)
+        elif target == rules.TO_ARTIST:
+            settlement = (await _pay(ctx, settlement, held, dispute_id))[0]
+        else:
+            settlement = await _wait_for_artist(ctx, settlement, held)
+        if target != rules.TO_UNREGISTERED:
+            summary["released_micro"] += held["amount_micro"]
+        summary[_SUMMARY[target]] += held["amount_micro"]
+        await state.put(ctx, {**held, "released_to": target, "status": "released"},
+                        records.HELD, month, dispute_id, held["artist"])
+    for totals in settlement["nodes"].values():
+        if totals["dispute"] == dispute_id:
+            totals["dispute_state"] = resolution
+    await state.put(ctx, settlement, records.SETTLEMENT, month)
+    return summary
+
+
+async def release_artist(ctx: LedgerContext, settlement: Settlement, held: Held) -> dict[str, Any]:
+    """Pay what ``settlement`` holds for a newly registered artist: the release record and the
+    settlement after it (both written)."""
+    settlement, release = await _pay(ctx, settlement, held, rules.HELD_UNREGISTERED)
+    await state.put(ctx, {**held, "released_to": rules.TO_ARTIST, "status": "released"},
+                    records.HELD, held["month"], rules.HELD_UNREGISTERED, held["artist"])
+    await state.put(ctx, settlement, records.SETTLEMENT, held["month"])
+    return {"release": release, "settlement": settlement}

@@ -1,0 +1,168 @@
+"""The payout rule, in one place: the policy, what counts, the top-N, the split, and where money goes.
+
+The default payout rule (a policy version on chain sets its values; the rule itself is exact):
+
+1. A play counts when it lasted at least ``min_seconds`` (and more than 0 seconds).
+2. For each listener with a paid or renewed subscription for the month at a node
+   (:data:`COUNTED`), an artist's weight is the sum of that listener's counted seconds for the
+   artist that month at that node.
+3. The listener's top ``top_n`` artists by weight, ties by artist id ascending (:func:`top_n`).
+4. The artist share (price − node share, :attr:`Policy.artist_share_micro`) is split among them in
+   proportion to weight: floor each part, then one micro-unit each by largest remainder, ties by
+   artist id ascending (:func:`split`); :func:`allocate` applies 3 and 4 to one listener.
+5. A subscribed listener with no counted play: the whole artist share is unallocated.
+6. Each counted subscription gives the node operator the node share.
+7. Plays of listeners without a counted subscription count for nothing.
+8. and 9. Where a node's allocated money goes at settlement is :func:`destination`: held under an
+   open dispute, unallocated after a rejection, held for an artist not (yet) registered, else paid;
+   what a resolution later releases goes where :func:`release_destination` says.
+
+The month's arithmetic and its invariant are :mod:`chaincode.settle`.
+"""
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Iterable
+
+from . import validate
+from .errors import InvalidArgument
+
+#: Subscription statuses that pay: they bring income, a node share and an artist share.
+COUNTED = ("paid", "renewed")
+#: Every subscription status; an expired subscription (a chargeback) counts for nothing.
+SUBSCRIPTION_STATUSES = (*COUNTED, "expired")
+
+#: Anomaly-check thresholds a policy may carry, with their defaults.
+ANOMALY_DEFAULTS = {
+    "max_daily_seconds": 86_400,
+    "max_track_loops": 50,
+    "day_total_factor_pct": 300,
+    "farm_min_accounts": 20,
+    "farm_max_artists": 3,
+    "min_listeners_per_artist": 3,
+}
+
+
+@dataclass(frozen=True)
+class Policy:
+    """A policy version: the payout rule's values from the month ``effective_from`` on."""
+
+    effective_from: str
+    price_micro: int
+    node_share_micro: int
+    top_n: int
+    min_seconds: int
+    currency: str
+    anomalies: dict[str, int] = field(default_factory=lambda: dict(ANOMALY_DEFAULTS))
+
+    @property
+    def artist_share_micro(self) -> int:
+        """What one counted subscription gives its listener's artists: price − node share."""
+        return self.price_micro - self.node_share_micro
+
+    @classmethod
+    def parse(cls, raw: Any) -> "Policy":
+        """A complete, validated policy from its JSON object (InvalidArgument when it is not one)."""
+        if not isinstance(raw, dict):
+            raise InvalidArgument("policy must be a JSON object.")
+        price = validate.count("policy price_micro", raw.get("price_micro"), 1)
+        share = validate.count("policy node_share_micro", raw.get("node_share_micro"))
+        if share > price:
+            raise InvalidArgument(f"policy node_share_micro {share} exceeds price_micro {price}.")
+        anomalies = dict(ANOMALY_DEFAULTS)
+        for name, value in (raw.get("anomalies") or {}).items():
+            if name not in ANOMALY_DEFAULTS:
+                raise InvalidArgument(f"policy anomaly threshold {name!r} is unknown.")
+            anomalies[name] = validate.count(f"policy anomaly threshold {name}", value)
+        return cls(effective_from=validate.month(raw.get("effective_from")), price_micro=price,
+                   node_share_micro=share, top_n=validate.count("policy top_n", raw.get("top_n"), 1),
+                   min_seconds=validate.count("policy min_seconds", raw.get("min_seconds")),
+                   currency=validate.ident("policy currency", raw.get("currency")), anomalies=anomalies)
+
+    @classmethod
+    def of(cls, record: dict[str, Any]) -> "Policy":
+        """The policy of a record read from the ledger (already validated when it was written)."""
+        return cls(**record)
+
+    def record(self) -> dict[str, Any]:
+        """The policy as its on-chain record."""
+        return asdict(self)
+
+
+def counts(seconds: int, min_seconds: int) -> bool:
+    """Whether a play of ``seconds`` counts (rule 1)."""
+    return seconds >= min_seconds and seconds > 0
+
+
+def top_n(weights: Iterable[tuple[str, int]], n: int) -> list[tuple[str, int]]:
+    """The ``n`` heaviest (id, weight) pairs, ties broken by id ascending (rule 3)."""
+    return sorted(weights, key=lambda pair: (-pair[1], pair[0]))[:n]
+
+
+def split(total: int, weights: Iterable[tuple[str, int]]) -> dict[str, int]:
+    """Split ``total`` in proportion to positive integer weights, summing exactly to ``total``.
+
+    Each part is floored; the micro-units left over go one each to the largest remainders, ties
+    broken by id ascending (rule 4).
+    """
+    pairs = list(weights)
+    whole = sum(weight for _, weight in pairs)
+    if total < 0 or whole <= 0 or any(weight <= 0 for _, weight in pairs):
+        raise ValueError("split needs a non-negative total and positive weights")
+    parts: dict[str, int] = {}
+    remainders: list[tuple[int, str]] = []
+    for ident, weight in pairs:
+        parts[ident], remainder = divmod(total * weight, whole)
+        remainders.append((-remainder, ident))
+    left = total - sum(parts.values())
+    for _, ident in sorted(remainders)[:left]:
+        parts[ident] += 1
+    return parts
+
+
+def allocate(pairs: list[list] | list[tuple[str, int]], n: int, share: int) -> list[list]:
+    """One listener's allocation: [[artist_id, weight, amount_micro], ...] of the top ``n`` artists
+    by (-weight, artist_id), sharing ``share`` by :func:`split` (rules 3 and 4)."""
+    top = top_n([(a, w) for a, w in pairs], n)
+    amounts = split(share, top)
+    return [[artist, weight, amounts[artist]] for artist, weight in top]
+
+
+# -- where money goes ----------------------------------------------------------------------------
+
+#: Why money of a settled month is held.
+HELD_FOR_DISPUTE, HELD_UNREGISTERED = "dispute", "unregistered"
+#: Where a node's allocated amount for an artist goes at settlement (:func:`destination`).
+PAID, HELD_DISPUTE, REJECTED, HELD_ARTIST = "paid", "held_dispute", "rejected", "held_artist"
+#: Where held money goes when released (:func:`release_destination`).
+TO_ARTIST, TO_UNALLOCATED, TO_UNREGISTERED = "artist", "unallocated", "unregistered"
+
+
+def dispute_state(disputes: Iterable[dict[str, Any]]) -> tuple[str, str]:
+    """The state of a node's month from every dispute opened on it: ("open" | "reject" | "approve"
+    | "", dispute id). An open dispute comes first; then a rejection wins over approvals."""
+    disputes = list(disputes)
+    for wanted in ("open", "reject", "approve"):
+        for dispute in disputes:
+            if (dispute["status"] == "open" and wanted == "open") or (
+                    dispute["status"] == "resolved" and dispute["resolution"] == wanted):
+                return wanted, dispute["id"]
+    return "", ""
+
+
+def destination(dispute: str, registered: bool) -> str:
+    """Where a node's allocated amount for an artist goes at settlement, by precedence: the node's
+    month under an open dispute → held under it; its dispute resolved "reject" → unallocated
+    (rejected); the artist not registered → held for the artist; otherwise paid to the artist."""
+    if dispute == "open":
+        return HELD_DISPUTE
+    if dispute == "reject":
+        return REJECTED
+    return PAID if registered else HELD_ARTIST
+
+
+def release_destination(resolution: str, registered: bool) -> str:
+    """Where money held under a dispute goes when the dispute resolves: "reject" → unallocated;
+    "approve" → the artist, or held for the artist while it is not registered."""
+    if resolution == "reject":
+        return TO_UNALLOCATED
+    return TO_ARTIST if registered else TO_UNREGISTERED
