@@ -313,6 +313,17 @@ stop_pids() { # signal name:pid...: signal each, wait up to 10 s, then KILL what
   done
 }
 
+# each_org FUNCTION [ARGS...] -- ORG...: "FUNCTION ORG ARGS..." for every ORG at once (each org's
+# step touches only its own CA, peer or orderer); fails when one of them failed
+each_org() {
+  local fn=$1 args=() o pids=() failed=0 pid; shift
+  while [[ "$1" != -- ]]; do args+=("$1"); shift; done
+  shift
+  for o in "$@"; do "$fn" "$o" "${args[@]}" & pids+=($!); done
+  for pid in "${pids[@]}"; do wait "$pid" || failed=1; done
+  return "$failed"
+}
+
 need_bins() {
   local b
   for b in peer orderer configtxgen cryptogen osnadmin fabric-ca-server fabric-ca-client; do
@@ -386,32 +397,34 @@ tls_files() { # enrolled-msp-dir out-dir org [prefix]: server.crt/key (or client
   cp "$(org_tlsca_cert "$o")" "$out/ca.crt"
 }
 # Each orderer's identity (OU orderer, from ca-<org>) and TLS certificate (from tlsca-<org>); each
-# chaincode server's TLS certificate and the client certificate its peer presents to it.
+# chaincode server's TLS certificate and the client certificate its peer presents to it. The
+# organisations enroll at once, each at its own CA.
 enroll_nodes() {
   [[ -f "$NODES/.done" ]] && return 0
-  local o name od tmp
-  for o in "${ORG_NAMES[@]}"; do
-    say "enrolling the nodes of $o at its CA"
-    od=$(org_dir "$o"); tmp=$NODES/.enrolled
-    name=$(cc_host "$o")
-    enroll_at "$o" "tlsca-$o" "$name" client "$tmp/$name" "$name,localhost,127.0.0.1,${H_IP[$o]}"
-    tls_files "$tmp/$name" "$NODES/$name/tls" "$o"
-    enroll_at "$o" "tlsca-$o" "$(peer_host "$o").chaincode-client" client "$tmp/$name.client" "$(peer_host "$o")"
-    tls_files "$tmp/$name.client" "$NODES/$name/tls" "$o" client
-    [[ -n "${O_ORD[$o]:-}" ]] || continue
-    name=$(orderer_host "$o")
-    enroll_at "$o" "ca-$o" "$name" orderer "$tmp/$name.msp"
-    mkdir -p "$NODES/$name/msp"/{signcerts,keystore,cacerts,tlscacerts}
-    cp "$tmp/$name.msp/signcerts/cert.pem" "$NODES/$name/msp/signcerts/"
-    cp "$tmp/$name.msp"/keystore/*_sk "$NODES/$name/msp/keystore/"
-    cp "$od"/msp/cacerts/* "$NODES/$name/msp/cacerts/"
-    cp "$od"/msp/tlscacerts/* "$NODES/$name/msp/tlscacerts/"
-    cp "$od/msp/config.yaml" "$NODES/$name/msp/config.yaml"
-    enroll_at "$o" "tlsca-$o" "$name" orderer "$tmp/$name.tls" "$name,localhost,127.0.0.1,${H_IP[orderer0.$o]}"
-    tls_files "$tmp/$name.tls" "$NODES/$name/tls" "$o"
-  done
+  each_org enroll_org -- "${ORG_NAMES[@]}" || die "enrolling the nodes failed (logs: $LOGS/enroll.*.log)"
   rm -rf "$NODES/.enrolled"
   touch "$NODES/.done"
+}
+enroll_org() {
+  local o=$1 name od tmp=$NODES/.enrolled
+  od=$(org_dir "$o")
+  say "enrolling the nodes of $o at its CA"
+  name=$(cc_host "$o")
+  enroll_at "$o" "tlsca-$o" "$name" client "$tmp/$name" "$name,localhost,127.0.0.1,${H_IP[$o]}"
+  tls_files "$tmp/$name" "$NODES/$name/tls" "$o"
+  enroll_at "$o" "tlsca-$o" "$(peer_host "$o").chaincode-client" client "$tmp/$name.client" "$(peer_host "$o")"
+  tls_files "$tmp/$name.client" "$NODES/$name/tls" "$o" client
+  [[ -n "${O_ORD[$o]:-}" ]] || return 0
+  name=$(orderer_host "$o")
+  enroll_at "$o" "ca-$o" "$name" orderer "$tmp/$name.msp"
+  mkdir -p "$NODES/$name/msp"/{signcerts,keystore,cacerts,tlscacerts}
+  cp "$tmp/$name.msp/signcerts/cert.pem" "$NODES/$name/msp/signcerts/"
+  cp "$tmp/$name.msp"/keystore/*_sk "$NODES/$name/msp/keystore/"
+  cp "$od"/msp/cacerts/* "$NODES/$name/msp/cacerts/"
+  cp "$od"/msp/tlscacerts/* "$NODES/$name/msp/tlscacerts/"
+  cp "$od/msp/config.yaml" "$NODES/$name/msp/config.yaml"
+  enroll_at "$o" "tlsca-$o" "$name" orderer "$tmp/$name.tls" "$name,localhost,127.0.0.1,${H_IP[orderer0.$o]}"
+  tls_files "$tmp/$name.tls" "$NODES/$name/tls" "$o"
 }
 
 gen_config() {
@@ -627,29 +640,31 @@ osn() { # org args...: osnadmin as the org's admin against its orderer, on the o
 }
 create_channel() {
   mkdir -p "$NET/channel"
-  local block=$NET/channel/$CHANNEL.block o i
+  local block=$NET/channel/$CHANNEL.block
   if [[ ! -f "$block" ]]; then
     FABRIC_CFG_PATH=$CFG "$BIN/configtxgen" -profile NinetenChannel -outputBlock "$block" \
       -channelID "$CHANNEL" -configPath "$CFG" >"$LOGS/configtxgen.log" 2>&1 \
       || { cat "$LOGS/configtxgen.log" >&2; die "configtxgen failed"; }
   fi
-  for o in "${ORDERER_ORGS[@]}"; do
-    if ! osn "$o" list --channelID "$CHANNEL" 2>/dev/null | grep -q '^Status: 200'; then
-      say "orderer0.$o joins channel $CHANNEL"
-      osn "$o" join --channelID "$CHANNEL" --config-block "$block" >"$LOGS/osnadmin.$o.log" 2>&1 \
-        || { cat "$LOGS/osnadmin.$o.log" >&2; die "osnadmin channel join of orderer0.$o failed"; }
-    fi
+  each_org join_orderer "$block" -- "${ORDERER_ORGS[@]}" || die "an orderer could not join $CHANNEL"
+  each_org join_peer "$block" -- "${ORG_NAMES[@]}" || die "a peer could not join $CHANNEL"
+}
+join_orderer() { # org block
+  local o=$1 block=$2
+  osn "$o" list --channelID "$CHANNEL" 2>/dev/null | grep -q '^Status: 200' && return 0
+  say "orderer0.$o joins channel $CHANNEL"
+  osn "$o" join --channelID "$CHANNEL" --config-block "$block" >"$LOGS/osnadmin.$o.log" 2>&1 \
+    || { cat "$LOGS/osnadmin.$o.log" >&2; die "osnadmin channel join of orderer0.$o failed"; }
+}
+join_peer() { # org block
+  local o=$1 block=$2 i
+  peer_cli "$o" channel getinfo -c "$CHANNEL" >/dev/null 2>&1 && return 0
+  say "peer0.$o joins channel $CHANNEL"
+  for i in $(seq 1 15); do  # the orderers may still be electing their Raft leader
+    if peer_cli "$o" channel join -b "$block" >"$LOGS/join.$o.log" 2>&1; then return 0; fi
+    sleep 2
   done
-  for o in "${ORG_NAMES[@]}"; do
-    if ! peer_cli "$o" channel getinfo -c "$CHANNEL" >/dev/null 2>&1; then
-      say "peer0.$o joins channel $CHANNEL"
-      for i in $(seq 1 15); do  # the orderers may still be electing their Raft leader
-        if peer_cli "$o" channel join -b "$block" >"$LOGS/join.$o.log" 2>&1; then break; fi
-        [[ $i == 15 ]] && { cat "$LOGS/join.$o.log" >&2; die "peer0.$o could not join $CHANNEL"; }
-        sleep 2
-      done
-    fi
-  done
+  cat "$LOGS/join.$o.log" >&2; die "peer0.$o could not join $CHANNEL"
 }
 
 # The deployed chaincode: label (name_version), sequence, and slot (its servers listen on the
@@ -711,9 +726,8 @@ committed_sequence() {
 }
 deploy_chaincode() {
   [[ "$(committed_sequence)" == "$DEP_SEQ" ]] && return 0
-  local o
-  for o in "${ORG_NAMES[@]}"; do install_chaincode "$o" "$DEP_LABEL"; done
-  for o in "${ORG_NAMES[@]}"; do approve_chaincode "$o" "$DEP_LABEL" "$DEP_SEQ"; done
+  each_org install_chaincode "$DEP_LABEL" -- "${ORG_NAMES[@]}" || die "installing $DEP_LABEL failed"
+  each_org approve_chaincode "$DEP_LABEL" "$DEP_SEQ" -- "${ORG_NAMES[@]}" || die "approving $DEP_LABEL failed"
   commit_chaincode "$DEP_LABEL" "$DEP_SEQ" "${ORG_NAMES[@]}"
 }
 
@@ -909,15 +923,15 @@ cmd_prepare() { # version approving-orgs...
   all_up || die "the network is not up (network/network.sh status)"
   [[ "$(committed_sequence)" == "$DEP_SEQ" ]] || die "the channel's committed sequence is not $DEP_SEQ, as $CCDIR/deployed says"
   local seq=$((DEP_SEQ + 1)) slot=$((1 - DEP_SLOT))
+  for o in "${ORG_NAMES[@]}"; do package_chaincode "$o" "$label" "$slot"; done
+  each_org install_chaincode "$label" -- "${ORG_NAMES[@]}" || die "installing $label failed"
   for o in "${ORG_NAMES[@]}"; do
-    package_chaincode "$o" "$label" "$slot"
-    install_chaincode "$o" "$label"
     register_chaincode "chaincode-next.$o" "$o" "$slot"
     start_chaincode "$o" "chaincode-next.$o" "$label" "$slot"
   done
   for o in "${ORG_NAMES[@]}"; do wait_healthy "chaincode-next.$o" 60; done
   echo "$label $seq $slot" >"$CCDIR/prepared"
-  for o in "${approvers[@]}"; do approve_chaincode "$o" "$label" "$seq"; done
+  each_org approve_chaincode "$label" "$seq" -- "${approvers[@]}" || die "approving $label failed"
   say "$CC_NAME $version (sequence $seq) prepared, approved by ${approvers[*]}; its servers run on the org's chaincode port + $slot"
 }
 cmd_commit() {
