@@ -294,6 +294,10 @@ class _Recording:
         return getattr(self._client, name)
 
 
+def _quiet(text: str) -> None:
+    """simulate's story is kept in ``MonthUnderFaults.lines``, not printed."""
+
+
 class _NoBar:
     def update(self, n: int) -> None:
         pass
@@ -315,7 +319,6 @@ class MonthUnderFaults:
         self.scenario, self.folder, self.profile = scenario, Path(folder), Path(profile)
         self.nodes = [n["id"] for n in scenario.consortium.nodes]
         self.submissions: list[Submission] = []
-        self.events: list[Event] = []
         self.lines: list[str] = []
         self._lock = threading.Lock()
         self._sessions: dict[str, Session] = {}
@@ -334,7 +337,7 @@ class MonthUnderFaults:
 
     def _run(self, node: str) -> simulate.Run:
         """``simulate``'s run of the month, as ``node``'s client."""
-        return simulate.Run(self.session(node), self.scenario, lambda text: None, _no_bar, self.lines)
+        return simulate.Run(self.session(node), self.scenario, _quiet, _no_bar, self.lines)
 
     def close(self) -> None:
         for session in self._sessions.values():
@@ -370,8 +373,9 @@ class MonthUnderFaults:
 
         def work(reviewer: str) -> Work:
             def review(session: Session) -> None:
+                run = simulate.Run(session, self.scenario, _quiet, _no_bar, self.lines)
                 for subject in subjects[reviewer]:
-                    simulate.review(self._run(reviewer), subject, reviewer)
+                    simulate.review(run, subject, reviewer)
             return review
         return {node: work(node) for node in self.nodes if subjects[node]}
 
@@ -401,7 +405,6 @@ class MonthUnderFaults:
                      or not any(t.is_alive() for t in threads), 300, "the clients' first transactions")
             if not errors:
                 event = fault()
-                self.events.append(event)
         for thread in threads:
             thread.join(600)
         if errors:
