@@ -22,7 +22,6 @@ Prints a line per fault, then everything as JSON.
 
 import argparse
 import datetime
-import hashlib
 import json
 import os
 import random
@@ -37,8 +36,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))  # the fault helpers of the Fabric tests
 sys.path.insert(0, str(ROOT / "bench"))
 
-from fabric_tps import COUNTS, _gateway, _nodes  # noqa: E402
-from fabric_support import PROFILE, profile  # noqa: E402
+from admin.wallet import Wallet  # noqa: E402
+from fabric_tps import PYTHON, _anchor, _gateway, _registry  # noqa: E402
+from fabric_support import PROFILE, enroll, org_of, profile  # noqa: E402
 from fault_month import (Event, Network, commit_upgrade, cut_cluster, kill_chaincode, kill_leader,  # noqa: E402
                          restart_peer)
 from fabric_network import network  # noqa: E402
@@ -58,7 +58,7 @@ class Load:
         self._days = (str(first + datetime.timedelta(days=i)) for i in range(10**9))
         self._threads = []
         for msp, node in sorted(nodes.items()):
-            gateway = _gateway(folder / msp, msp)
+            gateway = _gateway(folder / msp, PYTHON)
             gateway.evaluate("admin", "Registry:ListClusters")  # connected before the clock starts
             self._threads += [threading.Thread(target=self._client, args=(gateway, node), daemon=True)
                               for _ in range(in_flight)]
@@ -67,10 +67,9 @@ class Load:
         while not self._stop.is_set():
             with self._lock:
                 day = next(self._days)
-            digest = hashlib.sha256(f"{node} {day}".encode()).hexdigest()
             sent = time.monotonic()
             try:
-                gateway.submit("admin", "Listening:Anchor", node, day, digest, COUNTS)
+                gateway.submit("admin", "Listening:Anchor", *_anchor(node, day))
             except Exception as exc:  # noqa: BLE001 (counted and reported)
                 self.errors.append(f"{type(exc).__name__}: {exc}")
                 continue
@@ -91,6 +90,14 @@ class Load:
         with self._lock:
             done = sum(start <= ended < end for _, ended in self.commits)
         return done / (end - start) if end > start else 0.0
+
+
+def node_admins(folder: Path, msp_ids: list[str]) -> dict[str, str]:
+    """Node id by MSP id, with an admin identity of each organisation enrolled under ``folder`` (the
+    test consortium bootstrapped when the ledger has none)."""
+    for msp in msp_ids:
+        Wallet(folder / msp / "ledger" / "wallet").put(enroll(folder, org_of(msp), "admin", "admin"))
+    return {n["msp_id"]: n["id"] for n in _registry(folder, msp_ids[0])["nodes"] if n["msp_id"] in msp_ids}
 
 
 def time_up(hosts: str) -> float:
@@ -138,7 +145,7 @@ def main() -> None:
     net = Network(PROFILE)
     msp_ids = sorted(org["msp_id"] for org in profile()["organizations"].values())
     folder = Path(tempfile.mkdtemp(prefix="nineten-faults-"))
-    load = Load(folder, _nodes(folder, msp_ids), args.in_flight)
+    load = Load(folder, node_admins(folder, msp_ids), args.in_flight)
     report.update(hosts=hosts, clients=len(msp_ids), in_flight=args.in_flight, steady_s=args.steady, faults=[])
     load.start()
     try:
