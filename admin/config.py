@@ -23,8 +23,16 @@ class LedgerConfig:
         path = Path(folder) / CONFIG_FILE
         if not path.exists():
             raise ConfigError(f"no ledger configuration at {path}; run `nineten init` first.")
-        data = yaml.safe_load(path.read_text()) or {}
-        return cls(Path(folder), data.get("nodes") or {})
+        try:
+            data = yaml.safe_load(path.read_bytes()) or {}
+            nodes = data.get("nodes") or {}
+            for node_id, entry in nodes.items():
+                if len(bytes.fromhex(entry["secret"])) < 16 or not isinstance(entry["msp_id"], str):
+                    raise ValueError(f"node {node_id}'s secret is shorter than 16 bytes")
+        except (yaml.YAMLError, AttributeError, TypeError, KeyError, ValueError) as exc:
+            raise ConfigError(f"{path} is not a ledger configuration (nodes: {{node: {{msp_id, secret}}}}): "
+                              f"{type(exc).__name__}: {exc}") from None
+        return cls(Path(folder), nodes)
 
     def save(self) -> None:
         path = self.folder / CONFIG_FILE

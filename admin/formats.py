@@ -39,6 +39,7 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from admin.errors import InputError
+from chaincode.rules import MAX_PLAY_SECONDS
 
 COLUMNS = ("played_at", "listener_id", "artist_id", "track_id", "seconds")
 ID_COLUMNS = ("listener_id", "artist_id", "track_id")
@@ -47,7 +48,7 @@ from admin.choices import DAY_FORMATS as FORMATS
 
 _UTC_TIME = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|\+00:00)$"
 _TIME_HINT = "is not an ISO-8601 UTC time such as 2026-10-01T08:15:00Z"
-_DURATION = re.compile(r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$")
+_DURATION = re.compile(r"P(?:([0-9]+)D)?(?:T(?:([0-9]+)H)?(?:([0-9]+)M)?(?:([0-9]+)S)?)?")
 _MAX_DIGITS = 18  # any run of up to 18 digits fits in int64
 
 
@@ -150,8 +151,16 @@ class _Checker:
              describe: Callable[[Any], str]) -> None:
         for i in np.flatnonzero(mask):
             self.problems.append(Problem(self.file, int(self.lines[i]), field,
-                                         describe(raw[int(i)].as_py())))
+                                         describe(_value(raw, int(i)))))
         self.bad |= mask
+
+
+def _value(raw: pa.Array, index: int) -> Any:
+    """The Python value of ``raw[index]``; a timestamp beyond Python's dates as its ticks."""
+    try:
+        return raw[index].as_py()
+    except (OverflowError, ValueError):
+        return raw.cast(pa.int64())[index].as_py()
 
 
 def _mask(array: pa.Array) -> np.ndarray:
@@ -179,35 +188,51 @@ def _check_timestamps(check: _Checker, raw: pa.Array) -> np.ndarray:
         check.flag("played_at", ticks % 1000 != 0, raw,
                    lambda v: f"{v} has a precision finer than a microsecond")
         return ticks // 1000
-    return ticks * unit_us
+    outside = np.abs(ticks) > np.iinfo(np.int64).max // unit_us
+    check.flag("played_at", outside, raw, lambda v: "is out of range")
+    return np.where(outside, 0, ticks) * unit_us
 
 
 def _check_seconds(check: _Checker, raw: pa.Array) -> np.ndarray:
-    """Whole, non-negative seconds from an integer, float or string column."""
+    """Whole, non-negative seconds of at most a day, from an integer, float or string column."""
     field, kind = "seconds", raw.type
     check.flag(field, _mask(pc.is_null(raw)), raw, lambda v: "is missing")
     if pa.types.is_integer(kind):
-        values = pc.fill_null(raw.cast(pa.int64()), 0).to_numpy()
-        check.flag(field, values < 0, raw, lambda v: f"{v} is negative")
-        return values
-    if pa.types.is_floating(kind):
+        negative = _mask(pc.less(raw, 0))
+        longer = _mask(pc.greater(raw, MAX_PLAY_SECONDS))
+        check.flag(field, negative, raw, lambda v: f"{v} is negative")
+        good = ~(negative | longer)
+        values = pc.if_else(pa.array(good), pc.fill_null(raw, 0), 0).cast(pa.int64()).to_numpy()
+    elif pa.types.is_floating(kind):
         values = pc.fill_null(raw, 0.0).to_numpy()
-        whole = np.isfinite(values) & (np.floor(values) == values) & (np.abs(values) < 2**53)
+        whole = np.isfinite(values) & (np.floor(values) == values)
+        negative, longer = whole & (values < 0), whole & (values > MAX_PLAY_SECONDS)
         check.flag(field, ~whole, raw, lambda v: f"{v!r} is not a whole number of seconds")
-        check.flag(field, whole & (values < 0), raw, lambda v: f"{v:g} is negative")
-        return np.where(whole, values, 0).astype(np.int64)
-    text = pc.utf8_trim_whitespace(raw)
-    empty = _mask(pc.equal(text, ""))
-    digits = _mask(pc.match_substring_regex(text, r"^\d+$"))
-    negative = _mask(pc.match_substring_regex(text, r"^-\d+$"))
-    too_long = digits & _mask(pc.greater(pc.utf8_length(text), _MAX_DIGITS))
-    check.flag(field, empty, raw, lambda v: "is missing")
-    check.flag(field, negative, raw, lambda v: f"{v.strip()} is negative")
-    check.flag(field, too_long, raw, lambda v: f"{v.strip()} is too large")
-    check.flag(field, ~(digits | negative | empty) & _mask(pc.is_valid(raw)), raw,
-               lambda v: f"{v!r} is not a whole number of seconds")
-    good = digits & ~too_long
-    return pc.if_else(pa.array(good), text, "0").cast(pa.int64()).to_numpy()
+        check.flag(field, negative, raw, lambda v: f"{v:g} is negative")
+        good = whole & ~negative & ~longer
+        values = np.where(good, values, 0).astype(np.int64)
+    else:
+        text = pc.utf8_trim_whitespace(raw)
+        empty = _mask(pc.equal(text, ""))
+        digits = _mask(pc.match_substring_regex(text, r"^[0-9]+$"))
+        negative = _mask(pc.match_substring_regex(text, r"^-[0-9]+$"))
+        check.flag(field, empty, raw, lambda v: "is missing")
+        check.flag(field, negative, raw, lambda v: f"{v.strip()} is negative")
+        check.flag(field, ~(digits | negative | empty) & _mask(pc.is_valid(raw)), raw,
+                   lambda v: f"{v!r} is not a whole number of seconds")
+        short = digits & _mask(pc.less_equal(pc.utf8_length(text), _MAX_DIGITS))
+        values = pc.if_else(pa.array(short), text, "0").cast(pa.int64()).to_numpy()
+        longer = digits & ~(short & (values <= MAX_PLAY_SECONDS))
+        good = short & ~longer
+        values = np.where(good, values, 0)
+    check.flag(field, longer, raw, lambda v: f"{_seconds_text(v)} s is longer than a day "
+                                             f"({MAX_PLAY_SECONDS} s)")
+    return values
+
+
+def _seconds_text(value: Any) -> str:
+    text = value.strip() if isinstance(value, str) else f"{value:g}" if isinstance(value, float) else str(value)
+    return text if len(text) <= 24 else text[:21] + "..."
 
 
 def _check_ids(check: _Checker, field: str, raw: pa.Array) -> pa.Array:
@@ -416,13 +441,13 @@ def _mapped(reference: str, field: str, artist_map: Mapping[str, str] | None) ->
 def _duration_seconds(field: str, value: Any) -> int:
     if not isinstance(value, str):
         raise _Bad(field, f"{value!r} is not an ISO-8601 duration such as PT3M12S")
-    match = _DURATION.match(value.strip())
+    match = _DURATION.fullmatch(value.strip())
     if match and value.strip() not in ("P", "PT"):
         days, hours, minutes, secs = (int(g or 0) for g in match.groups())
-        return ((days * 24 + hours) * 60 + minutes) * 60 + secs
+        return _play_seconds(field, ((days * 24 + hours) * 60 + minutes) * 60 + secs)
     if value.strip().startswith("-"):
         raise _Bad(field, f"{value!r} is negative")
-    if re.match(r"^P.*\d[.,]\d", value.strip()):
+    if re.match(r"P.*[0-9][.,][0-9]", value.strip()):
         raise _Bad(field, f"{value!r} is not a whole number of seconds")
     raise _Bad(field, f"{value!r} is not an ISO-8601 duration such as PT3M12S")
 
@@ -479,8 +504,16 @@ def _listenbrainz_row(item: Mapping, artist_map: Mapping[str, str] | None
     if not isinstance(track, str):
         raise _Bad("track_metadata.additional_info.recording_mbid", f"{track!r} is not a string")
     if info.get("duration_ms") is not None:
-        seconds = _whole("track_metadata.additional_info.duration_ms", info["duration_ms"]) // 1000
+        field = "track_metadata.additional_info.duration_ms"
+        seconds = _whole(field, info["duration_ms"]) // 1000
     else:
-        seconds = _whole("track_metadata.additional_info.duration",
-                         _get(item, "track_metadata.additional_info.duration"))
-    return published, listener, reference, track, seconds
+        field = "track_metadata.additional_info.duration"
+        seconds = _whole(field, _get(item, field))
+    return published, listener, reference, track, _play_seconds(field, seconds)
+
+
+def _play_seconds(field: str, seconds: int) -> int:
+    """``seconds`` when a play of that length is possible (at most a day), else a bad field."""
+    if seconds > MAX_PLAY_SECONDS:
+        raise _Bad(field, f"{_seconds_text(seconds)} s is longer than a day ({MAX_PLAY_SECONDS} s)")
+    return seconds

@@ -10,7 +10,7 @@ import pyarrow as pa
 
 SECRET_BYTES = 32
 PSEUDONYM_HEX = 32
-_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+_MONTH = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")
 
 
 def new_secret() -> bytes:
@@ -24,7 +24,7 @@ class Pseudonymiser:
     def __init__(self, secret: bytes, month: str) -> None:
         if not isinstance(secret, bytes) or not secret:
             raise ValueError("the pseudonym secret must be non-empty bytes")
-        if not isinstance(month, str) or not _MONTH.match(month):
+        if not isinstance(month, str) or not _MONTH.fullmatch(month):
             raise ValueError(f"month {month!r} is not YYYY-MM")
         self.month = month
         self._base = hmac.new(secret, month.encode("utf-8") + b"\x1f", hashlib.sha256)

@@ -24,7 +24,7 @@ from .chain import ChainReader
 from .figures import collect
 from .render import render_text
 
-_DOCUMENT = re.compile(r"^audit-(\d{4}-\d{2})")
+_DOCUMENT = re.compile(r"audit-([0-9]{4}-[0-9]{2})")
 _SHOWN = 12
 
 
@@ -130,7 +130,7 @@ def _capped(found: list[str]) -> list[str]:
 
 
 def is_day_file(path: Path) -> bool:
-    return re.match(r"^\d{4}-\d{2}-\d{2}\.", path.name) is not None
+    return re.match(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\.", path.name) is not None
 
 
 def day_frame(path: Path, secret: bytes | None, fmt: str | None):
