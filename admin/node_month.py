@@ -13,6 +13,7 @@ from chaincode.contracts.subscriptions import Subscriptions
 from chaincode.rules import Policy
 
 from . import anomalies, dayfile
+from .readers.resolve import ReadOptions
 from .reconcile import Reconciliation, batches, reconcile
 from .session import Session
 
@@ -35,16 +36,17 @@ def _day_files(folder: Path, month: str) -> dict[str, Path]:
 
 
 def load_month(session: Session, month: str, node: str, plays: Path | None,
-               min_seconds: int, secret: bytes | None) -> MonthDays:
-    """Load the node's days (raw files in ``plays`` pseudonymised with ``secret``, or else the
-    canonical ones kept in the ledger folder) and compare each with its on-chain anchor."""
+               min_seconds: int, secret: bytes | None, options: ReadOptions | None = None) -> MonthDays:
+    """Load the node's days (raw files in ``plays`` pseudonymised with ``secret`` and read with
+    ``options``, or else the canonical ones kept in the ledger folder) and compare each with its
+    on-chain anchor."""
     if plays is not None:
-        return load_month_from(session, month, node, plays, min_seconds, secret)
+        return load_month_from(session, month, node, plays, min_seconds, secret, options)
     return load_month_from(session, month, node, dayfile.kept_folder(session.folder, node), min_seconds)
 
 
 def load_month_from(session: Session, month: str, node: str, folder: Path, min_seconds: int,
-                    secret: bytes | None = None) -> MonthDays:
+                    secret: bytes | None = None, options: ReadOptions | None = None) -> MonthDays:
     """Load the day files of ``folder`` (raw when ``secret`` is given, else canonical) and compare each
     with its on-chain anchor: a missing, extra or altered day is a problem, named by date."""
     anchors = {a["date"]: a for a in session.reader().evaluate(Listening.ListAnchors, node, month)}
@@ -54,7 +56,7 @@ def load_month_from(session: Session, month: str, node: str, folder: Path, min_s
         if day not in files:
             problems.append(f"{day}: anchored on chain (sha256 {anchors[day]['sha256'][:12]}…) but no file in {folder}")
             continue
-        frame = dayfile.load_day(files[day], secret) if secret else dayfile.read_canonical(files[day])
+        frame = dayfile.load_day(files[day], secret, options=options) if secret else dayfile.read_canonical(files[day])
         if day not in anchors:
             problems.append(f"{day}: {files[day]} has no anchor on chain (submit it with `listens submit`)")
             continue

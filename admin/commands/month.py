@@ -20,8 +20,9 @@ def month() -> None:
 @month.command("reconcile")
 @click.argument("month_id", metavar="MONTH")
 @click.option("--node", required=True, help="The node reconciling its own month.")
-@click.option("--plays", type=DIR, help="Folder of the node's raw day files (default: the canonical "
-              "days kept by `listens submit`).")
+@click.option("--plays", type=DIR, help="Folder of the node's raw day files, YYYY-MM-DD.<suffix>, each "
+              "naming its listeners, read as `listens submit` reads them (default: the canonical days kept "
+              "by `listens submit`, which also hold plays split from exports).")
 @pass_session
 def month_reconcile(session, month_id: str, node: str, plays: Path | None) -> None:
     """Check every day of MONTH against its anchor, compute the allocations of the payout rule,
@@ -31,10 +32,12 @@ def month_reconcile(session, month_id: str, node: str, plays: Path | None) -> No
     """
     from .. import node_month
     from ..errors import InputError
+    from ..listens import read_options
 
     policy = session.policy(month_id)
     secret = session.config.secret(node) if plays else None
-    days = node_month.load_month(session, month_id, node, plays, policy.min_seconds, secret)
+    options = read_options(session) if plays else None
+    days = node_month.load_month(session, month_id, node, plays, policy.min_seconds, secret, options)
     if days.problems:
         raise InputError("the days do not match their anchors: " + "; ".join(days.problems),
                          str(plays or session.folder / "days" / node))
