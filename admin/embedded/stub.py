@@ -1,7 +1,8 @@
 """The embedded backend's chaincode stub: Fabric's stub semantics over the SQLite block store.
 
-Reads see committed state only (as on Fabric, a transaction does not read its own writes);
-writes are buffered and handed to the store on commit.
+Reads see committed state only (as on Fabric, a transaction does not read its own writes) and are
+recorded as Fabric's read set: each key with the version it was read at, each range with the
+digest of the keys and versions it returned; writes are buffered and handed to the store on commit.
 """
 
 from dataclasses import dataclass
@@ -10,7 +11,11 @@ from typing import Any, AsyncIterator, Sequence
 from fabric_chaincode_python.fabric_shim.stub import ChaincodeStub
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from .store import BlockStore
+from .store import BlockStore, range_digest
+
+
+#: The parts of a block body that running its proposal yields (:meth:`EmbeddedStub.result`).
+RESULT = ("event", "reads", "response", "writes")
 
 
 @dataclass(frozen=True)
@@ -42,6 +47,23 @@ class EmbeddedStub:
         self.creator, self.function, self.args = creator, function, list(args)
         self.writes: dict[str, bytes | None] = {}
         self.event: tuple[str, bytes] | None = None
+        self.read_keys: dict[str, int | None] = {}
+        self.read_ranges: list[list] = []
+
+    def reads(self) -> dict[str, list]:
+        """The read set: {"keys": [[key, version], ...] by key, "ranges": [[start, end, limit, digest], ...]}."""
+        return {"keys": [[k, v] for k, v in sorted(self.read_keys.items())], "ranges": self.read_ranges}
+
+    def result(self, payload: str) -> dict[str, Any]:
+        """What this run of a proposal yields, as a block records it: event, read set, response, writes."""
+        event = {"name": self.event[0], "payload": self.event[1].decode()} if self.event else None
+        writes = [[k, None if v is None else v.decode()] for k, v in sorted(self.writes.items())]
+        return {"event": event, "reads": self.reads(), "response": payload, "writes": writes}
+
+    def _range(self, start: str, end: str, limit: int = -1) -> AsyncIterator[KV]:
+        rows = self.store.range(start, end, limit)
+        self.read_ranges.append([start, end, limit, range_digest(rows)])
+        return _iterate([KV(k, v) for k, v, _ in rows])
 
     def get_txid(self) -> str:
         return self.txid
@@ -59,7 +81,9 @@ class EmbeddedStub:
         return self.function, self.args
 
     async def get_state(self, key: str) -> bytes:
-        return self.store.get(key) or b""
+        value, version = self.store.get_versioned(key)
+        self.read_keys.setdefault(key, version)
+        return value or b""
 
     async def put_state(self, key: str, value: bytes | str) -> None:
         self.writes[key] = value.encode() if isinstance(value, str) else bytes(value)
@@ -68,13 +92,12 @@ class EmbeddedStub:
         self.writes[key] = None
 
     async def get_state_by_range(self, start_key: str, end_key: str) -> AsyncIterator[KV]:
-        return _iterate([KV(k, v) for k, v in self.store.range(start_key, end_key)])
+        return self._range(start_key, end_key)
 
     async def get_state_by_range_with_pagination(self, start_key: str, end_key: str, page_size: int,
                                                  bookmark: str = "") -> AsyncIterator[KV]:
         """At most ``page_size`` keys from ``bookmark`` (or ``start_key``), as Fabric pages a range."""
-        rows = self.store.range(bookmark or start_key, end_key, page_size)
-        return _iterate([KV(k, v) for k, v in rows])
+        return self._range(bookmark or start_key, end_key, page_size)
 
     async def get_state_by_partial_composite_key(self, object_type: str,
                                                  attributes: Sequence[str]) -> AsyncIterator[KV]:
