@@ -89,7 +89,7 @@ def set_up(run: Run) -> None:
     file = scenario.folder / "subscriptions.csv"
     rows = [s for s in read_subscriptions(file, {n["id"] for n in scenario.consortium.nodes})
             if s.month == scenario.month]
-    with run.bar(len(rows), "subscriptions") as progress:
+    with run.bar(2 * len(rows), "subscriptions") as progress:
         totals = import_subscriptions(session, rows, str(file), progress.update)
     run.note(f"subscriptions: {totals['recorded']} paid months recorded")
 
