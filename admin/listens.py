@@ -126,15 +126,23 @@ def unmapped_text(unmapped: list[Unmapped], kept: bool) -> str:
     return "\n".join([head, *lines])
 
 
+def _canonical_day(intake: Intake, day: str, pseudonyms: Pseudonymiser, min_seconds: int):
+    """(canonical frame, anchor, estimated plays) of one day of the intake."""
+    reading, estimated = intake.day_frame(day)
+    frame = dayfile.canonicalise(reading, pseudonyms)
+    return frame, dayfile.anchor(frame, min_seconds), estimated
+
+
+def _counts(anchor: dict[str, Any]) -> dict[str, int]:
+    return {k: anchor[k] for k in ("listeners", "plays", "rows", "seconds")}
+
+
 def anchor_day(session: Session, node: str, day: str, intake: Intake, pseudonyms: Pseudonymiser,
                min_seconds: int) -> dict[str, Any]:
     """Pseudonymise, canonicalise and anchor one day of the intake; the canonical file is kept
     once the anchor is on chain."""
-    reading, estimated = intake.day_frame(day)
-    frame = dayfile.canonicalise(reading, pseudonyms)
-    anchor = dayfile.anchor(frame, min_seconds)
-    counts = {k: anchor[k] for k in ("listeners", "plays", "rows", "seconds")}
-    record = session.admin(node).submit(Listening.Anchor, node, day, anchor["sha256"], counts)
+    frame, anchor, estimated = _canonical_day(intake, day, pseudonyms, min_seconds)
+    record = session.admin(node).submit(Listening.Anchor, node, day, anchor["sha256"], _counts(anchor))
     target = dayfile.kept_path(session.folder, node, day)  # written only once the anchor is on chain
     dayfile.write_canonical(frame, target)
     return {"node": node, "date": day, **anchor, "estimated": estimated, "txid": record.txid,
@@ -144,7 +152,8 @@ def anchor_day(session: Session, node: str, day: str, intake: Intake, pseudonyms
 def anchor_days(session: Session, node: str, intake: Intake,
                 progress: Callable[[int], None] = lambda n: None) -> list[dict[str, Any]]:
     """Anchor every day of the intake, in date order (one pseudonymiser per month); nothing when a
-    month of the intake has no policy in force."""
+    month of the intake has no policy in force, or when the chain refuses the anchor of any day
+    (with several days, each is first run against the chain without being committed)."""
     secret = session.config.secret(node)
     policies, missing = {}, []
     for month in sorted({day[:7] for day in intake.days}):
@@ -156,10 +165,16 @@ def anchor_days(session: Session, node: str, intake: Intake,
         raise InputError(f"no policy is in force for {', '.join(missing)}, months the files hold plays of; "
                          f"nothing was anchored {MONTH_HINT}")
     months: dict[str, Pseudonymiser] = {}
+    days = [(day, months.setdefault(day[:7], Pseudonymiser(secret, day[:7])), policies[day[:7]].min_seconds)
+            for day in sorted(intake.days)]
+    if len(days) > 1:
+        admin = session.admin(node)
+        for day, pseudonyms, min_seconds in days:
+            anchor = _canonical_day(intake, day, pseudonyms, min_seconds)[1]
+            admin.evaluate(Listening.Anchor, node, day, anchor["sha256"], _counts(anchor))
     rows = []
-    for day in sorted(intake.days):
-        pseudonyms = months.setdefault(day[:7], Pseudonymiser(secret, day[:7]))
-        rows.append(anchor_day(session, node, day, intake, pseudonyms, policies[day[:7]].min_seconds))
+    for day, pseudonyms, min_seconds in days:
+        rows.append(anchor_day(session, node, day, intake, pseudonyms, min_seconds))
         progress(1)
     return rows
 
