@@ -18,6 +18,7 @@ from .intake import Intake, read_files
 from .pseudonym import Pseudonymiser, check_listener
 from .readers.playtime import PlaytimeRule
 from .readers.resolve import ReadOptions, Unmapped
+from .output import write_csv
 from .session import Session
 
 REPORT_COLUMNS = ("file", "line", "field", "message")
@@ -199,9 +200,7 @@ def write_problem_report(problems: list[Problem], target: Path) -> None:
         target.write_text(json.dumps(rows, indent=2, ensure_ascii=False) + "\n")
         return
     with target.open("w", newline="") as out:
-        writer = csv.DictWriter(out, REPORT_COLUMNS, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
+        write_csv(out, REPORT_COLUMNS, [[row[c] for c in REPORT_COLUMNS] for row in rows])
 
 
 def problem_rows(problems: Iterable[Problem]) -> int:
