@@ -95,7 +95,7 @@ def test_submit_report_lists_every_bad_row_and_anchors_nothing(month, tmp_path):
         f"{bad}/oct.jsonl); nothing was anchored; every problem is listed in {report}")
     assert report.read_text() == (
         "file,line,field,message\n"
-        f"{bad}/2026-10-03.csv,3,seconds,-5 is negative\n"
+        f"{bad}/2026-10-03.csv,3,seconds,'-5 is negative\n"  # a leading - is neutralised (CSV injection)
         f"{bad}/2026-10-03.csv,4,listener_id,is missing\n"
         f"{bad}/2026-10-03.csv,4,seconds,'x' is not a whole number of seconds\n"
         f"{bad}/2026-10-03.csv,5,played_at,\"2026-10-04T10:00:00.000000Z is not on 2026-10-03, the day of the file name\"\n"
