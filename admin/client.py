@@ -95,6 +95,9 @@ class LocalChain(Protocol):
 
     def block(self, number: int) -> dict[str, Any] | None: ...
 
+    def as_of(self, number: int) -> "LedgerClient":
+        """The ledger as it was after block ``number``, for queries and key histories."""
+
 
 class LedgerClient(Protocol):
     """Submit and evaluate chaincode functions (``Contract:Function``) as a wallet identity."""

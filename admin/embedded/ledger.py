@@ -75,11 +75,11 @@ class EmbeddedLedger:
     ``tell`` receives the one sentence saying that it waits."""
 
     def __init__(self, folder: Path, wait_seconds: float = WAIT_SECONDS,
-                 tell: Callable[[str], None] = _tell) -> None:
+                 tell: Callable[[str], None] = _tell, store: BlockStore | None = None) -> None:
         self.folder = Path(folder)
-        if not (self.folder / LEDGER_FILE).exists():
+        if store is None and not (self.folder / LEDGER_FILE).exists():
             raise ConfigError(f"no ledger at {self.folder}; run `nineten init` first.")
-        self.store = BlockStore(self.folder / LEDGER_FILE)
+        self.store = store or BlockStore(self.folder / LEDGER_FILE)
         self.wallet = Wallet(self.folder / "wallet")
         self.loop = asyncio.new_event_loop()
         self.wait_seconds, self.tell = wait_seconds, tell
@@ -195,6 +195,12 @@ class EmbeddedLedger:
     def block(self, number: int) -> dict[str, Any] | None:
         """Block ``number``'s body with its hash, or None past the head."""
         return self.store.block(number)
+
+    def as_of(self, number: int) -> "EmbeddedLedger":
+        """This ledger as it was after block ``number``, in memory (queries and key histories only;
+        close it when done)."""
+        with self.store.reading():
+            return EmbeddedLedger(self.folder, store=self.store.snapshot(number + 1))
 
     def verify(self) -> ChainCheck:
         """Re-walk the chain, re-executing every block (see :func:`admin.embedded.replay.verify_chain`)."""

@@ -179,6 +179,20 @@ class BlockStore:
             self.db.execute("INSERT INTO history VALUES (?, ?, ?, ?)", (key, number, value, value is None))
         return number
 
+    def snapshot(self, height: int) -> "BlockStore":
+        """An in-memory store of this ledger as it was with its first ``height`` blocks: those blocks,
+        the key history they wrote and the world state it leaves."""
+        copy = BlockStore(":memory:")
+        copy.db.execute("ATTACH DATABASE ? AS source", (str(self.path),))
+        copy.db.execute("INSERT INTO msp SELECT * FROM source.msp")
+        copy.db.execute("INSERT INTO blocks SELECT * FROM source.blocks WHERE number < ?", (height,))
+        copy.db.execute("INSERT INTO history SELECT * FROM source.history WHERE block < ?", (height,))
+        copy.db.execute("DETACH DATABASE source")
+        copy.db.execute("INSERT INTO state SELECT h.key, h.value FROM history h JOIN (SELECT key, MAX(block) AS "
+                        "last FROM history GROUP BY key) m ON h.key = m.key AND h.block = m.last "
+                        "WHERE NOT h.is_delete")
+        return copy
+
     def blocks(self) -> Iterator[tuple[int, str, str, str, int, str]]:
         """(number, prev_hash, hash, txid, timestamp_ns, body) of every block in order, as stored."""
         yield from self.db.execute("SELECT number, prev_hash, hash, txid, timestamp_ns, body FROM blocks "
