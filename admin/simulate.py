@@ -136,10 +136,11 @@ def review(run: Run, subject: str, reviewer: str) -> str:
     policy = session.policy(month)
     days = node_month.load_month(session, month, subject, None, policy.min_seconds, None)
     result = node_month.compute(session, month, subject, days, policy)
-    verdict, reason, evidence = node_month.review_verdict(session, month, subject, days, result)
-    session.reviewer(reviewer).submit(Reviews.Review, month, subject, verdict, reason, evidence)
-    run.note(f"review: {reviewer} {verdict}s {subject}'s month")
-    return verdict
+    vote = node_month.review_verdict(session, month, subject, days, result)
+    session.reviewer(reviewer).submit(Reviews.Review, month, subject, vote.verdict, vote.reason, vote.sha256)
+    node_month.keep_evidence(session.folder, subject, month, reviewer, vote)
+    run.note(f"review: {reviewer} {vote.verdict}s {subject}'s month")
+    return vote.verdict
 
 
 def review_all(run: Run) -> None:

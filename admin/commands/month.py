@@ -1,6 +1,5 @@
 """``nineten month``: reconcile, review and settle a month."""
 
-import hashlib
 import json
 from pathlib import Path
 
@@ -79,12 +78,15 @@ def month_review(session, month_id: str, node: str, days_dir: Path | None, revie
     recomputed Merkle root equals the sealed one and every day matches its anchor, else flag
     (which opens a dispute).
 
-    \b
+    
+    The evidence is written to <ledger>/findings/<node>/<month>.evidence-<reviewer>.json as
+    canonical JSON, and its SHA-256 is the evidence hash on chain: the anchors, the recomputed
+    root and every problem found (or, for a flag from --dispute, the chosen findings). The reason
+    on chain is a summary of at most 1,000 characters; the evidence file lists everything.
     With --dispute CHECK, the anomaly checks run over the same days; every finding is written to
     <ledger>/findings/<node>/<month>.by-<reviewer>.json. A month that recomputes to the sealed root
-    is still flagged when a chosen check finds something: the reason counts the findings and the
-    evidence hash on chain is the SHA-256 of <month>.evidence-<reviewer>.json, the chosen findings
-    as canonical JSON. Reviewing again with the same result changes nothing.
+    is still flagged when a chosen check finds something. Reviewing again with the same result
+    changes nothing.
     """
     from chaincode.contracts.reviews import Reviews
 
@@ -94,36 +96,26 @@ def month_review(session, month_id: str, node: str, days_dir: Path | None, revie
     folder = days_dir or session.folder / "days" / node
     days = node_month.load_month_from(session, month_id, node, folder, policy.min_seconds)
     result = node_month.compute(session, month_id, node, days, policy)
-    verdict, reason, evidence = node_month.review_verdict(session, month_id, node, days, result)
-    findings, chosen = [], None
+    vote = node_month.review_verdict(session, month_id, node, days, result)
+    findings = []
     if checks:
         findings = node_month.anomaly_findings(policy, days, result)
         flag = node_month.findings_flag(findings, set(ANOMALY_CHECKS if "all" in checks else checks))
-        if flag is not None and verdict == "approve":
-            verdict, (reason, chosen) = "flag", flag
-            evidence = node_month.findings_sha256(chosen)
-    answer = session.reviewer(reviewer).submit(Reviews.Review, month_id, node, verdict, reason, evidence).json()
+        if flag is not None and vote.verdict == "approve":
+            vote = flag
+    answer = session.reviewer(reviewer).submit(Reviews.Review, month_id, node, vote.verdict, vote.reason,
+                                               vote.sha256).json()
     if checks:
-        _keep_review_findings(session.folder / "findings" / node, f"{month_id}.%s-{reviewer}.json", findings, chosen)
-    click.echo(f"{reviewer} {verdict}s {node}'s {month_id}: {reason}")
+        _report_findings(session.folder / "findings" / node / f"{month_id}.by-{reviewer}.json", findings)
+    evidence = node_month.keep_evidence(session.folder, node, month_id, reviewer, vote)
+    click.echo(f"review evidence (sha256 {vote.sha256}): {evidence}")
+    click.echo(f"{reviewer} {vote.verdict}s {node}'s {month_id}: {vote.reason}")
     if not answer["reviewed"]:
         click.echo("this review was already on chain; nothing changed")
     elif answer["dispute"] is not None:
         dispute = answer["dispute"]
         click.echo(f"dispute {dispute['id']} is open on {node}'s {month_id}: local {dispute['local']}, "
                    f"peer {dispute['peer'] or '-'}, external {dispute['external'] or '-'}")
-
-
-def _keep_review_findings(folder: Path, name: str, findings: list[dict], chosen: list[dict] | None) -> None:
-    """A reviewer's findings (``name % "by"``) and the evidence of its flag (``name % "evidence"``),
-    canonical JSON so that the file's SHA-256 is the evidence hash on chain."""
-    from chaincode import canonical_json
-
-    _report_findings(folder / (name % "by"), findings)
-    if chosen is not None:
-        target = folder / (name % "evidence")
-        target.write_bytes(canonical_json.dumpb(chosen))
-        click.echo(f"dispute evidence (sha256 {hashlib.sha256(target.read_bytes()).hexdigest()}): {target}")
 
 
 @month.command("settle")
