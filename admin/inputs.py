@@ -122,6 +122,10 @@ def read_consortium(path: Path, effective_from: str) -> Consortium:
     file = str(path)
     if not isinstance(data, dict):
         raise InputError("must be a mapping with policy, clusters, nodes and artists", file, 1)
+    for name, kind, what in (("policy", dict, "a mapping"), ("clusters", list, "a list"), ("nodes", list, "a list"),
+                             ("artists", list, "a list")):
+        if data.get(name) is not None and not isinstance(data[name], kind):
+            raise InputError(f"is not {what}", file, _line(tree, (name,)), name)
     get = lambda p, check: _field(data, tree, file, p, check)  # noqa: E731
     policy = {
         "effective_from": effective_from,

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
@@ -81,12 +82,12 @@ class Wallet:
             identity = Identity(name, body["mspId"], creds["certificate"].encode(), creds["privateKey"].encode())
             if not isinstance(identity.msp_id, str):
                 raise TypeError("mspId is not text")
-            certificate = x509.load_pem_x509_certificate(identity.cert_pem)
             key = serialization.load_pem_private_key(identity.key_pem, password=None)
-        except (ValueError, TypeError, KeyError, AttributeError, UnicodeError) as exc:
+            if not isinstance(key, ec.EllipticCurvePrivateKey) or \
+                    key.public_key() != x509.load_pem_x509_certificate(identity.cert_pem).public_key():
+                raise ValueError("the private key is not the EC key of the certificate")
+        except (ValueError, TypeError, KeyError, AttributeError, UnicodeError, UnsupportedAlgorithm,
+                x509.InvalidVersion) as exc:
             raise ConfigError(f"the wallet file {path} is not an X.509 identity in Fabric's wallet format "
                               f"({type(exc).__name__}: {exc}).") from None
-        if not isinstance(key, ec.EllipticCurvePrivateKey) or key.public_key() != certificate.public_key():
-            raise ConfigError(f"the wallet file {path} holds a private key that is not the EC key of its "
-                              f"certificate.")
         return identity

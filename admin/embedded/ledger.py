@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 
@@ -223,7 +223,7 @@ def authenticate(store: BlockStore, proposal: dict[str, Any], signature: bytes, 
         cert.public_key().verify(signature, canonical_json.dumpb(proposal), ec.ECDSA(hashes.SHA256()))
         if proposal["txid"] != transaction_id(proposal["nonce"], cert_pem):
             raise ValueError("the transaction id is not derived from the nonce and creator")
-    except (InvalidSignature, ValueError, TypeError, AttributeError):
+    except (InvalidSignature, ValueError, TypeError, AttributeError, UnsupportedAlgorithm, x509.InvalidVersion):
         raise AccessRejected(proposal["function"],
                              f"the creator's certificate or signature is not valid for {msp_id}.") from None
     moment = _utc(at_ns)

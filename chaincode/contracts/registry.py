@@ -26,12 +26,11 @@ def _check_node(raw: Any, clusters: set[str]) -> Node:
         "msp_id": validate.ident("node msp_id", raw.get("msp_id")),
         "wallet": validate.ident("node wallet", raw.get("wallet")),
         "status": "active",
-        "duties": sorted(set(raw.get("duties") or DUTIES)),
+        "duties": sorted({validate.choice("node duty", duty, DUTIES)
+                          for duty in validate.json_list("node duties", raw.get("duties") or list(DUTIES))}),
     }
     if node["cluster"] not in clusters:
         raise NotFound(f"node {node['id']} names cluster {node['cluster']}, which is not registered.")
-    for duty in node["duties"]:
-        validate.choice("node duty", duty, DUTIES)
     return node
 
 
@@ -78,9 +77,10 @@ class Registry(LedgerContract):
         data = validate.json_arg("consortium", consortium)
         if not isinstance(data, dict):
             raise InvalidArgument("consortium must be a JSON object.")
-        clusters = sorted({validate.ident("cluster id", c.get("id")) for c in data.get("clusters", [])})
-        nodes = [_check_node(n, set(clusters)) for n in data.get("nodes", [])]
-        artists = [_check_artist(a) for a in data.get("artists", [])]
+        clusters = sorted({validate.ident("cluster id", validate.json_object("a cluster", c).get("id"))
+                           for c in validate.json_list("clusters", data.get("clusters", []))})
+        nodes = [_check_node(n, set(clusters)) for n in validate.json_list("nodes", data.get("nodes", []))]
+        artists = [_check_artist(a) for a in validate.json_list("artists", data.get("artists", []))]
         first_policy = Policy.parse(data.get("policy")).record()
         if not nodes:
             raise InvalidArgument("consortium has no nodes.")
