@@ -357,7 +357,7 @@ def _read_csv(file: str, options: ReadOptions) -> Reading:
         return "skip"
 
     table = pa_csv.read_csv(
-        file,
+        pa.BufferReader(_utf8(file)),
         read_options=pa_csv.ReadOptions(use_threads=False),
         parse_options=pa_csv.ParseOptions(invalid_row_handler=skip, ignore_empty_lines=False,
                                           newlines_in_values=True),
@@ -368,6 +368,23 @@ def _read_csv(file: str, options: ReadOptions) -> Reading:
         return _refused(file, wrong)
     lines, problems = _csv_lines(file, table, invalid)
     return _validated(file, table, lines, problems, options)
+
+
+def _utf8(file: str) -> pa.Buffer:
+    """The bytes of a text file, checked to be UTF-8 first (pyarrow's CSV reader would print a
+    traceback for a badly encoded row of the wrong width): InputError at the first bad byte."""
+    data = pa.memory_map(file).read_buffer()
+    offsets = pa.py_buffer(np.array([0, data.size], dtype=np.int64).tobytes())
+    try:
+        pa.LargeBinaryArray.from_buffers(pa.large_binary(), 1, [None, offsets, data]).cast(pa.large_string())
+    except pa.ArrowInvalid:
+        raw = data.to_pybytes()
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise InputError(f"is not UTF-8 text (byte {exc.start + 1})", file,
+                             raw.count(b"\n", 0, exc.start) + 1) from None
+    return data
 
 
 def _csv_lines(file: str, table: pa.Table, invalid: list[tuple[int, int, int, str]]

@@ -145,3 +145,12 @@ def test_a_refused_second_day_anchors_neither(month, tmp_path):
     assert "error: Listening:Anchor refused: node n1 already anchored 2026-10-02 with sha256" in out
     assert fingerprint(ledger) == before
     assert not (ledger / "days" / "n1" / "2026-10-01.csv").exists()
+
+
+def test_a_badly_encoded_csv_row_is_named_without_a_traceback(month, tmp_path):
+    _, ledger = month
+    day = tmp_path / "2026-10-05.csv"
+    day.write_bytes(HEADER.encode() + b"\x93x,y\n")
+    out = run("--ledger", ledger, "listens", "submit", day, "--node", "n1", expect=2)
+    assert out.endswith(f"error: {day}:2: is not UTF-8 text (byte 50)\n")
+    assert "Traceback" not in out and "Exception ignored" not in out
