@@ -7,14 +7,21 @@
 # (built if OUT has none yet), then its audit document rendered twice on a copy of it (audit_bench.py).
 # Usage: bench/run.sh [--plays N] [--dir FOLDER] [--month-ledger OUT | --audit OUT]
 #
-# Optional Fabric part: bench/run.sh fabric [--per-client N] [--in-flight N]
-# daily anchors per second from 4 concurrent clients against the network that
-# NINETEN_NETWORK_DIR names (network/network.sh up first); see bench/fabric_tps.py.
+# Optional Fabric part: bench/run.sh fabric [--per-client N] [--in-flight N] [--rounds N]
+# daily anchors per second from 4 concurrent clients against the Python chaincode and the Go
+# reference chaincode (bench/anchor-go, deployed beside it) on the network that NINETEN_NETWORK_DIR
+# names (network/network.sh up first), and the embedded ledger; see bench/fabric_tps.py.
+# bench/run.sh chaincode [--transactions N] [--in-flight N]: CPU per transaction of the Python and
+# the Go chaincode server alone, each driven by a simulated peer (no network); see bench/chaincode_cpu.py.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "${1:-}" = fabric ]; then
     shift
     exec uv run python bench/fabric_tps.py "$@"
+fi
+if [ "${1:-}" = chaincode ]; then
+    shift
+    exec uv run python bench/chaincode_cpu.py "$@"
 fi
 plays=10000000
 dir=""

@@ -1,5 +1,6 @@
 """World-state access for the contracts: the records of :mod:`chaincode.records` as canonical JSON."""
 
+from functools import cached_property
 from typing import Any, TypeVar
 
 from fabric_chaincode_python.fabric_contract_api.contractapi.transaction_context import (
@@ -17,7 +18,7 @@ R = TypeVar("R")
 class LedgerContext(TransactionContext):
     """The transaction context of every 9ten contract: the stub plus the parsed caller."""
 
-    @property
+    @cached_property
     def caller(self) -> Caller:
         return caller_from_creator(self.get_stub().get_creator() or {})
 

@@ -101,7 +101,8 @@ port_busy() { ss -Hltn "sport = :$1" 2>/dev/null | grep -q .; }
 port_holder() { ss -Hltnp "sport = :$1" 2>/dev/null | grep -o 'users:.*' | head -1; }
 # Processes of this network that no pid file records (left by a run that was killed before `down`, or
 # whose runtime dir was deleted under them): every process this script starts runs in a working dir
-# inside $NET, so a Fabric binary or chaincode server whose cwd is there is ours.
+# inside $NET, so a Fabric binary or chaincode server whose cwd is there is ours; so is a program
+# that lives in $NET (a chaincode server deployed beside ours, e.g. bench/anchor-go/deploy.sh).
 stray_pids() {
   local p pid cwd recorded=" " n
   for n in $(proc_names); do recorded+="$(pid_of "$n" || true) "; done
@@ -110,7 +111,7 @@ stray_pids() {
     cwd=$(readlink "$p/cwd" 2>/dev/null) || continue
     [[ "$cwd" == "$NET"/* ]] || continue
     [[ "$recorded" == *" $pid "* ]] && continue
-    tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -qE "^$BIN/(orderer|peer|fabric-ca-server) |-m chaincode serve " && echo "$pid"
+    tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -qE "^$BIN/(orderer|peer|fabric-ca-server) |-m chaincode serve |^$NET/" && echo "$pid"
   done
 }
 stop_strays() {

@@ -25,6 +25,9 @@ ROOT = Path(__file__).resolve().parent.parent
 NETWORK = Path(os.environ.get("NINETEN_NETWORK_DIR", Path.home() / ".cache/nineten/network"))
 FABRIC_HOME = Path(os.environ.get("NINETEN_FABRIC_HOME", Path.home() / ".cache/nineten/fabric"))
 PROFILE = NETWORK / "connection.yaml"
+#: The Go reference chaincode (bench/anchor-go) and the script that deploys it beside ours.
+GO_CHAINCODE = os.environ.get("NINETEN_GO_CC_NAME", "anchor-go")
+GO_DEPLOY = ROOT / "bench" / "anchor-go" / "deploy.sh"
 
 
 def profile() -> dict[str, Any]:
@@ -32,6 +35,14 @@ def profile() -> dict[str, Any]:
     if not PROFILE.exists():
         pytest.skip(f"no network profile at {PROFILE}; run network/network.sh up")
     return yaml.safe_load(PROFILE.read_text())
+
+
+def deploy_go() -> None:
+    """Build and deploy the Go reference chaincode on the network (a no-op once done)."""
+    profile()
+    done = subprocess.run([str(GO_DEPLOY), "up"], capture_output=True, text=True)
+    if done.returncode:
+        raise RuntimeError(f"{GO_DEPLOY} up failed:\n{done.stdout}{done.stderr}")
 
 
 def org_of(msp_id: str) -> dict[str, Any]:
