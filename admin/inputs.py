@@ -198,16 +198,10 @@ def read_subscriptions(path: Path, nodes: set[str]) -> list[Subscription]:
     row raises InputError naming its line and field. A payment reference used twice, or a listener
     twice for one month at one node, is refused at its second line."""
     path, file = Path(path), str(path)
-    records = _csv_rows(path)
-    header = next(records, (1, []))[1]
-    if header != SUBSCRIPTION_COLUMNS:
-        raise InputError(f"header must be {','.join(SUBSCRIPTION_COLUMNS)}, got {','.join(header)!r}", file, 1)
     rows: list[Subscription] = []
     refs: dict[str, int] = {}
     listeners: dict[tuple[str, str, str], int] = {}
-    for line, cells in records:
-        if len(cells) != len(SUBSCRIPTION_COLUMNS):
-            raise InputError(f"has {len(cells)} fields, expected {len(SUBSCRIPTION_COLUMNS)}", file, line)
+    for line, cells in csv_records(path, SUBSCRIPTION_COLUMNS):
         row = dict(zip(SUBSCRIPTION_COLUMNS, cells))
 
         def check(field: str, fn):
@@ -234,11 +228,13 @@ def read_subscriptions(path: Path, nodes: set[str]) -> list[Subscription]:
     return rows
 
 
-def _csv_rows(path: Path) -> Iterator[tuple[int, list[str]]]:
-    """(first line, cells) of every non-blank record of a UTF-8 CSV file (header included)."""
+def csv_records(path: Path, columns: list[str]) -> Iterator[tuple[int, list[str]]]:
+    """(first line, cells) of every non-blank record of a UTF-8 CSV file (a byte-order mark
+    allowed) whose header is ``columns``; InputError naming the line of a wrong header, a record of
+    the wrong width, bytes that are not UTF-8 or CSV that does not parse."""
     file = str(path)
     try:
-        data = path.read_bytes()
+        data = Path(path).read_bytes()
     except FileNotFoundError:
         raise InputError("file not found", file) from None
     try:
@@ -246,14 +242,22 @@ def _csv_rows(path: Path) -> Iterator[tuple[int, list[str]]]:
     except UnicodeDecodeError as exc:
         raise InputError(f"is not UTF-8 text (byte {exc.start + 1})", file, data[:exc.start].count(b"\n") + 1) from None
     reader = csv.reader(io.StringIO(text, newline=""))
-    start = 1
+    start, header = 1, None
     while True:
         try:
             cells = next(reader)
         except StopIteration:
-            return
+            break
         except csv.Error as exc:
             raise InputError(f"not valid CSV: {exc}", file, reader.line_num) from None
-        if cells:
+        if cells and header is None:
+            header = cells
+            if header != columns:
+                raise InputError(f"header must be {','.join(columns)}, got {','.join(header)!r}", file, start)
+        elif cells:
+            if len(cells) != len(columns):
+                raise InputError(f"has {len(cells)} fields, expected {len(columns)}", file, start)
             yield start, cells
         start = reader.line_num + 1
+    if header is None:
+        raise InputError(f"header must be {','.join(columns)}, got ''", file, 1)

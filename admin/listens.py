@@ -1,7 +1,6 @@
 """Daily listening: a node's plays, read from any files, pseudonymised and canonicalised here,
 anchored on chain one UTC day at a time."""
 
-import csv
 import json
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -14,6 +13,7 @@ from . import dayfile
 from .artists import ArtistCatalogue
 from .errors import InputError, NotFoundRejected
 from .formats import Problem, raise_first
+from .inputs import csv_records
 from .intake import Intake, read_files
 from .pseudonym import Pseudonymiser, check_listener
 from .readers.playtime import PlaytimeRule
@@ -63,24 +63,18 @@ def load_listener_map(path: Path, files: Iterable[Path]) -> dict[Path, str]:
     for file in files:
         by_name[file.name].append(file)
     found: dict[Path, str] = {}
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        reader = csv.DictReader(handle)
-        if reader.fieldnames != LISTENER_MAP_COLUMNS:
-            raise InputError(f"header must be {','.join(LISTENER_MAP_COLUMNS)}, got "
-                             f"{','.join(reader.fieldnames or [])}", str(path), 1)
-        for line, row in enumerate(reader, start=2):
-            name = row["file"] or ""
-            matches = [by_path[name]] if name in by_path else by_name.get(name, [])
-            if len(matches) != 1:
-                why = "is not among the files submitted" if not matches else "names several files submitted"
-                raise InputError(f"{name!r} {why}", str(path), line, "file")
-            try:
-                listener = check_listener(row["listener_id"] or "")
-            except ValueError as exc:
-                raise InputError(str(exc), str(path), line, "listener_id") from None
-            if matches[0] in found and found[matches[0]] != listener:
-                raise InputError(f"{name!r} is given two listeners", str(path), line, "file")
-            found[matches[0]] = listener
+    for line, (name, listener_id) in csv_records(path, LISTENER_MAP_COLUMNS):
+        matches = [by_path[name]] if name in by_path else by_name.get(name, [])
+        if len(matches) != 1:
+            why = "is not among the files submitted" if not matches else "names several files submitted"
+            raise InputError(f"{name!r} {why}", str(path), line, "file")
+        try:
+            listener = check_listener(listener_id)
+        except ValueError as exc:
+            raise InputError(str(exc), str(path), line, "listener_id") from None
+        if matches[0] in found and found[matches[0]] != listener:
+            raise InputError(f"{name!r} is given two listeners", str(path), line, "file")
+        found[matches[0]] = listener
     return found
 
 
