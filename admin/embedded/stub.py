@@ -48,11 +48,13 @@ class EmbeddedStub:
         self.writes: dict[str, bytes | None] = {}
         self.event: tuple[str, bytes] | None = None
         self.read_keys: dict[str, int | None] = {}
-        self.read_ranges: list[list] = []
+        self.read_ranges: list[tuple[str, str, int, list]] = []
 
     def reads(self) -> dict[str, list]:
-        """The read set: {"keys": [[key, version], ...] by key, "ranges": [[start, end, limit, digest], ...]}."""
-        return {"keys": [[k, v] for k, v in sorted(self.read_keys.items())], "ranges": self.read_ranges}
+        """The read set: {"keys": [[key, version], ...] by key, "ranges": [[start, end, limit, digest], ...]}
+        (a range's digest is computed here, so a query that records no block pays nothing for it)."""
+        return {"keys": [[k, v] for k, v in sorted(self.read_keys.items())],
+                "ranges": [[start, end, limit, range_digest(rows)] for start, end, limit, rows in self.read_ranges]}
 
     def result(self, payload: str) -> dict[str, Any]:
         """What this run of a proposal yields, as a block records it: event, read set, response, writes."""
@@ -62,7 +64,7 @@ class EmbeddedStub:
 
     def _range(self, start: str, end: str, limit: int = -1) -> AsyncIterator[KV]:
         rows = self.store.range(start, end, limit)
-        self.read_ranges.append([start, end, limit, range_digest(rows)])
+        self.read_ranges.append((start, end, limit, rows))
         return _iterate([KV(k, v) for k, v, _ in rows])
 
     def get_txid(self) -> str:
