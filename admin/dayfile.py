@@ -46,6 +46,11 @@ def is_day_file(path: str | Path) -> bool:
     return _DAY_NAME.match(Path(path).name) is not None
 
 
+def superseded_path(ledger_folder: Path, node: str, day: str, sha256: str) -> Path:
+    """Where the canonical file of a corrected day's replaced anchor ``sha256`` is kept."""
+    return kept_folder(ledger_folder, node) / "superseded" / f"{day}.{sha256[:16]}.csv"
+
+
 def day_of(path: str | Path) -> str:
     """The day ``YYYY-MM-DD`` a day file is for, from the start of its name."""
     match = _DAY_NAME.match(Path(path).name)

@@ -133,12 +133,21 @@ def _counts(anchor: dict[str, Any]) -> dict[str, int]:
 
 
 def anchor_day(session: Session, node: str, day: str, intake: Intake, pseudonyms: Pseudonymiser,
-               min_seconds: int) -> dict[str, Any]:
-    """Pseudonymise, canonicalise and anchor one day of the intake; the canonical file is kept
-    once the anchor is on chain."""
+               min_seconds: int, correction: str | None = None) -> dict[str, Any]:
+    """Pseudonymise, canonicalise and anchor one day of the intake (with ``correction``, its reason:
+    replace the day's anchor, ``Listening:Correct``); the canonical file is kept once the anchor is
+    on chain, a replaced one under ``superseded/``."""
     frame, anchor, estimated = _canonical_day(intake, day, pseudonyms, min_seconds)
-    record = session.admin(node).submit(Listening.Anchor, node, day, anchor["sha256"], _counts(anchor))
+    admin = session.admin(node)
+    if correction is None:
+        record = admin.submit(Listening.Anchor, node, day, anchor["sha256"], _counts(anchor))
+    else:
+        record = admin.submit(Listening.Correct, node, day, anchor["sha256"], _counts(anchor), correction)
     target = dayfile.kept_path(session.folder, node, day)  # written only once the anchor is on chain
+    if correction is not None and target.exists() and record.json()["corrected"]:
+        kept = dayfile.superseded_path(session.folder, node, day, record.json()["anchor"]["superseded"][-1]["sha256"])
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        target.replace(kept)
     dayfile.write_canonical(frame, target)
     return {"node": node, "date": day, **anchor, "estimated": estimated, "txid": record.txid,
             "block": record.block, "canonical_file": str(target)}
@@ -179,6 +188,22 @@ def submit_day(session: Session, node: str, path: Path, fmt: str | None = None) 
     intake = read_files([path], fmt, read_options(session))
     check_intake(intake, None, 1)
     return anchor_days(session, node, intake)[0]
+
+
+def correct_day(session: Session, node: str, path: Path, reason: str, fmt: str | None = None) -> dict[str, Any]:
+    """Read, check, pseudonymise and anchor ``path`` as the correction of the one day it holds."""
+    intake = read_files([path], fmt, read_options(session))
+    check_intake(intake, None, 1)
+    if len(intake.days) != 1:
+        raise InputError(f"a correction replaces one day; the file holds plays of {len(intake.days)} days "
+                         f"({', '.join(sorted(intake.days)) or 'none'})", str(path))
+    day = next(iter(intake.days))
+    try:
+        policy = session.policy(day[:7])
+    except NotFoundRejected:
+        raise InputError(f"no policy is in force for {day[:7]}", str(path)) from None
+    pseudonyms = Pseudonymiser(session.config.secret(node), day[:7])
+    return anchor_day(session, node, day, intake, pseudonyms, policy.min_seconds, reason)
 
 
 def skipped_text(skipped: Counter) -> list[str]:

@@ -6,26 +6,35 @@ from typing import Any, Callable
 
 import pandas as pd
 
-from chaincode import canonical_json, rules
+from chaincode import canonical_json, records, rules
 from chaincode.contracts.allocations import Allocations
 from chaincode.contracts.listening import Listening
 from chaincode.contracts.subscriptions import Subscriptions
 from chaincode.rules import Policy
 
 from . import anomalies, dayfile
+from .errors import InputError, NotFoundRejected
 from .readers.resolve import ReadOptions
 from .reconcile import Reconciliation, batches, reconcile
 from .session import Session
 
 BATCH_SIZE = 500
 REASON_LIMIT = 1000  # a review's reason on chain (chaincode.validate.text)
+#: The checks whose findings name listeners (their subject), artists, or days.
+LISTENER_CHECKS = ("over_24h", "overlapping_plays", "track_loops")
+ARTIST_CHECKS = ("few_listener_artists",)
+DAY_CHECKS = ("day_total_outlier",)
+
+
 @dataclass
 class MonthDays:
-    """A node's day frames for a month, checked against the anchors on chain."""
+    """A node's day frames for a month, checked against the anchors on chain; ``bad_days`` are the
+    anchored days whose file is missing or altered."""
 
     frames: dict[str, pd.DataFrame]
     anchors: dict[str, dict[str, Any]]
     problems: list[str] = field(default_factory=list)
+    bad_days: list[str] = field(default_factory=list)
 
 
 def _day_files(folder: Path, month: str) -> dict[str, Path]:
@@ -51,10 +60,11 @@ def load_month_from(session: Session, month: str, node: str, folder: Path, min_s
     with its on-chain anchor: a missing, extra or altered day is a problem, named by date."""
     anchors = {a["date"]: a for a in session.reader().evaluate(Listening.ListAnchors, node, month)}
     files = _day_files(folder, month) if folder.exists() else {}
-    frames, problems = {}, []
+    frames, problems, bad_days = {}, [], []
     for day in sorted(set(anchors) | set(files)):
         if day not in files:
             problems.append(f"{day}: anchored on chain (sha256 {anchors[day]['sha256'][:12]}…) but no file in {folder}")
+            bad_days.append(day)
             continue
         frame = dayfile.load_day(files[day], secret, options=options) if secret else dayfile.read_canonical(files[day])
         if day not in anchors:
@@ -64,9 +74,10 @@ def load_month_from(session: Session, month: str, node: str, folder: Path, min_s
         if sha != anchors[day]["sha256"]:
             problems.append(f"{day}: {files[day]} hashes to {sha[:12]}…, the chain anchored "
                             f"{anchors[day]['sha256'][:12]}… (the file was altered)")
+            bad_days.append(day)
             continue
         frames[day] = frame
-    return MonthDays(frames, anchors, problems)
+    return MonthDays(frames, anchors, problems, bad_days)
 
 
 def paid_listeners(session: Session, month: str, node: str) -> list[str]:
@@ -79,27 +90,59 @@ def compute(session: Session, month: str, node: str, days: MonthDays, policy: Po
     return reconcile(days.frames.values(), paid_listeners(session, month, node), policy.top_n, policy.min_seconds)
 
 
+def batch_entries(batch: list) -> list[list]:
+    """A batch of allocations as ``Allocations:SubmitBatch`` takes it."""
+    return [[listener, [[a, w] for a, w in artists]] for listener, artists in batch]
+
+
 def submit_allocations(session: Session, month: str, node: str, result: Reconciliation,
                        progress: Callable[[int], None] = lambda n: None) -> dict[str, Any]:
-    """Submit the allocations in batches, then seal the month with its Merkle root."""
-    parts = batches(result.allocations, BATCH_SIZE)
-    admin = session.admin(node)
-    for number, batch in enumerate(parts, start=1):
-        entries = [[listener, [[a, w] for a, w in artists]] for listener, artists in batch]
-        admin.submit(Allocations.SubmitBatch, month, node, str(number), entries)
-        progress(len(batch))
+    """Submit the allocations in batches, then seal the month with its Merkle root.
+
+    Resumes where the chain is: batches already on chain with the same content are kept; from the
+    first that differs (a run interrupted, a late day) the node's batches are withdrawn and
+    submitted again. A month sealed with another root is refused: unseal it first.
+    """
+    parts = [batch_entries(batch) for batch in batches(result.allocations, BATCH_SIZE)]
+    admin, reader = session.admin(node), session.reader()
+    sealed = _node_month(session, month, node)
+    if sealed is not None and sealed["status"] == "sealed" and sealed["merkle_root"] != result.merkle_root:
+        raise InputError(f"node {node} sealed {month} (version {sealed['version']}) with Merkle root "
+                         f"{sealed['merkle_root']}; its days now give {result.merkle_root}. Unseal it first: "
+                         f"nineten month withdraw {month} --node {node} --reason TEXT")
+    if sealed is None or sealed["status"] != "sealed":
+        on_chain = reader.evaluate(Allocations.ListBatches, month, node)
+        kept = 0
+        while kept < min(len(on_chain), len(parts)) and on_chain[kept]["sha256"] == records.batch_sha256(parts[kept]):
+            kept += 1
+        if kept < len(on_chain):
+            admin.submit(Allocations.Withdraw, month, node, str(kept + 1))
+        for number, entries in enumerate(parts, start=1):
+            if number > kept:
+                admin.submit(Allocations.SubmitBatch, month, node, str(number), entries)
+            progress(len(entries))
     sealed = admin.submit(Allocations.Seal, month, node, result.merkle_root, str(len(parts)))
-    return {"batches": len(parts), "merkle_root": result.merkle_root, "txid": sealed.txid, "block": sealed.block}
+    return {"batches": len(parts), "merkle_root": result.merkle_root, "txid": sealed.txid, "block": sealed.block,
+            "version": sealed.json()["nodemonth"]["version"]}
+
+
+def _node_month(session: Session, month: str, node: str) -> dict[str, Any] | None:
+    try:
+        return session.reader().evaluate(Allocations.GetNodeMonth, month, node)
+    except NotFoundRejected:
+        return None
 
 
 @dataclass(frozen=True)
 class Verdict:
-    """A reviewer's vote: the verdict, the reason on chain (a summary that fits, see :func:`summary`)
-    and the evidence, whose canonical JSON is the evidence file and its SHA-256 the hash on chain."""
+    """A reviewer's vote: the verdict, the reason on chain (a summary that fits, see :func:`summary`),
+    the evidence, whose canonical JSON is the evidence file and its SHA-256 the hash on chain, and
+    the scope a flag disputes (None for an approval)."""
 
     verdict: str
     reason: str
     evidence: Any
+    scope: dict | None = None
 
     @property
     def sha256(self) -> str:
@@ -121,17 +164,19 @@ def summary(head: str, items: list[str]) -> str:
 
 def review_verdict(session: Session, month: str, node: str, days: MonthDays, result: Reconciliation) -> Verdict:
     """A reviewer's vote on its recomputation of the sealed month; the evidence is the anchors, the
-    recomputed root and every problem found."""
+    recomputed root and every problem found. Days that do not match their anchors are flagged (scope:
+    those days), a different root the whole month."""
     sealed = session.reader().evaluate(Allocations.GetNodeMonth, month, node)
     evidence = {"days": {d: a["sha256"] for d, a in sorted(days.anchors.items())},
                 "merkle_root": result.merkle_root, "problems": days.problems}
     if days.problems:
         count = len(days.problems)
+        scope = {"days": days.bad_days} if days.bad_days else {"month": True}
         return Verdict("flag", summary(f"{count} day file{'s' if count != 1 else ''} do not match their anchors",
-                                       days.problems), evidence)
+                                       days.problems), evidence, scope)
     if sealed["merkle_root"] != result.merkle_root:
         return Verdict("flag", f"recomputed Merkle root {result.merkle_root} differs from the sealed "
-                               f"{sealed['merkle_root']}", evidence)
+                               f"{sealed['merkle_root']}", evidence, {"month": True})
     return Verdict("approve", f"recomputed {len(result.allocations)} allocations from {len(days.frames)} days: "
                               f"same root", evidence)
 
@@ -160,9 +205,27 @@ def findings_sha256(findings: list[dict[str, Any]]) -> str:
     return canonical_json.sha256(findings)
 
 
+def findings_scope(findings: list[dict[str, Any]]) -> dict[str, list[str]]:
+    """What findings dispute: the listeners they name (an account farm's accounts too), the artists
+    and the days; the whole month when they name none of these."""
+    named: dict[str, set[str]] = {"listeners": set(), "artists": set(), "days": set()}
+    for finding in findings:
+        if finding["check"] in LISTENER_CHECKS:
+            named["listeners"].add(finding["subject"])
+        elif finding["check"] == "account_farm":
+            named["listeners"].update(finding["evidence"]["listeners"].split(","))
+        elif finding["check"] in ARTIST_CHECKS:
+            named["artists"].add(finding["subject"])
+        elif finding["check"] in DAY_CHECKS:
+            named["days"].add(finding["subject"])
+    found = {kind: sorted(items) for kind, items in named.items() if items}
+    return found or {"month": True}
+
+
 def findings_flag(findings: list[dict[str, Any]], checks: set[str]) -> Verdict | None:
     """A flag on the findings of ``checks`` (the evidence: those findings, in order), or None without
-    any. The reason counts the findings per check with the first subject."""
+    any. The reason counts the findings per check with the first subject; the scope is
+    :func:`findings_scope`."""
     evidence = [f for f in findings if f["check"] in checks]
     if not evidence:
         return None
@@ -171,4 +234,4 @@ def findings_flag(findings: list[dict[str, Any]], checks: set[str]) -> Verdict |
         count, subject = first.get(finding["check"], (0, finding["subject"]))
         first[finding["check"]] = (count + 1, subject)
     parts = [f"{check} {count} (first: {subject})" for check, (count, subject) in first.items()]
-    return Verdict("flag", summary("anomaly findings", parts), evidence)
+    return Verdict("flag", summary("anomaly findings", parts), evidence, findings_scope(evidence))

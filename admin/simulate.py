@@ -122,12 +122,10 @@ def reconcile_all(run: Run) -> None:
                  f"listeners ignored; Merkle root {result.merkle_root[:16]}…")
 
 
-def reviewers_of(nodes: list[dict[str, Any]], node: dict[str, Any]) -> list[str]:
-    """The honest reviewers of a node: the next node of its cluster and the first of another cluster."""
-    same = sorted(n["id"] for n in nodes if n["cluster"] == node["cluster"])
-    others = sorted(n["id"] for n in nodes if n["cluster"] != node["cluster"])
-    peer = [same[(same.index(node["id"]) + 1) % len(same)]] if len(same) > 1 else []
-    return peer + others[:1]
+def reviewers_of(session: Session, month: str, node: str) -> dict[str, str]:
+    """The reviewers the chain assigned to ``node``'s month when it was sealed ({"peer", "external"})."""
+    assigned = session.reader().evaluate(Reviews.GetReviewers, month, node)
+    return {role: assigned[role] for role in ("peer", "external") if assigned[role]}
 
 
 def review(run: Run, subject: str, reviewer: str) -> str:
@@ -137,16 +135,17 @@ def review(run: Run, subject: str, reviewer: str) -> str:
     days = node_month.load_month(session, month, subject, None, policy.min_seconds, None)
     result = node_month.compute(session, month, subject, days, policy)
     vote = node_month.review_verdict(session, month, subject, days, result)
-    session.reviewer(reviewer).submit(Reviews.Review, month, subject, vote.verdict, vote.reason, vote.sha256)
+    session.reviewer(reviewer).submit(Reviews.Review, month, subject, vote.verdict, vote.reason, vote.sha256,
+                                      "" if vote.scope is None else vote.scope)
     node_month.keep_evidence(session.folder, subject, month, reviewer, vote)
     run.note(f"review: {reviewer} {vote.verdict}s {subject}'s month")
     return vote.verdict
 
 
 def review_all(run: Run) -> None:
-    nodes = run.scenario.consortium.nodes
-    for node in nodes:
-        for reviewer in reviewers_of(nodes, node):
+    """Each node's assigned reviewers review its month."""
+    for node in run.scenario.consortium.nodes:
+        for reviewer in reviewers_of(run.session, run.scenario.month, node["id"]).values():
             review(run, node["id"], reviewer)
 
 

@@ -10,7 +10,7 @@ from fabric_chaincode_python.fabric_contract_api.contractapi.transaction_context
 from . import canonical_json
 from .errors import NotFound
 from .identity import Caller, caller_from_creator
-from .records import Kind
+from .records import SEPARATOR, Kind
 
 R = TypeVar("R")
 
@@ -77,3 +77,19 @@ async def page(ctx: LedgerContext, start: str, size: int) -> list[tuple[str, byt
 def emit(ctx: LedgerContext, name: str, payload: Any) -> None:
     """Emit the transaction's event (Fabric keeps one event per transaction)."""
     ctx.get_stub().set_event(name, canonical_json.dumpb(payload))
+
+
+async def first_from(ctx: LedgerContext, kind: Kind, prefix: tuple[str, ...], start: str) -> list[str] | None:
+    """The key attributes of the first record of ``kind`` whose key starts with ``prefix`` and whose
+    next attribute is ``start`` or after it, or None (one range query, stopped at its first key)."""
+    stub = ctx.get_stub()
+    head = kind.key(*prefix) if prefix else SEPARATOR + kind.name + SEPARATOR
+    iterator = await stub.get_state_by_range(head + start, head + "\U0010FFFF")
+    try:
+        async for kv in iterator:
+            return stub.split_composite_key(kv.key)[1]
+    finally:
+        closing = getattr(iterator, "aclose", None)
+        if closing is not None:
+            await closing()
+    return None

@@ -7,7 +7,7 @@ of the write that left it as it is; a dispute's votes each carry the write that 
 
 from typing import Any, Callable
 
-from chaincode import records
+from chaincode import records, scope
 from chaincode.contracts.listening import Listening
 from chaincode.contracts.registry import Registry
 from chaincode.contracts.reviews import Reviews
@@ -22,7 +22,7 @@ _PARTS = ("node_operators_micro", "artists_micro", "unallocated_micro", "held_mi
 def collect(reader: ChainReader, month: str, progress: Progress = lambda text: None) -> dict[str, Any]:
     """Every figure of ``month``'s audit document (the month must be settled)."""
     settlement = reader.query(Settlement.GetSettlement, month)
-    policy = reader.query(Registry.GetPolicy, month)
+    policy = next(p for p in reader.query(Registry.ListPolicies) if p["effective_from"] == settlement["policy"])
     nodes = {n["id"]: n for n in reader.query(Registry.ListNodes)}
     artists = {a["id"]: a for a in reader.query(Registry.ListArtists)}
     progress(f"reading {month}'s settlement, payouts and held money")
@@ -37,9 +37,8 @@ def collect(reader: ChainReader, month: str, progress: Progress = lambda text: N
     }
     payouts = reader.query(Settlement.ListPayouts, month)
     model["payouts"] = {kind: _payouts(reader, month, kind, payouts, artists) for kind in ("artist", "node", "release")}
-    model["held"] = [{**_pick(h, "amount_micro", "artist", "by_node", "dispute", "reason", "released_to", "status"),
-                      "source": reader.source(records.HELD, month, h["dispute"] or h["reason"], h["artist"])}
-                     for h in reader.query(Settlement.ListHeld, month)]
+    model["held"] = [_held(reader, month, h) for h in reader.query(Settlement.ListHeld, month)]
+    model["wallets"] = _wallets(reader, artists, model)
     model["nodes"] = []
     for node_id, totals in sorted(settlement["nodes"].items()):
         progress(f"reading node {node_id}'s days, sealed month and reviews")
@@ -83,15 +82,50 @@ def _node(reader: ChainReader, month: str, node: dict[str, Any], totals: dict[st
             for a in reader.query(Listening.ListAnchors, node_id, month)]
     sealed = None
     history = reader.history(records.NODE_MONTH, month, node_id)
-    if history:
-        sealed = {**_pick(history[-1].value, "batches", "listeners", "merkle_root", "total_micro"),
-                  "source": history[-1].source()}
-    reviews = [{**_pick(r, "node", "reviewer", "verdict", "reason", "evidence_sha256"),
+    if history and history[-1].value["status"] == "sealed":
+        assigned = reader.query(Reviews.GetReviewers, month, node_id)
+        sealed = {**_pick(history[-1].value, "batches", "listeners", "merkle_root", "total_micro", "version"),
+                  "superseded": len(history[-1].value["superseded"]), "peer": assigned["peer"],
+                  "external": assigned["external"], "source": history[-1].source()}
+    reviews = [{**_pick(r, "node", "reviewer", "verdict", "reason", "evidence_sha256", "version"),
+                "scope": scope.describe(r["scope"]) if r["scope"] else "",
                 "source": reader.source(records.REVIEW, month, node_id, r["reviewer"])}
                for r in reader.query(Reviews.ListReviews, month, node_id)]
+    state = ", ".join(f"{decided} {ident}" for ident, decided in sorted(totals["disputes"].items()))
     return {"id": node_id, "cluster": node.get("cluster", ""), "msp_id": node.get("msp_id", ""),
-            "wallet": node.get("wallet", ""), "totals": {**totals, "source": settlement_source},
+            "wallet": node.get("wallet", ""),
+            "totals": {**totals, "disputes_text": state or "none", "source": settlement_source},
             "sealed": sealed, "days": days, "reviews": reviews}
+
+
+def _held(reader: ChainReader, month: str, held: dict[str, Any]) -> dict[str, Any]:
+    """A held amount with what it is held for, in words, and its source."""
+    if held["reason"] == "node":
+        where = (records.NODE_HELD, month, held["node"])
+        held_for = f"node {held['node']}'s whole part ({held['pending']})"
+    else:
+        where = (records.HELD, month, held["dispute"] or held["reason"], held["artist"])
+        held_for = f"dispute {held['dispute']}" if held["dispute"] else held["reason"]
+    return {**_pick(held, "amount_micro", "artist", "by_node", "dispute", "reason", "released_to", "status"),
+            "held_for": held_for, "source": reader.source(*where)}
+
+
+def _wallets(reader: ChainReader, artists: dict[str, dict[str, Any]], model: dict[str, Any]) -> list[dict[str, Any]]:
+    """The wallet history of every artist of the month's payouts, releases and held money whose
+    wallet a consortium proposal approved (registered after the bootstrap, or changed)."""
+    named = {p["payee"] for kind in ("artist", "release") for p in model["payouts"][kind]}
+    named |= {h["artist"] for h in model["held"] if h["artist"]}
+    rows = []
+    for artist_id in sorted(named):
+        artist = artists.get(artist_id)
+        if artist is None or not (artist["proposal"] or artist["previous_wallets"]):
+            continue
+        earlier = [f"{w['wallet']} ({'bootstrap' if not w['proposal'] else 'proposal ' + w['proposal']})"
+                   for w in artist["previous_wallets"]]
+        rows.append({"artist": artist_id, "wallet": artist["wallet"], "proposal": artist["proposal"] or "bootstrap",
+                     "previous": "; ".join(earlier) or "none",
+                     "source": reader.source(records.ARTIST, artist_id)})
+    return rows
 
 
 def _dispute(reader: ChainReader, dispute: dict[str, Any]) -> dict[str, Any]:
@@ -104,8 +138,15 @@ def _dispute(reader: ChainReader, dispute: dict[str, Any]) -> dict[str, Any]:
         if write.value["status"] == "resolved" and before.value["status"] != "resolved":
             resolved = write.source()
     return {**_pick(dispute, "id", "node", "opened_by", "local", "peer", "external", "reason", "evidence",
-                    "status", "resolution", "decided_by", "arbitrator", "arbitration_reason"),
-            "opened": writes[0].source(), "votes": votes, "resolved": resolved}
+                    "status", "resolution", "decided_by", "arbitrator", "arbitration_reason", "version"),
+            "scope": _scope_text(dispute["scope"]), "opened": writes[0].source(), "votes": votes, "resolved": resolved}
+
+
+def _scope_text(disputed: dict[str, Any]) -> str:
+    """A scope in full: the whole month, or every listener, artist and day it names."""
+    if disputed["month"]:
+        return "the whole month"
+    return "; ".join(f"{kind} {', '.join(disputed[kind])}" for kind in scope.KINDS if disputed[kind])
 
 
 def checks(model: dict[str, Any]) -> list[dict[str, Any]]:

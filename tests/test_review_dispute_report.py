@@ -30,7 +30,7 @@ def test_a_reviewer_finding_opens_a_dispute_with_the_findings_as_evidence(sealed
     assert out.splitlines()[-3:] == [
         f"review evidence (sha256 {digest}): {evidence}",
         "n3 flags n1's 2026-10: anomaly findings: few_listener_artists 2 (first: a1)",
-        f"dispute {dispute['id']} is open on n1's 2026-10: local n1, peer n2, external n3"]
+        f"dispute {dispute['id']} is open on n1's 2026-10 over 2 artists: local n1, peer n2, external n3"]
     shown = json.loads(run("--ledger", sealed, "--format", "json", "disputes", "show", dispute["id"]))
     assert (shown["evidence"], shown["opened_by"], shown["reason"], shown["status"]) == (
         [digest], "n3", "anomaly findings: few_listener_artists 2 (first: a1)", "open")

@@ -92,6 +92,29 @@ def listens_submit(session, files: tuple[Path, ...], node: str, fmt: str | None,
     show(rows, ["date", "rows", "listeners", "plays", "seconds", "estimated", "sha256", "block"])
 
 
+@listens.command("correct")
+@click.argument("file", type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@click.option("--node", required=True, help="The node whose day this is (you act as <node>.admin unless --as).")
+@click.option("--reason", required=True, help="Why the day is corrected: kept on chain with the replaced anchor.")
+@click.option("--input-format", "fmt", type=click.Choice(DAY_FORMATS), help="Override the format read from the suffix.")
+@pass_session
+def listens_correct(session, file: Path, node: str, reason: str, fmt: str | None) -> None:
+    """Replace the anchor of the one day FILE holds with FILE's (Listening:Correct): read, checked,
+    pseudonymised and canonicalised as `listens submit` does; the replaced anchor stays on chain
+    under `superseded` with the reason, and its canonical file under <ledger>/days/<node>/superseded/.
+
+    \b
+    The node's month must not be sealed: after a dispute over days, unseal it first
+    (`month withdraw`), correct the days, then `month reconcile` seals the corrected month,
+    which its reviewers review again before its money moves. Correcting again with the same file
+    and reason changes nothing.
+    """
+    from ..listens import correct_day
+
+    row = correct_day(session, node, file, reason, fmt)
+    show([row], ["date", "rows", "listeners", "plays", "seconds", "sha256", "block"])
+
+
 @listens.command("anchors")
 @click.argument("month")
 @click.option("--node", required=True, help="Node id.")

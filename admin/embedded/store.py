@@ -46,9 +46,9 @@ def genesis_hash(roots: dict[str, bytes]) -> str:
     return canonical_json.sha256({"msp": {msp_id: pem.decode() for msp_id, pem in sorted(roots.items())}})
 
 
-def range_digest(rows: list[tuple[str, Any, int | None]]) -> str:
+def range_digest(seen: list[tuple[str, int]]) -> str:
     """The digest of a range read: every (key, version) it returned, in order."""
-    return canonical_json.sha256([[key, version] for key, _, version in rows])
+    return canonical_json.sha256([list(pair) for pair in seen])
 
 
 class BlockStore:
@@ -135,8 +135,8 @@ class BlockStore:
         for key, version in reads["keys"]:
             if self.get_versioned(key)[1] != version:
                 return key
-        for start, end, limit, digest in reads["ranges"]:
-            if range_digest(self.range(start, end, limit)) != digest:
+        for start, end, digest in reads["ranges"]:
+            if range_digest([(key, version) for key, _, version in self.range(start, end)]) != digest:
                 return start
         return None
 

@@ -69,18 +69,21 @@ func sameAnchor(existing any, fields *object) bool {
 	return true
 }
 
-// refuseClosed refuses once the month is settled or the node has sealed it.
+// refuseClosed refuses once the month is settled (unless the node's part of it is still pending)
+// or while the node's month is sealed.
 func refuseClosed(ctx contractapi.TransactionContextInterface, node, month string) error {
-	if settled, err := getRecord(ctx, "settlement", month); err != nil || settled != nil {
-		if err != nil {
-			return err
-		}
+	settled, err := getRecord(ctx, "settlement", month)
+	if err != nil {
+		return err
+	}
+	if pending, _ := field(field(field(settled, "nodes"), node), "pending").(string); settled != nil && pending == "" {
 		return refuse(statusConflict, "%s is settled; its anchors can no longer change.", month)
 	}
-	if sealed, err := getRecord(ctx, "nodemonth", month, node); err != nil || sealed != nil {
-		if err != nil {
-			return err
-		}
+	sealed, err := getRecord(ctx, "nodemonth", month, node)
+	if err != nil {
+		return err
+	}
+	if field(sealed, "status") == "sealed" {
 		return refuse(statusConflict, "node %s has sealed %s; its anchors can no longer change.", node, month)
 	}
 	return nil
