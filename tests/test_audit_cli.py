@@ -230,12 +230,11 @@ def test_a_forged_document_anchored_by_a_member_does_not_verify(audited, tmp_pat
 
 
 def test_a_document_of_an_earlier_state_of_the_chain_still_verifies(audited, tmp_path):
-    """A review added after the audit changes what the chain renders now; the earlier document is
+    """A payout confirmed after the audit changes what the chain renders now; the earlier document is
     rendered again as of its own block (the chain replayed) and still verifies."""
     ledger = tmp_path / "ledger"
     shutil.copytree(audited["ledger"], ledger)
-    run("--ledger", ledger, "--as", "n2.reviewer", "invoke", "Reviews:Review", MONTH, "n3", "approve", "late look",
-        "e" * 64)
+    run("--ledger", ledger, "invoke", "Settlement:ConfirmPayout", MONTH, "node", "n1", "bank-1")
     as_of = json.loads((audited["root"] / "r1" / f"{BASE}.manifest.json").read_bytes())["as_of_block"]
     for suffix in (".md", ".pdf", ".csv"):
         out = run("--ledger", ledger, "audit", "verify", audited["root"] / "r1" / f"{BASE}{suffix}")
