@@ -29,13 +29,19 @@ HASH = hashlib.sha256(b"pay").hexdigest()
 #: Arguments that reach past the first checks: the ids, months, hashes and documents of the ledger.
 PLAUSIBLE = ["2026-10", "2026-11", "2026-10-03", "n1", "n2", "n3", "n4", "a1", "a2", "a9", "L1", "L2", "L3", "M1",
              "A", "B", "Org1MSP", "artist", "node", "release", "paid", "renewed", "expired", "approve", "flag",
-             "reject", "abstain", "1", "2", "0", "10000000", "500", EVIDENCE, "f" * 64, HASH, "a reason", "unregistered"]
+             "reject", "abstain", "1", "2", "0", "10000000", "500", EVIDENCE, "f" * 64, HASH, "a reason", "unregistered",
+             "peer", "external", "admit_node", "revoke_node", "grant_duty", "revoke_duty", "set_policy",
+             "register_artist", "set_artist_wallet", "replace_reviewer", "settle_without", "decide_dispute"]
 DOCUMENTS = [consortium(), {"rows": 3, "listeners": 2, "plays": 3, "seconds": 600},
              [["P1", HASH, 10_000_000, "paid"]], [["L1", [["a1", 100], ["a2", 50]]]],
              {"id": "a7", "name": "Seven", "wallet": "w-7"}, {"audit-2026-10.json": EVIDENCE},
              {"effective_from": "2026-12", "price_micro": 10_000_000, "node_share_micro": 1_000_000, "top_n": 9,
               "min_seconds": 30, "currency": "USDP"},
-             {"id": "n5", "cluster": "B", "msp_id": "Org5MSP", "wallet": "w-n5"}]
+             {"id": "n5", "cluster": "B", "msp_id": "Org5MSP", "wallet": "w-n5"}, {"month": True},
+             {"listeners": ["L1"]}, {"artists": ["a1"]}, {"days": ["2026-10-03"]}, {"node_id": "n2", "duty": "reviewer"},
+             {"artist_id": "a1", "wallet": "w-new"}, {"month": "2026-10", "node": "n1"},
+             {"month": "2026-10", "node": "n1", "role": "peer", "reviewer": "n4"},
+             {"dispute": "0" * 16, "decision": "approve", "reason": "agreed"}]
 
 
 @st.composite
