@@ -1,7 +1,6 @@
 """A settled month's payouts and settlement, and the artists' balances, read from the chain and
 written as files."""
 
-import csv
 import json
 from pathlib import Path
 from typing import Any
@@ -9,6 +8,7 @@ from typing import Any
 from chaincode.contracts.settlement import Settlement
 from chaincode.money import format_micro
 
+from .output import write_csv
 from .session import Session
 
 
@@ -36,9 +36,8 @@ def write_outputs(session: Session, month: str, out: Path) -> dict[str, Path]:
 
 def _write_csv(path: Path, payee_column: str, rows: list[dict[str, Any]]) -> None:
     with path.open("w", newline="") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(["month", payee_column, "amount_micro", "amount"])
-        writer.writerows([[r["month"], r["payee"], r["amount_micro"], r["amount"]] for r in rows])
+        write_csv(handle, ["month", payee_column, "amount_micro", "amount"],
+                  [[r["month"], r["payee"], r["amount_micro"], r["amount"]] for r in rows])
 
 
 def balance_rows(session: Session) -> list[dict[str, Any]]:
@@ -52,7 +51,6 @@ def write_balances(session: Session, path: Path) -> Path:
     """balances.csv: artist_id,balance_micro,balance for every artist with a positive balance."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(["artist_id", "balance_micro", "balance"])
-        writer.writerows([[r["artist_id"], r["balance_micro"], r["balance"]] for r in balance_rows(session)])
+        write_csv(handle, ["artist_id", "balance_micro", "balance"],
+                  [[r["artist_id"], r["balance_micro"], r["balance"]] for r in balance_rows(session)])
     return path

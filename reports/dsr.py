@@ -13,11 +13,12 @@ Tab-separated UTF-8 lines, each starting with its record type:
   instructed, of RU01 earnings.
 
 Amounts are decimal strings with six decimals. A cell never holds a tab or a line break (they
-become spaces).
+become spaces), nor starts like a formula.
 """
 
 from typing import Any
 
+from admin.output import csv_cell
 from chaincode import records
 from chaincode.contracts.registry import Registry
 from chaincode.contracts.settlement import Settlement
@@ -76,6 +77,7 @@ def lines(reader: ChainReader, month: str) -> list[list[str]]:
 
 
 def render(rows: list[list[str]]) -> bytes:
-    """The file's bytes: tab-separated, one line per record, tabs and line breaks in cells made spaces."""
+    """The file's bytes: tab-separated, one line per record, tabs and line breaks in cells made
+    spaces, and no cell a spreadsheet would read as a formula (:func:`admin.output.csv_cell`)."""
     clean = str.maketrans({"\t": " ", "\n": " ", "\r": " "})
-    return "".join("\t".join(cell.translate(clean) for cell in row) + "\n" for row in rows).encode()
+    return "".join("\t".join(csv_cell(cell.translate(clean)) for cell in row) + "\n" for row in rows).encode()

@@ -7,7 +7,6 @@ instructed (split among its payees) and paid with which references, and the bala
 bytes.
 """
 
-import csv
 import io
 from typing import Any
 
@@ -15,6 +14,7 @@ from xml.sax.saxutils import escape
 
 import jinja2
 
+from admin.output import write_csv
 from chaincode import records
 from chaincode.contracts.registry import Registry
 from chaincode.contracts.settlement import Settlement
@@ -83,17 +83,17 @@ def collect(reader: ChainReader, artist: str, first: str = "", last: str = "") -
 
 
 def render_csv(model: dict[str, Any]) -> bytes:
-    """One row per month: amounts in the currency with six decimals."""
+    """One row per month: amounts in the currency with six decimals (cells a spreadsheet reads as text)."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
+    rows = []
     for r in model["rows"]:
         source = r["source"] or {"block": "", "txid": ""}
-        writer.writerow([r["month"], format_micro(r["carried_in_micro"]), format_micro(r["earned_micro"]),
-                         _by_node(r["earned"]), ";".join(f"{n} {c}" for n, c in sorted(r["listeners"].items())),
-                         format_micro(r["pool_micro"]), format_micro(r["held_micro"]), format_micro(r["released_micro"]),
-                         format_micro(r["adjusted_micro"]), format_micro(r["instructed_micro"]), r["status"],
-                         _by_node(r["paid_by"]), format_micro(r["balance_micro"]), source["block"], source["txid"]])
+        rows.append([r["month"], format_micro(r["carried_in_micro"]), format_micro(r["earned_micro"]),
+                     _by_node(r["earned"]), ";".join(f"{n} {c}" for n, c in sorted(r["listeners"].items())),
+                     format_micro(r["pool_micro"]), format_micro(r["held_micro"]), format_micro(r["released_micro"]),
+                     format_micro(r["adjusted_micro"]), format_micro(r["instructed_micro"]), r["status"],
+                     _by_node(r["paid_by"]), format_micro(r["balance_micro"]), source["block"], source["txid"]])
+    write_csv(buffer, CSV_COLUMNS, rows)
     return buffer.getvalue().encode()
 
 
