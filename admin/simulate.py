@@ -63,8 +63,11 @@ class Run:
     scenario: Scenario
     echo: Echo
     bar: Any
-    month: str = ""
     lines: list[str] = field(default_factory=list)
+    month: str = ""
+
+    def __post_init__(self) -> None:
+        self.month = self.month or self.scenario.months[0]
 
     def note(self, text: str) -> None:
         self.lines.append(text)
@@ -81,7 +84,7 @@ def month_run(scenario: Scenario, out: Path, echo: Echo, bar, gateway_profile: P
     network of ``gateway_profile``), its session closed at the end."""
     session = Session(folder=out / "ledger", gateway_profile=gateway_profile)
     try:
-        yield Run(session, scenario, echo, bar, scenario.months[0])
+        yield Run(session, scenario, echo, bar)
     finally:
         session.close()
 

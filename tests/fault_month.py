@@ -345,12 +345,14 @@ class MonthUnderFaults:
 
     # the phases, as simulate runs them, split among the nodes' clients
     def set_up(self) -> None:
-        simulate.set_up(self._run(self.nodes[0]))
+        run = self._run(self.nodes[0])
+        simulate.set_up(run)
+        simulate.record_subscriptions(run)
 
     def anchors(self, days: range) -> dict[str, Work]:
         def work(node: str) -> Work:
             def anchor(session: Session) -> None:
-                for path in self.scenario.day_files(node):
+                for path in self.scenario.day_files(node, self.scenario.months[0]):
                     if int(path.stem[-2:]) in days:
                         submit_day(session, node, path)
             return anchor
@@ -359,7 +361,7 @@ class MonthUnderFaults:
     def allocations(self) -> dict[str, Work]:
         def work(node: str) -> Work:
             def allocate(session: Session) -> None:
-                month = self.scenario.month
+                month = self.scenario.months[0]
                 policy = session.policy(month)
                 days = node_month.load_month(session, month, node, None, policy.min_seconds, None)
                 result = node_month.compute(session, month, node, days, policy)
@@ -368,7 +370,7 @@ class MonthUnderFaults:
         return {node: work(node) for node in self.nodes}
 
     def reviews(self) -> dict[str, Work]:
-        reader, month = self.session(self.nodes[0]), self.scenario.month
+        reader, month = self.session(self.nodes[0]), self.scenario.months[0]
         assigned = {s: simulate.reviewers_of(reader, month, s).values() for s in self.nodes}
         subjects = {n: [s for s in self.nodes if n in assigned[s]] for n in self.nodes}
 

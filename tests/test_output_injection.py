@@ -35,12 +35,13 @@ def hostile(tmp_path_factory):
     quiet = lambda length, label: nullcontext(SimpleNamespace(update=lambda n: None))  # noqa: E731
     with simulate.month_run(scenario, root / "out", lambda text: None, quiet, None) as month:
         simulate.set_up(month)
+        simulate.record_subscriptions(month)
         simulate.anchor_days(month)
         simulate.reconcile_all(month)
         for node in ("n1", "n2", "n3"):
-            for role, reviewer in simulate.reviewers_of(month.session, scenario.month, node).items():
+            for role, reviewer in simulate.reviewers_of(month.session, month.month, node).items():
                 if (node, role) == ("n1", "peer"):
-                    month.session.reviewer(reviewer).submit(Reviews.Review, scenario.month, node, "flag", REASON,
+                    month.session.reviewer(reviewer).submit(Reviews.Review, month.month, node, "flag", REASON,
                                                             EVIDENCE, {"month": True})
                 else:
                     simulate.review(month, node, reviewer)
