@@ -31,7 +31,8 @@ PLAUSIBLE = ["2026-10", "2026-11", "2026-10-03", "n1", "n2", "n3", "n4", "a1", "
              "A", "B", "Org1MSP", "artist", "node", "release", "paid", "renewed", "expired", "approve", "flag",
              "reject", "abstain", "1", "2", "0", "10000000", "500", EVIDENCE, "f" * 64, HASH, "a reason", "unregistered",
              "peer", "external", "admit_node", "revoke_node", "grant_duty", "revoke_duty", "set_policy",
-             "register_artist", "set_artist_wallet", "replace_reviewer", "settle_without", "decide_dispute"]
+             "register_artist", "set_artist_wallet", "replace_reviewer", "settle_without", "decide_dispute",
+             "set_split", "adjust", "consortium", "unallocated", "unclaimed", ""]
 DOCUMENTS = [consortium(), {"rows": 3, "listeners": 2, "plays": 3, "seconds": 600},
              [["P1", HASH, 10_000_000, "paid"]], [["L1", [["a1", 100], ["a2", 50]]]],
              {"id": "a7", "name": "Seven", "wallet": "w-7"}, {"audit-2026-10.json": EVIDENCE},
@@ -41,7 +42,13 @@ DOCUMENTS = [consortium(), {"rows": 3, "listeners": 2, "plays": 3, "seconds": 60
              {"listeners": ["L1"]}, {"artists": ["a1"]}, {"days": ["2026-10-03"]}, {"node_id": "n2", "duty": "reviewer"},
              {"artist_id": "a1", "wallet": "w-new"}, {"month": "2026-10", "node": "n1"},
              {"month": "2026-10", "node": "n1", "role": "peer", "reviewer": "n4"},
-             {"dispute": "0" * 16, "decision": "approve", "reason": "agreed"}]
+             {"dispute": "0" * 16, "decision": "approve", "reason": "agreed"},
+             {"artist_id": "a1", "effective_from": "2026-11", "payees": [{"payee": "w-x", "bp": 6000},
+                                                                         {"payee": "w-y", "bp": 4000}]},
+             {"evidence_sha256": EVIDENCE, "kind": "chargeback", "listener": "L1", "month": "2026-10", "node": "n1",
+              "reason": "chargeback"},
+             {"evidence_sha256": EVIDENCE, "kind": "fraud", "month": "2026-10", "node": "n1", "reason": "farm",
+              "scope": {"artists": ["a1"]}}]
 
 
 @st.composite
