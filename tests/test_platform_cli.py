@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from admin.artists import unregistered_id
+from chaincode.artist_ids import unregistered_id
 from platform_fixtures import (ANA, PLATFORMS, PLAYS, ROB, listenbrainz_listen, month_play, spotify_stream,
                                write_json, write_json_lines)
 import scenario_files

@@ -39,6 +39,7 @@ class Registry(LedgerContract):
         _refuse_duplicates("node id", [n["id"] for n in nodes])
         _refuse_duplicates("node msp_id", [n["msp_id"] for n in nodes])
         _refuse_duplicates("artist id", [a["id"] for a in artists])
+        _refuse_duplicates("artist mbid", [m for a in artists for m in a["mbids"]])
         if ctx.caller.msp_id not in {n["msp_id"] for n in nodes}:
             raise InvalidArgument(f"the bootstrapping organisation {ctx.caller.msp_id} is not among the nodes.")
         summary = {"clusters": clusters, "nodes": [n["id"] for n in nodes],
@@ -53,8 +54,7 @@ class Registry(LedgerContract):
             await state.put(ctx, {"id": cluster}, records.CLUSTER, cluster)
         for node in nodes:
             await governance.put_node(ctx, node)
-        for artist in artists:
-            await state.put(ctx, artist, records.ARTIST, artist["id"])
+        await governance.put_artists(ctx, [(artist, None) for artist in artists])
         await state.put(ctx, first_policy, records.POLICY, first_policy["effective_from"])
         state.emit(ctx, "Registry.Bootstrap", summary)
         return canonical_json.dumps({"bootstrapped": True, **summary})
