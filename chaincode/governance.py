@@ -89,7 +89,7 @@ def check_artist(raw: Any, proposal: str = "") -> Artist:
     artist = {
         "aliases": [],
         "id": artist_id,
-        "isni": _isni(raw),
+        "isni": check_isni(raw),
         "mbids": [],
         "name": name,
         "previous_wallets": [],
@@ -104,7 +104,8 @@ def check_artist(raw: Any, proposal: str = "") -> Artist:
     return artist
 
 
-def _isni(raw: dict[str, Any]) -> str:
+def check_isni(raw: dict[str, Any]) -> str:
+    """The ISNI of an artist payload, compact ("" when it has none)."""
     return validate.isni(validate.text("artist isni", raw["isni"], 40)) if raw.get("isni") else ""
 
 
@@ -260,7 +261,7 @@ async def _extension(ctx: LedgerContext, raw: Any, taken: dict[str, str]) -> tup
     artist_id = validate.ident("artist id", raw.get("id"))
     artist = await state.must_get(ctx, f"artist {artist_id} is not registered; register it with a "
                                   "register_artist proposal.", records.ARTIST, artist_id)
-    isni = _isni(raw)
+    isni = check_isni(raw)
     if isni and artist["isni"] and isni != artist["isni"]:
         raise Conflict(f"artist {artist_id}'s ISNI is {artist['isni']}, not {isni}.")
     change = {"aliases": sorted(set(artist_ids.aliases(raw.get("aliases"), artist_id, artist["name"]))
