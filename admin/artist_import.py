@@ -115,7 +115,8 @@ class _Row:
         self.failed = True
 
 
-def plan(path: Path, rows: list[tuple[int, dict[str, Any]]], chain: Iterable[dict[str, Any]]) -> tuple[Plan, list[Problem]]:
+def plan(path: Path, rows: list[tuple[int, dict[str, Any]]], chain: Iterable[dict[str, Any]]
+         ) -> tuple[Plan, list[Problem]]:
     """The proposals a catalogue file makes against the chain's artist records, or its problems."""
     file, problems = str(path), []
     on_chain = {a["id"]: a for a in chain}

@@ -7,7 +7,7 @@ from typing import Any
 
 import yaml
 
-from chaincode import money, validate
+from chaincode import artist_ids, money, validate
 from chaincode.errors import InvalidArgument
 
 from .errors import InputError
@@ -103,8 +103,9 @@ def read_consortium(path: Path, effective_from: str) -> Consortium:
         "min_seconds": get(("policy", "min_seconds"), lambda v: validate.count("min_seconds", v)),
         "currency": get(("policy", "currency"), lambda v: validate.ident("currency", v)),
     }
-    if "anomalies" in data.get("policy", {}):
-        policy["anomalies"] = data["policy"]["anomalies"]
+    for setting in ("anomalies", "played_time"):  # checked with the whole policy by the chaincode
+        if setting in data.get("policy", {}):
+            policy[setting] = data["policy"][setting]
     clusters = [{"id": get(("clusters", i, "id"), lambda v: validate.ident("id", v))}
                 for i in range(len(data.get("clusters") or []))]
     known = {c["id"] for c in clusters}
@@ -124,6 +125,11 @@ def read_consortium(path: Path, effective_from: str) -> Consortium:
                   "wallet": get(("artists", i, "wallet"), lambda v: validate.ident("wallet", v))}
         if raw.get("isni"):
             artist["isni"] = get(("artists", i, "isni"), lambda v: validate.isni(str(v)))
+        if raw.get("mbids"):
+            artist["mbids"] = get(("artists", i, "mbids"), lambda v: artist_ids.mbids(v, artist["id"]))
+        if raw.get("aliases"):
+            artist["aliases"] = get(("artists", i, "aliases"),
+                                    lambda v: artist_ids.aliases(v, artist["id"], artist["name"]))
         artists.append(artist)
     if not nodes:
         raise InputError("no nodes are listed", file, _line(tree, ("nodes",)), "nodes")

@@ -249,6 +249,10 @@ async def _registration(ctx: LedgerContext, raw: Any, taken: dict[str, str]) -> 
     if await state.get(ctx, records.ARTIST, artist["id"]) is not None:
         raise Conflict(f"artist {artist['id']} is already registered; change its wallet with a "
                        "set_artist_wallet proposal.")
+    named = artist_ids.is_unregistered(artist["id"]) and await state.get(ctx, records.ARTIST_NAMED, artist["id"])
+    if named:
+        raise Conflict(f"artist id {artist['id']} is derived from a name artist {', '.join(named)} already has; the "
+                       "money held under it goes to that artist.")
     await _claim_mbids(ctx, artist["id"], artist["mbids"], taken)
     return artist
 
@@ -277,9 +281,10 @@ async def _extension(ctx: LedgerContext, raw: Any, taken: dict[str, str]) -> tup
 
 def _extended(artist: Artist, change: dict[str, Any]) -> Artist:
     """The artist with an extension's identifiers added (at most the limits of each)."""
-    return {**artist, "aliases": artist_ids.aliases(artist["aliases"] + change["aliases"], artist["id"], artist["name"]),
+    artist_id = artist["id"]
+    return {**artist, "aliases": artist_ids.aliases(artist["aliases"] + change["aliases"], artist_id, artist["name"]),
             "isni": change["isni"] or artist["isni"],
-            "mbids": artist_ids.mbids(artist["mbids"] + change["mbids"], artist["id"])}
+            "mbids": artist_ids.mbids(artist["mbids"] + change["mbids"], artist_id)}
 
 
 def _registered_body(artist: Artist) -> dict[str, Any]:

@@ -172,6 +172,23 @@ def _show_proposals(rows: list[dict]) -> None:
          PROPOSAL_COLUMNS)
 
 
+def _import_proposal(session, admin, payload: dict, dry_run: bool) -> dict:
+    """The import_artists proposal of ``payload``: as the chain would record it (``dry_run``), as
+    it is already open (nothing is written), or as just proposed."""
+    from chaincode.contracts.registry import Registry
+
+    from ..errors import NotFoundRejected
+
+    simulated = admin.evaluate(Registry.Propose, "import_artists", payload)
+    try:
+        existing = session.reader().evaluate(Registry.GetProposal, simulated["id"])
+    except NotFoundRejected:
+        existing = None
+    if dry_run or existing is not None and existing["status"] == "open":
+        return existing or simulated
+    return admin.submit(Registry.Propose, "import_artists", payload).json()
+
+
 @consortium.group("artists")
 def consortium_artists() -> None:
     """The artist catalogue on chain: artists with their MusicBrainz ids, ISNI and aliases, which
@@ -229,8 +246,7 @@ def consortium_artists_import(session, file: Path, node: str | None, dry_run: bo
     admin, proposals = session.admin(proposer), []
     with progress(len(pending), "checking" if dry_run else "proposing") as bar:
         for payload in pending:
-            proposals.append(admin.evaluate(Registry.Propose, "import_artists", payload) if dry_run else
-                             admin.submit(Registry.Propose, "import_artists", payload).json())
+            proposals.append(_import_proposal(session, admin, payload, dry_run))
             bar.update(1)
     _show_proposals(proposals)
     click.echo(f"{file}: {summary}; {len(proposals)} import_artists proposal{'s' if len(proposals) != 1 else ''} "
