@@ -7,7 +7,7 @@ from typing import Any
 
 import yaml
 
-from chaincode import artist_ids, money, validate
+from chaincode import artist_ids, money, rules, validate
 from chaincode.errors import InvalidArgument
 
 from .errors import InputError
@@ -103,9 +103,10 @@ def read_consortium(path: Path, effective_from: str) -> Consortium:
         "min_seconds": get(("policy", "min_seconds"), lambda v: validate.count("min_seconds", v)),
         "currency": get(("policy", "currency"), lambda v: validate.ident("currency", v)),
     }
-    for setting in ("anomalies", "played_time"):  # checked with the whole policy by the chaincode
-        if setting in data.get("policy", {}):
-            policy[setting] = data["policy"][setting]
+    if "anomalies" in data.get("policy", {}):
+        policy["anomalies"] = data["policy"]["anomalies"]
+    if "played_time" in data.get("policy", {}):
+        policy["played_time"] = get(("policy", "played_time"), rules.played_time)
     clusters = [{"id": get(("clusters", i, "id"), lambda v: validate.ident("id", v))}
                 for i in range(len(data.get("clusters") or []))]
     known = {c["id"] for c in clusters}

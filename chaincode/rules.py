@@ -86,7 +86,7 @@ class Policy:
                    node_share_micro=share, top_n=validate.count("policy top_n", raw.get("top_n"), 1),
                    min_seconds=validate.count("policy min_seconds", raw.get("min_seconds")),
                    currency=validate.ident("policy currency", raw.get("currency")), anomalies=anomalies,
-                   played_time=_played_time(raw.get("played_time")))
+                   played_time=played_time(raw.get("played_time")))
 
     @classmethod
     def of(cls, record: dict[str, Any]) -> "Policy":
@@ -102,7 +102,7 @@ class Policy:
         return record
 
 
-def _played_time(raw: Any) -> dict[str, Any]:
+def played_time(raw: Any) -> dict[str, Any]:
     """A policy's ``played_time`` setting, the defaults filling what it omits."""
     if raw is None:
         return dict(PLAYED_TIME_DEFAULTS)

@@ -60,8 +60,11 @@ def test_a_month_from_each_platform_is_reconciled_end_to_end(ledger, tmp_path, p
     out = submit(ledger, path, *listener, "--month", "2026-10")
     assert [line.split()[0] for line in out.splitlines() if line.startswith("2026-")] == [
         "2026-10-01", "2026-10-02", "2026-10-15"]
-    reconciled = run("--ledger", ledger, "month", "reconcile", "2026-10", "--node", "n1")
+    # the raw file reconciles as `listens submit` read it; the canonical days it kept give the same root
+    reconciled = run("--ledger", ledger, "month", "reconcile", "2026-10", "--node", "n1", "--plays", path, *listener)
     assert "1 listeners allocated" in reconciled
+    root = reconciled.split("Merkle root ")[1].split()[0]
+    assert f"Merkle root {root}" in run("--ledger", ledger, "month", "reconcile", "2026-10", "--node", "n1")
     receipt = json.loads(run("--ledger", ledger, "--format", "json", "receipt", shape.listener,
                              "--month", "2026-10", "--node", "n1"))
     assert [(a["artist_id"], a["seconds"]) for a in receipt["artists"]] == expected_weights(shape)
@@ -296,3 +299,28 @@ def test_money_kept_under_a_name_reaches_the_artist_that_registers_with_it(ledge
     receipt = json.loads(run("--ledger", ledger, "--format", "json", "receipt", "rob", "--month", "2026-10",
                              "--node", "n1"))
     assert [(a["artist_id"], a["status"]) for a in receipt["artists"]] == [("a1", "paid"), (kept, "paid")]
+
+
+def test_a_raw_day_file_verifies_through_the_catalogue_and_the_played_time_rule(ledger, tmp_path):
+    day = write_json_lines(tmp_path / "2026-10-01.jsonl", [listenbrainz_listen(p, "rob") for p in PLAYS[:2]])
+    submit(ledger, day)
+    out = run("--ledger", ledger, "audit", "verify", day, "--node", "n1")
+    assert out.startswith(f"{day} matches node n1's anchor of 2026-10-01 (block ")
+
+
+def test_the_policys_played_time_setting_decides_what_a_listen_without_one_counts(tmp_path):
+    (tmp_path / "consortium.yaml").write_text(CONSORTIUM.replace(
+        "currency: USDP}", "currency: USDP, played_time: {rule: default, default_seconds: 45}}"), encoding="utf-8")
+    folder = tmp_path / "ledger"
+    run("--ledger", folder, "init", "--consortium", tmp_path / "consortium.yaml")
+    run("--ledger", folder, "consortium", "load", tmp_path / "consortium.yaml")
+    policy = json.loads(run("--ledger", folder, "query", "Registry:GetPolicy", "2026-10"))
+    assert policy["played_time"] == {"ceiling_seconds": 0, "default_seconds": 45, "rule": "default"}
+    out = submit(folder, write_json_lines(tmp_path / "rob.jsonl", [listenbrainz_listen(PLAYS[0], "rob")]))
+    assert [line.split()[1:6] for line in out.splitlines() if line.startswith("2026-10-01")] == [
+        ["1", "1", "1", "45", "1"]]  # rows, listeners, plays, seconds, estimated
+    (tmp_path / "bad.yaml").write_text(CONSORTIUM.replace("currency: USDP}", "currency: USDP, played_time: {rule: "
+                                                          "guess}}"), encoding="utf-8")
+    out = run("--ledger", tmp_path / "other", "init", "--consortium", tmp_path / "bad.yaml", expect=2)
+    assert out == (f"error: {tmp_path / 'bad.yaml'}:1: field policy.played_time: policy played_time.rule 'guess' is "
+                   "not one of track_length, default, refuse.\n")
