@@ -17,10 +17,13 @@ from typing import Any
 import pytest
 import yaml
 
+from admin.embedded.ledger import EmbeddedLedger
 from admin.errors import LedgerRejected
+from admin.session import Session
 from admin.wallet import Identity, Wallet
 
 from conftest import NODES, consortium
+from fabric_network import network  # noqa: F401 (the tests' way to run network/network.sh)
 
 ROOT = Path(__file__).resolve().parent.parent
 NETWORK = Path(os.environ.get("NINETEN_NETWORK_DIR", Path.home() / ".cache/nineten/network"))
@@ -147,9 +150,9 @@ def peer_call(function: str, *args: str) -> str:
 
 
 def invoke_args(function: str, *args: str) -> list[str]:
-    """``peer chaincode invoke`` to the orderer and three peers (the MAJORITY policy), waiting for commit."""
+    """``peer chaincode invoke`` to an orderer and three peers (the MAJORITY policy), waiting for commit."""
     prof = profile()
-    orderer = prof["orderer"]
+    orderer = prof["orderers"][0]
     command = ["chaincode", "invoke", "-o", orderer["address"], "--ordererTLSHostnameOverride",
                orderer["ssl_target_name_override"], "--tls", "--cafile", orderer["tls_ca_cert"],
                "-C", prof["channel"], "-n", prof["chaincode"], "--waitForEvent"]
@@ -162,3 +165,30 @@ def invoke_args(function: str, *args: str) -> list[str]:
 def unquote(text: str) -> str:
     """A payload as the peer CLI prints it (protobuf text format, ASCII) back to its bytes."""
     return re.sub(r'\\(["\\])', r"\1", text)
+
+
+#: What a settled month's run writes, compared between the backends.
+OUTPUTS = ("payouts.csv", "node_payouts.csv", "settlement.json")
+
+
+def seed_secrets(fabric_out: Path, embedded_out: Path) -> None:
+    """The embedded run's ledger folder starts with the Fabric run's node secrets, so the listener
+    pseudonyms, and hence the keys, are the same."""
+    (embedded_out / "ledger").mkdir(parents=True)
+    shutil.copy2(fabric_out / "ledger" / "config.yaml", embedded_out / "ledger" / "config.yaml")
+
+
+def assert_same_month(fabric_out: Path, embedded_out: Path) -> list[tuple[str, bytes]]:
+    """Equal payouts, settlement and world state; returns the world state."""
+    for name in OUTPUTS:
+        assert (fabric_out / name).read_bytes() == (embedded_out / name).read_bytes(), name
+    fabric = Session(folder=fabric_out / "ledger", gateway_profile=PROFILE)
+    embedded = EmbeddedLedger(embedded_out / "ledger")
+    try:
+        on_fabric = list(fabric.reader().world_state())
+        stored = list(embedded.state_items())
+    finally:
+        fabric.close()
+        embedded.close()
+    assert on_fabric == stored
+    return on_fabric

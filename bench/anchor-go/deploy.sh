@@ -11,7 +11,9 @@
 # environment comes from `network/network.sh env ORG`, addresses from its connection profile.
 # Name: ${NINETEN_GO_CC_NAME:-anchor-go}; server: ${NINETEN_GO_CC_ADDRESS:-127.0.0.1:9998+NINETEN_PORT_OFFSET}.
 # Runtime files: $NINETEN_NETWORK_DIR/<name>/ (binary, package), pids/<name>.pid, logs/<name>.log;
-# `network/network.sh down` and `purge` stop the server with the network.
+# `network/network.sh down` and `purge` stop the server with the network. A loopback network only:
+# the server listens in this machine's namespace, in plaintext, where the peers of
+# NINETEN_HOSTS=netns do not dial.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -33,7 +35,7 @@ die() { echo "$NAME: ERROR: $*" >&2; exit 1; }
 
 [[ -f "$NET/connection.yaml" ]] || die "no network at $NET (run network/network.sh up first)"
 
-# CHANNEL, ORDERER, ORDERER_HOST, ORGS (short names) and PEER_ARGS from the connection profile
+# CHANNEL, ORGS (short names) and PEER_ARGS from the connection profile
 eval "$("$PY" - "$NET/connection.yaml" <<'EOF'
 import shlex, sys, yaml
 p = yaml.safe_load(open(sys.argv[1]))
@@ -41,17 +43,15 @@ peers = []
 for org in p["organizations"].values():
     peers += ["--peerAddresses", org["peer"]["address"], "--tlsRootCertFiles", org["peer"]["tls_ca_cert"]]
 print(f"CHANNEL={shlex.quote(p['channel'])}")
-print(f"ORDERER={shlex.quote(p['orderer']['address'])}")
-print(f"ORDERER_HOST={shlex.quote(p['orderer']['ssl_target_name_override'])}")
 print(f"ORGS=({' '.join(shlex.quote(o) for o in p['organizations'])})")
 print(f"PEER_ARGS=({' '.join(shlex.quote(a) for a in peers)})")
 EOF
 )"
 
-as_admin() { # org cmd...: run the peer CLI as the organisation's admin
+as_admin() { # org cmd...: run the peer CLI as the organisation's admin, with the orderer it uses
   local org=$1; shift
   ( eval "$("$ROOT/network/network.sh" env "$org")"
-    "$@" -o "$ORDERER" --ordererTLSHostnameOverride "$ORDERER_HOST" --tls --cafile "$ORDERER_CA" )
+    "$@" -o "$ORDERER_ADDRESS" --ordererTLSHostnameOverride "$ORDERER_HOST" --tls --cafile "$ORDERER_CA" )
 }
 as_admin_local() { # org cmd...: the same, for commands that do not talk to the orderer
   local org=$1; shift
