@@ -13,9 +13,10 @@ import pytest
 
 from admin.client import Connection, state_digest
 from chaincode import canonical_json
+from chaincode.artist_ids import unregistered_id
 from fabric_support import (INVOKED, PROFILE, bootstrap, fill_wallet, fresh_month, invoke_args, peer_cli, refusal,
                             unquote)
-from settlement_script import allocate_and_seal, approve, settlement, subscribe
+from settlement_script import allocate_and_seal, approve, majority, settlement, subscribe
 
 pytestmark = pytest.mark.fabric
 
@@ -99,3 +100,33 @@ def test_a_node_cannot_hijack_a_held_artist_on_the_network(cli, fabric, ledger):
         f'Error: endorsement failure during invoke. response: status:404 message:"{expected}"')
     assert world(fabric) == before
     assert settlement(fabric, month)["held_micro"] == 9_000_000
+
+
+def test_money_held_under_a_name_is_claimed_only_through_that_name_on_the_network(cli, fabric, ledger):
+    month, name = fresh_month(), f"Band {uuid.uuid4().hex[:12]}"
+    held = unregistered_id(name)
+    for backend in (fabric, ledger):
+        sealed_month(backend, month, held)
+        for node in ("n1", "n3"):
+            approve(backend, node, month)
+        backend.submit("n2.admin", "Settlement:Settle", month)
+    hijack = json.dumps({"id": held, "name": "Not Me", "wallet": "wallet-of-n1"})
+    expected = refusal(ledger, "n1.admin", "Registry:Propose", "register_artist", hijack)
+    assert expected == (f"artist id {held} is reserved for the money held for an unregistered artist's name, and "
+                        "neither the name 'Not Me' nor an alias derives it.")
+    before = world(fabric)
+    assert peer_refusal(cli, "Registry:Propose", "register_artist", hijack) == (
+        f'Error: endorsement failure during invoke. response: status:400 message:"{expected}"')
+    assert world(fabric) == before
+    # two artists with that name in one import: each index key is written once with both (a
+    # transaction does not read its own writes on Fabric), so the money goes to neither
+    ids = sorted(f"b{uuid.uuid4().hex[:12]}" for _ in range(2))
+    batch = {"register": [{"id": artist, "name": name, "wallet": f"w-{artist}"} for artist in ids]}
+    for backend in (fabric, ledger):
+        assert majority(backend, "import_artists", batch)["status"] == "applied"
+    expected = refusal(ledger, "n1.admin", "Settlement:ReleaseArtist", month, held)
+    assert expected == (f"artists {', '.join(ids)} all have the name {held} is derived from; what {month} holds for "
+                        "it is released to none of them.")
+    assert peer_refusal(cli, "Settlement:ReleaseArtist", month, held) == (
+        f'Error: endorsement failure during invoke. response: status:409 message:"{expected}"')
+    assert settlement(fabric, month)["held_micro"] == settlement(ledger, month)["held_micro"] == 9_000_000
