@@ -7,11 +7,13 @@ so each refusal is compared with the one the embedded ledger gives in the same s
 """
 
 import json
+import time
 import uuid
 
 import pytest
 
 from admin.client import Connection, state_digest
+from admin.errors import NotFoundRejected
 from chaincode import canonical_json
 from chaincode.artist_ids import unregistered_id
 from fabric_support import (INVOKED, PROFILE, bootstrap, fill_wallet, fresh_month, invoke_args, peer_cli, refusal,
@@ -51,6 +53,19 @@ def sealed_month(backend, month: str, held_artist: str) -> None:
     subscribe(backend, "n3", ["M1"], month)
     allocate_and_seal(backend, "n1", [{"L1": {"a1": 100}}], month)
     allocate_and_seal(backend, "n3", [{"M1": {held_artist: 50}}], month)
+
+
+def seen_by(fabric, node: str, proposal_id: str) -> None:
+    """Wait (at most 10 s) until ``node``'s peer has committed the block of a proposal: the
+    gateway reports a commit on the submitter's peer, and another organisation's may be behind."""
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            fabric.evaluate(f"{node}.admin", "Registry:GetProposal", proposal_id)
+            return
+        except NotFoundRejected:
+            assert time.monotonic() < deadline, f"{node}'s peer never saw proposal {proposal_id}"
+            time.sleep(0.2)
 
 
 def peer_refusal(cli, function: str, *args: str) -> str:
@@ -122,8 +137,11 @@ def test_money_held_under_a_name_is_claimed_only_through_that_name_on_the_networ
     # transaction does not read its own writes on Fabric), so the money goes to neither
     ids = sorted(f"b{uuid.uuid4().hex[:12]}" for _ in range(2))
     batch = {"register": [{"id": artist, "name": name, "wallet": f"w-{artist}"} for artist in ids]}
-    for backend in (fabric, ledger):
-        assert majority(backend, "import_artists", batch)["status"] == "applied"
+    proposal = fabric.submit("n1.admin", "Registry:Propose", "import_artists", json.dumps(batch)).json()
+    for node in ("n2", "n3"):
+        seen_by(fabric, node, proposal["id"])
+        fabric.submit(f"{node}.admin", "Registry:Approve", proposal["id"])
+    assert majority(ledger, "import_artists", batch)["status"] == "applied"
     expected = refusal(ledger, "n1.admin", "Settlement:ReleaseArtist", month, held)
     assert expected == (f"artists {', '.join(ids)} all have the name {held} is derived from; what {month} holds for "
                         "it is released to none of them.")
