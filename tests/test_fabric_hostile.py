@@ -13,7 +13,7 @@ import uuid
 import pytest
 
 from admin.client import Connection, state_digest
-from admin.errors import NotFoundRejected
+from admin.errors import ConflictRejected, LedgerRejected, NotFoundRejected
 from chaincode import canonical_json
 from chaincode.artist_ids import unregistered_id
 from fabric_support import (INVOKED, PROFILE, bootstrap, fill_wallet, fresh_month, invoke_args, peer_cli, refusal,
@@ -55,16 +55,17 @@ def sealed_month(backend, month: str, held_artist: str) -> None:
     allocate_and_seal(backend, "n3", [{"M1": {held_artist: 50}}], month)
 
 
-def seen_by(fabric, node: str, proposal_id: str) -> None:
-    """Wait (at most 10 s) until ``node``'s peer has committed the block of a proposal: the
-    gateway reports a commit on the submitter's peer, and another organisation's may be behind."""
+def once_seen(call, refusal: type[LedgerRejected]):
+    """``call()``, tried again for at most 10 s while refused with ``refusal``: the gateway reports
+    a commit on the submitter's own peer, and another organisation's peer may still be behind
+    (under load, by seconds)."""
     deadline = time.monotonic() + 10
     while True:
         try:
-            fabric.evaluate(f"{node}.admin", "Registry:GetProposal", proposal_id)
-            return
-        except NotFoundRejected:
-            assert time.monotonic() < deadline, f"{node}'s peer never saw proposal {proposal_id}"
+            return call()
+        except refusal:
+            if time.monotonic() > deadline:
+                raise
             time.sleep(0.2)
 
 
@@ -124,7 +125,8 @@ def test_money_held_under_a_name_is_claimed_only_through_that_name_on_the_networ
         sealed_month(backend, month, held)
         for node in ("n1", "n3"):
             approve(backend, node, month)
-        backend.submit("n2.admin", "Settlement:Settle", month)
+    ledger.submit("n2.admin", "Settlement:Settle", month)
+    once_seen(lambda: fabric.submit("n2.admin", "Settlement:Settle", month), ConflictRejected)
     hijack = json.dumps({"id": held, "name": "Not Me", "wallet": "wallet-of-n1"})
     expected = refusal(ledger, "n1.admin", "Registry:Propose", "register_artist", hijack)
     assert expected == (f"artist id {held} is reserved for the money held for an unregistered artist's name, and "
@@ -139,12 +141,15 @@ def test_money_held_under_a_name_is_claimed_only_through_that_name_on_the_networ
     batch = {"register": [{"id": artist, "name": name, "wallet": f"w-{artist}"} for artist in ids]}
     proposal = fabric.submit("n1.admin", "Registry:Propose", "import_artists", json.dumps(batch)).json()
     for node in ("n2", "n3"):
-        seen_by(fabric, node, proposal["id"])
-        fabric.submit(f"{node}.admin", "Registry:Approve", proposal["id"])
+        once_seen(lambda: fabric.submit(f"{node}.admin", "Registry:Approve", proposal["id"]), NotFoundRejected)
     assert majority(ledger, "import_artists", batch)["status"] == "applied"
     expected = refusal(ledger, "n1.admin", "Settlement:ReleaseArtist", month, held)
     assert expected == (f"artists {', '.join(ids)} all have the name {held} is derived from; what {month} holds for "
                         "it is released to none of them.")
+    deadline = time.monotonic() + 10  # until n1's peer has the import's block
+    while refusal(fabric, "n1.admin", "Settlement:ReleaseArtist", month, held) != expected:
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
     assert peer_refusal(cli, "Settlement:ReleaseArtist", month, held) == (
         f'Error: endorsement failure during invoke. response: status:409 message:"{expected}"')
     assert settlement(fabric, month)["held_micro"] == settlement(ledger, month)["held_micro"] == 9_000_000
