@@ -6,11 +6,11 @@ The file is CSV (a header naming its columns; several MBIDs or aliases in one ce
     id, name, wallet (needed for a new artist), mbids, isni, aliases
 
 Every row is checked first with the chaincode's own checks (:mod:`chaincode.artist_ids`,
-:func:`chaincode.governance.check_artist`) and against the chain: an artist already registered
+:func:`chaincode.artists.check_artist`) and against the chain: an artist already registered
 keeps its name and wallet (a wallet changes by ``set_artist_wallet``), an ISNI once set stays,
 an MBID names one artist. A bad row is named by file, line and field, and nothing is proposed.
 
-The rows, sorted by id, are cut into chunks of :data:`chaincode.governance.MAX_IMPORT`; each
+The rows, sorted by id, are cut into chunks of :data:`chaincode.artists.MAX_IMPORT`; each
 chunk becomes one ``import_artists`` proposal of what the chain does not hold yet (new artists,
 identifiers new to an artist). The same file imported again proposes nothing new: a chunk the
 chain already holds is skipped, and a chunk proposed but not yet applied is the same proposal.
@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from chaincode import artist_ids, governance, validate
+from chaincode import artist_ids, artists, validate
 from chaincode.errors import InvalidArgument
 
 from .errors import InputError
@@ -142,9 +142,9 @@ def plan(path: Path, rows: list[tuple[int, dict[str, Any]]], chain: Iterable[dic
         entries[artist_id] = entry
     result = Plan()
     ordered = sorted(entries)
-    for start in range(0, len(ordered), governance.MAX_IMPORT):
+    for start in range(0, len(ordered), artists.MAX_IMPORT):
         payload: dict[str, list] = {"extend": [], "register": []}
-        for artist_id in ordered[start:start + governance.MAX_IMPORT]:
+        for artist_id in ordered[start:start + artists.MAX_IMPORT]:
             entry = entries[artist_id]
             if entry is None:
                 result.unchanged += 1
@@ -169,10 +169,10 @@ def _registration(row: _Row, raw: dict[str, Any]) -> tuple[str, dict[str, Any]] 
 
     name = required("name", lambda v: validate.text("artist name", v, 300)) or ""
     entry = {"aliases": row.check("aliases", lambda: artist_ids.aliases(raw.get("aliases"), artist_id, name)),
-             "id": artist_id, "isni": row.check("isni", lambda: governance.check_isni(raw)),
+             "id": artist_id, "isni": row.check("isni", lambda: artists.check_isni(raw)),
              "mbids": row.check("mbids", lambda: artist_ids.mbids(raw.get("mbids"), artist_id)),
              "name": name, "wallet": required("wallet", lambda v: validate.ident("artist wallet", v))}
-    if row.failed or row.check("id", lambda: governance.check_artist(entry)) is None:
+    if row.failed or row.check("id", lambda: artists.check_artist(entry)) is None:
         return None
     return "register", entry
 
@@ -185,7 +185,7 @@ def _extension(row: _Row, raw: dict[str, Any], artist: dict[str, Any]) -> tuple[
     if raw.get("wallet") is not None and raw["wallet"] != artist["wallet"]:
         row.fail("wallet", f"artist {artist_id}'s wallet is {artist['wallet']}; change it with a "
                  "set_artist_wallet proposal")
-    isni = row.check("isni", lambda: governance.check_isni(raw))
+    isni = row.check("isni", lambda: artists.check_isni(raw))
     if isni and artist["isni"] and isni != artist["isni"]:
         row.fail("isni", f"artist {artist_id}'s ISNI is {artist['isni']}, not {isni}")
     mbids = row.check("mbids", lambda: artist_ids.mbids(

@@ -8,7 +8,7 @@ import unicodedata
 
 import pytest
 
-from chaincode import governance, records
+from chaincode import artists, records
 from chaincode.artist_ids import unregistered_id
 from conftest import consortium, refused
 from settlement_script import MONTH, allocate_and_seal, approve, majority, settlement, subscribe
@@ -145,7 +145,8 @@ def test_a_node_cannot_register_an_unregistered_id_under_another_name(held):
     message = (f"artist id {GF} is reserved for the money held for an unregistered artist's name, and neither the "
                "name 'Evil Corp' nor an alias derives it.")
     assert refused(held, "n1.admin", "Registry:Propose", "register_artist", json.dumps(hijack)) == message
-    assert refused(held, "n1.admin", "Registry:Propose", "import_artists", json.dumps({"register": [hijack]})) == message
+    batch = json.dumps({"register": [hijack]})
+    assert refused(held, "n1.admin", "Registry:Propose", "import_artists", batch) == message
     assert refused(held, "n1.admin", "Settlement:ReleaseArtist", MONTH, GF) == (
         f"artist {GF} is not registered; register the artist (or add the name it is derived from to a registered "
         f"artist) before releasing {MONTH}.")
@@ -202,4 +203,4 @@ def test_an_import_says_what_is_held_under_each_name_it_brings(held):
         f"11.000000 held for it while unregistered (2026-10 11.000000); Settlement:ReleaseArtist releases it to "
         f"artist ar200, wallet w-gf. 'Nova' derives {NOVA}, which has 3.000000 held for it while unregistered "
         f"(2026-10 3.000000); Settlement:ReleaseArtist releases it to artist ar201, wallet w-nova.")
-    assert governance.MAX_IMPORT == 500
+    assert artists.MAX_IMPORT == 500

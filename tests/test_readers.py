@@ -334,7 +334,8 @@ def test_a_malformed_played_time_setting_is_refused(setting, message):
 def test_a_policy_at_the_default_played_time_keeps_the_record_it_had_before_the_setting():
     default = policy_with(None)
     assert "played_time" not in default.record()
-    assert policy_with({"rule": "track_length", "ceiling_seconds": 0, "default_seconds": 30}).record() == default.record()
+    spelled_out = policy_with({"rule": "track_length", "ceiling_seconds": 0, "default_seconds": 30})
+    assert spelled_out.record() == default.record()
     assert Policy.of(default.record()).played_time == PLAYED_TIME_DEFAULTS
     capped = policy_with({"ceiling_seconds": "120"})
     assert capped.record()["played_time"] == {"ceiling_seconds": 120, "default_seconds": 30, "rule": "track_length"}

@@ -8,6 +8,7 @@ without a node, a dispute decided — is a proposal that a majority of active no
 
 from typing import Any
 
+from .. import artists as artist_records
 from .. import canonical_json, governance, guards, lookups, records, state, validate
 from ..errors import Conflict, InvalidArgument
 from ..rules import Policy
@@ -32,7 +33,7 @@ class Registry(LedgerContract):
             raise InvalidArgument("consortium must be a JSON object.")
         clusters = sorted({validate.ident("cluster id", c.get("id")) for c in data.get("clusters", [])})
         nodes = [governance.check_node(n, set(clusters)) for n in data.get("nodes", [])]
-        artists = [governance.check_artist(a) for a in data.get("artists", [])]
+        artists = [artist_records.check_artist(a) for a in data.get("artists", [])]
         first_policy = Policy.parse(data.get("policy")).record()
         if not nodes:
             raise InvalidArgument("consortium has no nodes.")
@@ -54,7 +55,7 @@ class Registry(LedgerContract):
             await state.put(ctx, {"id": cluster}, records.CLUSTER, cluster)
         for node in nodes:
             await governance.put_node(ctx, node)
-        await governance.put_artists(ctx, [(artist, None) for artist in artists])
+        await artist_records.put_artists(ctx, [(artist, None) for artist in artists])
         await state.put(ctx, first_policy, records.POLICY, first_policy["effective_from"])
         state.emit(ctx, "Registry.Bootstrap", summary)
         return canonical_json.dumps({"bootstrapped": True, **summary})
