@@ -159,31 +159,38 @@ def _held(held: list[tuple[str, int]]) -> str:
     return f"{format_micro(sum(a for _, a in held))} held for it while unregistered ({months})"
 
 
-def _held_notes(artist_id: str, wallet: str, new_names: list[str], holds: dict[str, list[tuple[str, int]]],
+def _artist_notes(artist_id: str, wallet: str, new_names: list[str], holds: dict[str, list[tuple[str, int]]],
                 named: dict[str, set[str]], own: bool) -> list[str]:
-    """What is held for an artist's id (``own``) and under the unregistered ids its new names
-    derive, and where that money goes once the proposal applies."""
+    """What is held for an artist's id (``own``), and what each of its new names brings."""
     notes = []
     if own and artist_id in holds:
         notes.append(f"artist {artist_id} has {_held(holds[artist_id])}; once registered, it is released "
                      f"to wallet {wallet}.")
-    for name in new_names:
-        derived = artist_ids.unregistered_id(name)
-        if derived == artist_id or derived not in holds:
-            continue
-        others = sorted(named[derived] - {artist_id})
-        where = (f"it is artist {derived}'s own" if derived in others else
-                 f"artist{'s' * (len(others) > 1)} {', '.join(others)} also {'have' if len(others) > 1 else 'has'} "
-                 "that name, so it is released to none of them" if others else
-                 f"Settlement:ReleaseArtist releases it to artist {artist_id}, wallet {wallet}")
-        notes.append(f"{name!r} derives {derived}, which has {_held(holds[derived])}; {where}.")
-    return notes
+    return notes + [note for name in new_names if (note := _name_note(artist_id, wallet, name, holds, named))]
+
+
+def _name_note(artist_id: str, wallet: str, name: str, holds: dict[str, list[tuple[str, int]]],
+               named: dict[str, set[str]]) -> str:
+    """The money held under the unregistered id a new name derives and where it goes once the
+    proposal applies, or that other artists have the name (plays under it then map to none of
+    them); "" when neither."""
+    derived = artist_ids.unregistered_id(name)
+    others = sorted(named[derived] - {artist_id})
+    if derived == artist_id or not (others or derived in holds):
+        return ""
+    shared = f"artist {others[0]} also has" if len(others) == 1 else f"artists {', '.join(others)} also have"
+    if derived not in holds:
+        return f"{name!r}: {shared} that name, so plays under it map to none of them."
+    where = (f"it is artist {derived}'s own" if derived in others else
+             f"{shared} that name, so it is released to none of them" if others else
+             f"Settlement:ReleaseArtist releases it to artist {artist_id}, wallet {wallet}")
+    return f"{name!r} derives {derived}, which has {_held(holds[derived])}; {where}."
 
 
 async def check_register(ctx: LedgerContext, payload: dict[str, Any]) -> tuple[dict, str]:
     artist = await _registration(ctx, payload, {})
     names, holds = artist_ids.names(artist), await unregistered_holds(ctx)
-    notes = _held_notes(artist["id"], artist["wallet"], names, holds,
+    notes = _artist_notes(artist["id"], artist["wallet"], names, holds,
                         await _named(ctx, [(artist["id"], names)]), own=True)
     if artist["id"] not in holds:
         notes.insert(0, f"artist {artist['id']} has no money held for it.")
@@ -199,7 +206,7 @@ async def check_extend(ctx: LedgerContext, payload: dict[str, Any]) -> tuple[dic
     gains = [f"{len(change['mbids'])} MusicBrainz id(s)" if change["mbids"] else "",
              f"{len(change['aliases'])} alias(es)" if change["aliases"] else "",
              f"ISNI {change['isni']}" if change["isni"] else ""]
-    notes = _held_notes(artist["id"], artist["wallet"], change["aliases"], await unregistered_holds(ctx),
+    notes = _artist_notes(artist["id"], artist["wallet"], change["aliases"], await unregistered_holds(ctx),
                         await _named(ctx, [(artist["id"], change["aliases"])]), own=False)
     return change, " ".join([f"artist {artist['id']} gains {', '.join(g for g in gains if g)}.", *notes])
 
@@ -229,7 +236,7 @@ async def check_import(ctx: LedgerContext, payload: dict[str, Any]) -> tuple[dic
     holds = await unregistered_holds(ctx)
     named = await _named(ctx, [(artist_id, names) for artist_id, _, names, _ in entries])
     notes = [note for artist_id, wallet, names, own in entries
-             for note in _held_notes(artist_id, wallet, names, holds, named, own)]
+             for note in _artist_notes(artist_id, wallet, names, holds, named, own)]
     ids = sorted(seen)
     head = (f"imports {len(ids)} artists ({ids[0]} to {ids[-1]}): registers {len(new)}, extends {len(changes)}; "
             + (" ".join(notes) if notes else "no money is held for their ids or names."))

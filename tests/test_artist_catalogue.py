@@ -124,10 +124,17 @@ def test_an_import_applies_by_majority_and_a_stale_one_cannot(ledger):
         "set_artist_wallet proposal.")
 
 
-def test_artists_sharing_a_name_in_one_import_are_both_indexed(ledger):
-    majority(ledger, "import_artists", {"register": [{"id": "b1", "name": "Nova", "wallet": "w1"},
-                                                     {"id": "b2", "name": "Nova", "wallet": "w2"}]})
+def test_artists_sharing_a_name_in_one_import_are_both_indexed_and_the_note_says_so(ledger):
+    proposal = majority(ledger, "import_artists", {"register": [{"id": "b1", "name": "Nova", "wallet": "w1"},
+                                                                {"id": "b2", "name": "Nova", "wallet": "w2"}]})
+    assert proposal["note"] == ("imports 2 artists (b1 to b2): registers 2, extends 0; 'Nova': artist b2 also has that "
+                                "name, so plays under it map to none of them. 'Nova': artist b1 also has that name, so "
+                                "plays under it map to none of them.")
     assert state(ledger, records.ARTIST_NAMED, NOVA) == ["b1", "b2"]
+    # an alias that is another artist's name: the approvers are told what it does to plays
+    extension = propose(ledger, "n2", "extend_artist", {"id": "a1", "aliases": ["Nova"]})
+    assert extension["note"] == ("artist a1 gains 1 alias(es). 'Nova': artists b1, b2 also have that name, so plays "
+                                 "under it map to none of them.")
 
 
 def test_a_bootstrap_document_refuses_an_mbid_given_twice(bare_ledger):
