@@ -11,6 +11,7 @@ import pyarrow.compute as pc
 
 from admin.artists import ArtistCatalogue
 from chaincode.artist_ids import unregistered_id
+from chaincode.rules import MAX_PLAY_SECONDS
 
 from .model import ArtistRef, Listen
 from .playtime import PlaytimeRule
@@ -108,6 +109,10 @@ def resolve(part: Part, options: ReadOptions) -> Resolved:
                 plays.issues.append(Issue(listen.line, "(played time)",
                                           f"the listen says no time played; {rule.describe()}"))
                 continue
+        if seconds > MAX_PLAY_SECONDS:
+            plays.issues.append(Issue(listen.line, "(played time)", f"{seconds} s is longer than a day "
+                                      f"({MAX_PLAY_SECONDS} s)"))
+            continue
         if artist is None:
             continue
         plays.lines.append(listen.line)
