@@ -69,6 +69,11 @@ def once_seen(call, refusal: type[LedgerRejected]):
             time.sleep(0.2)
 
 
+def settle(backend, month: str) -> None:
+    """n2's admin settles ``month`` once its peer has the reviews other organisations' peers took."""
+    once_seen(lambda: backend.submit("n2.admin", "Settlement:Settle", month), ConflictRejected)
+
+
 def peer_refusal(cli, function: str, *args: str) -> str:
     """The last line the peer CLI prints when the peers refuse the transaction of n1's admin."""
     result = cli("admin", *invoke_args(function, *args))
@@ -89,7 +94,7 @@ def test_settling_before_review_is_refused_on_the_network(cli, fabric, ledger):
     for backend in (fabric, ledger):
         for node in ("n1", "n3"):
             approve(backend, node, month)
-        backend.submit("n2.admin", "Settlement:Settle", month)
+        settle(backend, month)
     assert settlement(fabric, month) == settlement(ledger, month)
 
 
@@ -99,7 +104,7 @@ def test_a_node_cannot_hijack_a_held_artist_on_the_network(cli, fabric, ledger):
         sealed_month(backend, month, held)
         for node in ("n1", "n3"):
             approve(backend, node, month)
-        backend.submit("n2.admin", "Settlement:Settle", month)
+        settle(backend, month)
     hijack = json.dumps({"id": held, "name": "Not Me", "wallet": "wallet-of-n1"})
     proposed = cli("admin", *invoke_args("Registry:Propose", "register_artist", hijack))
     assert proposed.returncode == 0, proposed.stderr
@@ -125,8 +130,7 @@ def test_money_held_under_a_name_is_claimed_only_through_that_name_on_the_networ
         sealed_month(backend, month, held)
         for node in ("n1", "n3"):
             approve(backend, node, month)
-    ledger.submit("n2.admin", "Settlement:Settle", month)
-    once_seen(lambda: fabric.submit("n2.admin", "Settlement:Settle", month), ConflictRejected)
+        settle(backend, month)
     hijack = json.dumps({"id": held, "name": "Not Me", "wallet": "wallet-of-n1"})
     expected = refusal(ledger, "n1.admin", "Registry:Propose", "register_artist", hijack)
     assert expected == (f"artist id {held} is reserved for the money held for an unregistered artist's name, and "
