@@ -69,6 +69,14 @@ def once_seen(call, refusal: type[LedgerRejected]):
             time.sleep(0.2)
 
 
+def settled_month(backend, month: str, held_artist: str) -> None:
+    """:func:`sealed_month`, both months approved by their reviewers, and the month settled."""
+    sealed_month(backend, month, held_artist)
+    for node in ("n1", "n3"):
+        approve(backend, node, month)
+    settle(backend, month)
+
+
 def settle(backend, month: str) -> None:
     """n2's admin settles ``month`` once its peer has the reviews other organisations' peers took."""
     once_seen(lambda: backend.submit("n2.admin", "Settlement:Settle", month), ConflictRejected)
@@ -101,10 +109,7 @@ def test_settling_before_review_is_refused_on_the_network(cli, fabric, ledger):
 def test_a_node_cannot_hijack_a_held_artist_on_the_network(cli, fabric, ledger):
     month, held = fresh_month(), f"h{uuid.uuid4().hex[:12]}"
     for backend in (fabric, ledger):
-        sealed_month(backend, month, held)
-        for node in ("n1", "n3"):
-            approve(backend, node, month)
-        settle(backend, month)
+        settled_month(backend, month, held)
     hijack = json.dumps({"id": held, "name": "Not Me", "wallet": "wallet-of-n1"})
     proposed = cli("admin", *invoke_args("Registry:Propose", "register_artist", hijack))
     assert proposed.returncode == 0, proposed.stderr
@@ -127,10 +132,7 @@ def test_money_held_under_a_name_is_claimed_only_through_that_name_on_the_networ
     month, name = fresh_month(), f"Band {uuid.uuid4().hex[:12]}"
     held = unregistered_id(name)
     for backend in (fabric, ledger):
-        sealed_month(backend, month, held)
-        for node in ("n1", "n3"):
-            approve(backend, node, month)
-        settle(backend, month)
+        settled_month(backend, month, held)
     hijack = json.dumps({"id": held, "name": "Not Me", "wallet": "wallet-of-n1"})
     expected = refusal(ledger, "n1.admin", "Registry:Propose", "register_artist", hijack)
     assert expected == (f"artist id {held} is reserved for the money held for an unregistered artist's name, and "
