@@ -161,7 +161,7 @@ def _reviews(run: Run, index: int) -> str:
 def _flag(run: Run, node: str, reviewer: str) -> str:
     session, month = run.session, run.month
     policy = session.policy(month)
-    days = node_month.load_month(session, month, node, None, policy.min_seconds, None)
+    days = node_month.load_month(session, month, node)
     result = node_month.compute(session, month, node, days, policy)
     finding = next(f for f in node_month.anomaly_findings(policy, days, result) if f["check"] == "account_farm")
     reason = f"account farm: {finding['evidence']['accounts']} paid accounts share only the artists {finding['subject']}"

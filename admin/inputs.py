@@ -8,9 +8,8 @@ from typing import Any, Iterator
 
 import yaml
 
-from chaincode import money, validate
+from chaincode import artist_ids, money, rules, validate
 from chaincode.errors import InvalidArgument
-from chaincode.rules import DESTINATIONS, Policy
 
 from .errors import InputError
 from .pseudonym import check_listener
@@ -130,8 +129,8 @@ POLICY_FIELDS = (("price", "price_micro", lambda v: _amount(v)),
 #: The optional ``payouts`` settings (:data:`chaincode.rules.PAYOUT_DEFAULTS`) in consortium.yaml.
 PAYOUT_FIELDS = (("min_payout", "min_payout_micro", lambda v: _amount(v)),
                  ("unclaimed_months", "unclaimed_months", lambda v: validate.count("unclaimed_months", v, 1)),
-                 ("unallocated_to", "unallocated_to", lambda v: validate.choice("unallocated_to", v, DESTINATIONS)),
-                 ("unclaimed_to", "unclaimed_to", lambda v: validate.choice("unclaimed_to", v, DESTINATIONS)),
+                 ("unallocated_to", "unallocated_to", lambda v: validate.choice("unallocated_to", v, rules.DESTINATIONS)),
+                 ("unclaimed_to", "unclaimed_to", lambda v: validate.choice("unclaimed_to", v, rules.DESTINATIONS)),
                  ("consortium_wallet", "consortium_wallet", lambda v: validate.ident("consortium_wallet", v)))
 
 
@@ -154,12 +153,13 @@ def _policy(data: Any, tree: yaml.Node | None, file: str, path: tuple, effective
             payouts[chain_name] = _field(data, tree, file, (*path, name), check)
     if payouts:
         policy["payouts"] = payouts
-    if "anomalies" in node:
-        policy["anomalies"] = node["anomalies"]
-    elif base is not None and "anomalies" in base:
-        policy["anomalies"] = base["anomalies"]
+    for name, check in (("anomalies", None), ("played_time", rules.played_time)):
+        if name in node:
+            policy[name] = node[name] if check is None else _field(data, tree, file, (*path, name), check)
+        elif base is not None and name in base:
+            policy[name] = base[name]
     try:
-        Policy.parse(policy)
+        rules.Policy.parse(policy)
     except InvalidArgument as exc:
         raise InputError(str(exc).rstrip("."), file, _line(tree, path), _name(path)) from None
     return policy
@@ -224,6 +224,11 @@ def read_consortium(path: Path, effective_from: str) -> Consortium:
                   "wallet": get(("artists", i, "wallet"), lambda v: validate.ident("wallet", v))}
         if raw.get("isni"):
             artist["isni"] = get(("artists", i, "isni"), lambda v: validate.isni(str(v)))
+        if raw.get("mbids"):
+            artist["mbids"] = get(("artists", i, "mbids"), lambda v: artist_ids.mbids(v, artist["id"]))
+        if raw.get("aliases"):
+            artist["aliases"] = get(("artists", i, "aliases"),
+                                    lambda v: artist_ids.aliases(v, artist["id"], artist["name"]))
         artists.append(artist)
     if not nodes:
         raise InputError("no nodes are listed", file, _line(tree, ("nodes",)), "nodes")

@@ -9,14 +9,17 @@ payable; money of a rejected scope becomes the node's waiting unallocated money
 unallocated (or unclaimed), so the money invariant still holds, and ``released_micro`` adds up
 what left held for artists or unallocated. Money of an approved dispute whose artist is still
 unregistered moves to the artist's unregistered hold and waits for its registration, or until the
-policy's holding period ends (:func:`expire`). Money is only ever credited to an artist the
-consortium registered, and instructed to the wallet the consortium approved for it
-(:mod:`chaincode.governance`).
+policy's holding period ends (:func:`expire`); money held under the ``unreg:`` id of a name goes
+to the one registered artist with that name or alias (:func:`payee`). Money is only ever credited
+to an artist the consortium registered, and instructed to the wallet the consortium approved for
+it (:mod:`chaincode.governance`).
 """
 
 from typing import Any, Mapping
 
 from . import accounts, records, rules, settle, state
+from .artist_ids import is_unregistered
+from .errors import Conflict, NotFound
 from .records import Held, Release, Settlement
 from .rules import Policy
 from .state import LedgerContext
@@ -36,6 +39,31 @@ async def _credit(ctx: LedgerContext, settlement: Settlement, month: str, artist
     await state.put(ctx, release, records.RELEASE, month, artist, source)
     await accounts.credit(ctx, artist, by_node)
     return settlement, release
+
+
+async def payee(ctx: LedgerContext, artist_id: str, month: str) -> str:
+    """Who is credited what ``month`` holds for ``artist_id`` as unregistered: the artist itself once
+    registered; for an ``unreg:`` id, else the one registered artist whose name or alias derives it
+    (:mod:`chaincode.artist_ids`). Refused when there is none, or several."""
+    if await state.get(ctx, records.ARTIST, artist_id) is not None:
+        return artist_id
+    named = (await state.get(ctx, records.ARTIST_NAMED, artist_id) or []) if is_unregistered(artist_id) else []
+    if len(named) > 1:
+        raise Conflict(f"artists {', '.join(named)} all have the name {artist_id} is derived from; what {month} "
+                       "holds for it is released to none of them.")
+    if not named:
+        hint = " (or add the name it is derived from to a registered artist)" if is_unregistered(artist_id) else ""
+        raise NotFound(f"artist {artist_id} is not registered; register the artist{hint} before releasing {month}.")
+    return named[0]
+
+
+async def release_of(ctx: LedgerContext, month: str, artist_id: str) -> Release | None:
+    """The release that credited what ``month`` held for ``artist_id`` as unregistered: to the
+    artist itself (source "unregistered"), or to the artist whose name derives it (source ``artist_id``)."""
+    own = await state.get(ctx, records.RELEASE, month, artist_id, rules.HELD_UNREGISTERED)
+    if own is not None:
+        return own
+    return next((r for r in await state.records(ctx, records.RELEASE, month) if r["source"] == artist_id), None)
 
 
 async def _hold(ctx: LedgerContext, settlement: Settlement, month: str, reason_key: str, artist: str,
@@ -93,11 +121,12 @@ async def release_dispute(ctx: LedgerContext, month: str, dispute_id: str, resol
     return summary
 
 
-async def release_artist(ctx: LedgerContext, settlement: Settlement, held: Held) -> dict[str, Any]:
-    """Credit what ``settlement`` holds for a newly registered artist to its balance: the release
-    record and the settlement after it (both written)."""
-    settlement, release = await _credit(ctx, settlement, held["month"], held["artist"], held["by_node"],
-                                        rules.HELD_UNREGISTERED)
+async def release_artist(ctx: LedgerContext, settlement: Settlement, held: Held, artist: str) -> dict[str, Any]:
+    """Credit what ``settlement`` holds for an artist not registered then to ``artist``'s balance
+    (:func:`payee`): the release record (source "unregistered", or the held ``unreg:`` id when
+    another artist is credited) and the settlement after it (both written)."""
+    source = rules.HELD_UNREGISTERED if artist == held["artist"] else held["artist"]
+    settlement, release = await _credit(ctx, settlement, held["month"], artist, held["by_node"], source)
     await state.put(ctx, {**held, "released_to": rules.TO_ARTIST, "status": "released"},
                     records.HELD, held["month"], rules.HELD_UNREGISTERED, held["artist"])
     await state.put(ctx, settlement, records.SETTLEMENT, held["month"])

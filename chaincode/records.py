@@ -65,12 +65,16 @@ class Node(TypedDict):
 
 
 class Artist(TypedDict):
-    """A registered artist; ``isni`` is "" when unknown. ``proposal`` is the consortium proposal
-    that approved its current wallet ("" for an artist of the bootstrap document);
-    ``previous_wallets`` [{"proposal", "wallet"}, ...] every wallet it had before, oldest first."""
+    """A registered artist; ``isni`` is "" when unknown; ``mbids`` its MusicBrainz artist ids and
+    ``aliases`` its other exact spellings (:mod:`chaincode.artist_ids`), both sorted. ``proposal``
+    is the consortium proposal that approved its current wallet ("" for an artist of the bootstrap
+    document); ``previous_wallets`` [{"proposal", "wallet"}, ...] every wallet it had before,
+    oldest first."""
 
+    aliases: list[str]
     id: str
     isni: str
+    mbids: list[str]
     name: str
     previous_wallets: list[dict]
     proposal: str
@@ -100,6 +104,12 @@ NODE: Kind[Node] = Kind("node", ("node",))
 #: The node id of an organisation (MSP id), so the caller's node is found by its MSP id.
 NODE_OF_MSP: Kind[str] = Kind("nodemsp", ("msp_id",))
 ARTIST: Kind[Artist] = Kind("artist", ("artist",))
+#: The artist a MusicBrainz artist id names (one artist at most).
+ARTIST_MBID: Kind[str] = Kind("artistmbid", ("mbid",))
+#: The ids of the artists whose name or an alias derives an unregistered id
+#: (:func:`chaincode.artist_ids.unregistered_id`), sorted: money held under that id is released to
+#: the artist when there is exactly one.
+ARTIST_NAMED: Kind[list[str]] = Kind("artistnamed", ("unregistered_id",))
 #: A policy version (see :class:`chaincode.rules.Policy` for its fields), keyed by the month it
 #: takes effect from.
 POLICY: Kind[dict] = Kind("policy", ("effective_from",))
@@ -311,7 +321,8 @@ class Payout(TypedDict):
 class Release(TypedDict):
     """Held money of a settled month released after settlement and credited to the artist's
     balance (:data:`BALANCE`), instructed at the next settlement that finds it payable; ``source``
-    is the dispute id, "unregistered", or "node:<node>" (a node's part settled late)."""
+    is the dispute id, "unregistered", the ``unreg:`` id whose money went to the artist with that
+    name, or "node:<node>" (a node's part settled late)."""
 
     amount_micro: int
     artist: str

@@ -47,6 +47,13 @@ ANOMALY_DEFAULTS = {
 }
 
 
+#: How a listen that says no time played counts (``admin/readers/playtime.py`` applies it):
+#: "track_length" the track's length, at most ``ceiling_seconds`` (0: no ceiling), and
+#: ``default_seconds`` without a length; "default" always ``default_seconds``; "refuse" a bad row.
+PLAYED_TIME_RULES = ("track_length", "default", "refuse")
+PLAYED_TIME_DEFAULTS = {"ceiling_seconds": 0, "default_seconds": 30, "rule": "track_length"}
+
+
 @dataclass(frozen=True)
 class Policy:
     """A policy version: the payout rule's values from the month ``effective_from`` on."""
@@ -58,6 +65,7 @@ class Policy:
     min_seconds: int
     currency: str
     anomalies: dict[str, int] = field(default_factory=lambda: dict(ANOMALY_DEFAULTS))
+    played_time: dict[str, Any] = field(default_factory=lambda: dict(PLAYED_TIME_DEFAULTS))
     payouts: dict[str, Any] = field(default_factory=lambda: dict(PAYOUT_DEFAULTS))
 
     @property
@@ -88,7 +96,7 @@ class Policy:
                    node_share_micro=share, top_n=validate.count("policy top_n", raw.get("top_n"), 1),
                    min_seconds=validate.count("policy min_seconds", raw.get("min_seconds")),
                    currency=validate.ident("policy currency", raw.get("currency")), anomalies=anomalies,
-                   payouts=_payouts(raw.get("payouts")))
+                   played_time=played_time(raw.get("played_time")), payouts=_payouts(raw.get("payouts")))
 
     @classmethod
     def of(cls, record: dict[str, Any]) -> "Policy":
@@ -96,12 +104,34 @@ class Policy:
         return cls(**{**record, "payouts": {**PAYOUT_DEFAULTS, **record.get("payouts", {})}})
 
     def record(self) -> dict[str, Any]:
-        """The policy as its on-chain record (``payouts`` only when not the defaults, so a policy at
-        the defaults is the record it was before the setting existed)."""
+        """The policy as its on-chain record (``played_time`` and ``payouts`` only when not the
+        defaults, so a policy at the defaults is the record it was before the settings existed)."""
         record = asdict(self)
-        if record["payouts"] == PAYOUT_DEFAULTS:
-            del record["payouts"]
+        for name, defaults in (("played_time", PLAYED_TIME_DEFAULTS), ("payouts", PAYOUT_DEFAULTS)):
+            if record[name] == defaults:
+                del record[name]
         return record
+
+
+def _settings(name: str, raw: Any, defaults: dict[str, Any]) -> dict[str, Any]:
+    """A policy's optional settings object ``name``: the defaults with what ``raw`` gives over them
+    (InvalidArgument for anything but an object of known settings)."""
+    if raw is None:
+        return dict(defaults)
+    if not isinstance(raw, dict):
+        raise InvalidArgument(f"policy {name} must be a JSON object.")
+    for setting in sorted(raw):
+        if setting not in defaults:
+            raise InvalidArgument(f"policy {name} setting {setting!r} is unknown.")
+    return {**defaults, **raw}
+
+
+def played_time(raw: Any) -> dict[str, Any]:
+    """A policy's ``played_time`` setting, the defaults filling what it omits."""
+    merged = _settings("played_time", raw, PLAYED_TIME_DEFAULTS)
+    return {"ceiling_seconds": validate.count("policy played_time.ceiling_seconds", merged["ceiling_seconds"]),
+            "default_seconds": validate.count("policy played_time.default_seconds", merged["default_seconds"]),
+            "rule": validate.choice("policy played_time.rule", merged["rule"], PLAYED_TIME_RULES)}
 
 
 # -- across months: balances, minimum payouts, where the money no artist takes goes --------------
@@ -121,14 +151,7 @@ PAYOUT_DEFAULTS = {"consortium_wallet": "", "min_payout_micro": 0, "unallocated_
 
 def _payouts(raw: Any) -> dict[str, Any]:
     """A policy's ``payouts`` settings, the defaults filling what it omits."""
-    if raw is None:
-        return dict(PAYOUT_DEFAULTS)
-    if not isinstance(raw, dict):
-        raise InvalidArgument("policy payouts must be a JSON object.")
-    for name in sorted(raw):
-        if name not in PAYOUT_DEFAULTS:
-            raise InvalidArgument(f"policy payouts setting {name!r} is unknown.")
-    merged = {**PAYOUT_DEFAULTS, **raw}
+    merged = _settings("payouts", raw, PAYOUT_DEFAULTS)
     settings = {
         "consortium_wallet": (validate.ident("policy payouts.consortium_wallet", merged["consortium_wallet"])
                               if merged["consortium_wallet"] != "" else ""),

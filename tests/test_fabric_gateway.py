@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from admin.errors import ConfigError, LedgerRejected
-from fabric_support import PROFILE, consortium, fill_wallet
+from fabric_support import PROFILE, anchor_args, consortium, fill_wallet, fresh_month
 
 pytestmark = pytest.mark.fabric
 
@@ -21,7 +21,7 @@ def gateway(tmp_path_factory):
     from admin.fabric.client import FabricClient
 
     tmp = tmp_path_factory.mktemp("fabric")
-    fill_wallet(tmp, ["n1.admin", "n1.reviewer"])
+    fill_wallet(tmp, ["n1.admin", "n1.reviewer", "n2.auditor", "n3.auditor", "n4.auditor"])
     gw = FabricClient.from_profile(PROFILE, tmp / "ledger")
     yield gw
     gw.close()
@@ -64,3 +64,16 @@ def test_unknown_identity_and_unreachable_peer(gateway, tmp_path):
         broken.evaluate("n1.admin", "Registry:ListClusters")
     with pytest.raises(ConfigError, match="cannot read"):
         FabricClient.from_profile(tmp_path / "missing.yaml", tmp_path)
+
+
+def test_a_write_is_read_back_through_every_organisations_peer(gateway):
+    """Reads through another organisation's peer right after a commit see the write: the client waits
+    until that peer holds the block its own peer reported (it may lag behind for a moment)."""
+    gateway.submit("n1.admin", "Registry:Bootstrap", json.dumps(consortium()))
+    month = fresh_month()
+    for day in range(1, 7):
+        args = anchor_args("n1", f"{month}-{day:02d}")
+        committed = gateway.submit("n1.admin", "Listening:Anchor", *args)
+        for reader in ("n2.auditor", "n3.auditor", "n4.auditor"):
+            anchor = json.loads(gateway.evaluate(reader, "Listening:GetAnchor", "n1", args[1]))
+            assert anchor["sha256"] == args[2], (reader, committed.block)

@@ -15,7 +15,7 @@ from typing import Any
 import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from fabric_protos.common import common_pb2
+from fabric_protos.common import common_pb2, ledger_pb2
 from fabric_protos.gateway import gateway_pb2, gateway_pb2_grpc
 from fabric_protos.msp import identities_pb2
 from fabric_protos.peer import chaincode_pb2, proposal_pb2, proposal_response_pb2, transaction_pb2
@@ -44,6 +44,9 @@ RETRY_FOR, RETRY_FIRST_PAUSE, RETRY_MAX_PAUSE = 60.0, 0.2, 2.0
 LAG_FOR = 3.0
 # How many times a transaction is endorsed when what it read changed before it was committed.
 STALE_TRIES = 5
+# How long a call waits for its peer to hold every block this client saw its transactions committed
+# in (another organisation's peer may not have the block the caller's own peer reported yet).
+CATCH_UP_FOR = 30.0
 # The peers' query system chaincode: blocks and transactions of a channel.
 QSCC = "qscc"
 # Peer messages of an endorsement that another try can get: the chaincode server is down or went
@@ -80,6 +83,8 @@ class FabricClient:
         self.orgs = organisations(profile, profile_path)
         self._channels: dict[str, grpc.Channel] = {}
         self._blocks: dict[str, int] = {}  # transaction id -> number of its block
+        self._needed = 0  # the chain height holding every transaction this client saw committed
+        self._heights: dict[str, int] = {}  # peer address -> a chain height it is known to hold
 
     @classmethod
     def from_profile(cls, profile_path: Path, ledger_folder: Path) -> "FabricClient":
@@ -107,6 +112,7 @@ class FabricClient:
         """Have the peers run the transaction and collect the endorsements the policy needs."""
         ident = self.wallet.get(identity)
         stub, address = self._stub(ident)
+        self._catch_up(ident, stub, address)
         proposal, txid = self._proposal(ident, function, args)
         endorse = gateway_pb2.EndorseRequest(transaction_id=txid, channel_id=self.channel,
                                              proposed_transaction=proposal)
@@ -139,7 +145,9 @@ class FabricClient:
         while True:
             self._call(stub.Submit, submit, SUBMIT_TIMEOUT, function, address)
             try:
-                return stub.CommitStatus(signed, timeout=min(RESUBMIT_AFTER, max(deadline - time.monotonic(), 1.0)))
+                status = stub.CommitStatus(signed, timeout=min(RESUBMIT_AFTER, max(deadline - time.monotonic(), 1.0)))
+                self._saw(address, status.block_number + 1)
+                return status
             except grpc.RpcError as exc:
                 waited = exc.code() == grpc.StatusCode.DEADLINE_EXCEEDED
                 if not (waited or _transient(exc)) or time.monotonic() >= deadline:
@@ -176,13 +184,37 @@ class FabricClient:
     # -- plumbing --------------------------------------------------------------------------------
 
     def _evaluate(self, identity: str, chaincode: str, function: str, args: tuple[str, ...]) -> bytes:
-        """The payload of ``chaincode``'s ``function(*args)`` run on the caller's organisation's peer."""
+        """The payload of ``chaincode``'s ``function(*args)`` run on the caller's organisation's peer,
+        once that peer holds every block this client saw its transactions committed in."""
         ident = self.wallet.get(identity)
         stub, address = self._stub(ident)
+        self._catch_up(ident, stub, address)
+        return self._evaluate_on(ident, stub, address, chaincode, function, args)
+
+    def _evaluate_on(self, ident: Identity, stub: gateway_pb2_grpc.GatewayStub, address: str, chaincode: str,
+                     function: str, args: tuple[str, ...]) -> bytes:
         proposal, txid = self._proposal(ident, function, args, chaincode)
         request = gateway_pb2.EvaluateRequest(transaction_id=txid, channel_id=self.channel,
                                               proposed_transaction=proposal)
         return self._call(stub.Evaluate, request, EVALUATE_TIMEOUT, function, address).result.payload
+
+    def _saw(self, address: str, height: int) -> None:
+        """The peer at ``address`` reported a transaction of this client committed below ``height``."""
+        self._needed = max(self._needed, height)
+        self._heights[address] = max(self._heights.get(address, 0), height)
+
+    def _catch_up(self, ident: Identity, stub: gateway_pb2_grpc.GatewayStub, address: str) -> None:
+        """Wait (at most CATCH_UP_FOR) until the peer at ``address`` holds every block this client saw
+        its transactions committed in, so a call through another organisation's peer reads what the
+        calls before it wrote; a peer still behind then answers as it is."""
+        deadline = time.monotonic() + CATCH_UP_FOR
+        while self._heights.get(address, 0) < self._needed:
+            info = ledger_pb2.BlockchainInfo.FromString(
+                self._evaluate_on(ident, stub, address, QSCC, "GetChainInfo", (self.channel,)))
+            self._heights[address] = max(self._heights.get(address, 0), info.height)
+            if self._heights[address] >= self._needed or time.monotonic() >= deadline:
+                return
+            time.sleep(0.1)
 
     def _stub(self, ident: Identity) -> tuple[gateway_pb2_grpc.GatewayStub, str]:
         org = self.orgs.get(ident.msp_id)

@@ -246,7 +246,8 @@ class Settlement(LedgerContract):
 
     async def ReleaseArtist(self, ctx: LedgerContext, month: str, artist_id: str) -> str:
         """Credit to an artist's balance what a settled month holds for it since before it was
-        registered; again is a no-op (node admin)."""
+        registered (for an ``unreg:`` id, to the one artist with the name it derives from,
+        :func:`chaincode.held.payee`); again is a no-op (node admin)."""
         await guards.caller_node(ctx, "admin")
         settlement = await _must_settlement(ctx, month)
         validate.ident("artist id", artist_id)
@@ -257,11 +258,9 @@ class Settlement(LedgerContract):
             raise Conflict(f"what {month} held for artist {artist_id} waited the policy's holding period and is "
                            "unclaimed; it went where the policy sends unclaimed money.")
         if waiting["status"] == "released":
-            release = await state.get(ctx, records.RELEASE, month, artist_id, rules.HELD_UNREGISTERED)
+            release = await held.release_of(ctx, month, artist_id)
             return canonical_json.dumps({"released": False, "release": release, "settlement": settlement})
-        if await state.get(ctx, records.ARTIST, artist_id) is None:
-            raise NotFound(f"artist {artist_id} is not registered; register the artist before releasing {month}.")
-        released = await held.release_artist(ctx, settlement, waiting)
+        released = await held.release_artist(ctx, settlement, waiting, await held.payee(ctx, artist_id, month))
         state.emit(ctx, "Settlement.ReleaseArtist", {"amount_micro": released["release"]["amount_micro"],
                                                      "artist": artist_id, "month": month})
         return canonical_json.dumps({"released": True, **released})
