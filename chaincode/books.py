@@ -345,7 +345,7 @@ def terms(books: Mapping[str, Any]) -> dict[str, int]:
 
 
 def year(settled: Iterable[Mapping[str, Any]], now: Mapping[str, int]) -> dict[str, Any]:
-    """The year in total from every settlement's books (oldest first) and the stocks ``now``
+    """The year in total from every settlement's books (in the order they were made) and the stocks ``now``
     ({"carried_micro", "held_micro", "waiting_unallocated_micro", "waiting_unclaimed_micro"}):
     income = node shares + instructed + carried + held + unallocated + unclaimed + refunded, with
     the stocks as they are now, and losses beside. Conflict when it does not hold, or when money

@@ -354,7 +354,8 @@ class Settlement(TypedDict):
     "approve" | "reject"} and ``pending``: why its part is held whole, "" once it is settled), the
     policy version it used (its ``effective_from``), ``inputs_sha256`` over what it was computed
     from, and ``books``: the stocks before and after the settlement and what it moved
-    (:func:`chaincode.books.close`), per node under ``books.nodes``."""
+    (:func:`chaincode.books.close`), per node under ``books.nodes``, and ``books.sequence``: its
+    place among the ledger's settlements, 1 for the first (balances carry in that order)."""
 
     artists_micro: int
     books: dict

@@ -152,17 +152,18 @@ def test_a_split_sheet_never_changes_a_settled_month(ledger):
         "artist a9 is not registered; register it with a register_artist proposal.")
 
 
-def test_months_settle_in_order(ledger):
-    month(ledger, M1)
-    month(ledger, M2)
-    assert refused(ledger, "n1.admin", "Settlement:Settle", M2) == (
-        f"{M1} has paid subscriptions and is not settled; months settle in order, so {M2} waits for it.")
-    settle(ledger, M1)
-    settle(ledger, M2)
-    month(ledger, M4)
-    settle(ledger, M4)  # M3 has no subscriptions: nothing waits for it
-    assert refused(ledger, "n1.admin", "Settlement:Settle", M3) == (
-        f"{M4} is already settled; months settle in order, and {M3} comes before it.")
+def test_balances_carry_in_the_order_months_are_settled(carried):
+    month(carried, M1)
+    month(carried, M2)
+    second = settle(carried, M2)  # M2 is ready first: it settles first
+    first = settle(carried, M1)
+    assert (second["books"]["sequence"], first["books"]["sequence"]) == (1, 2)
+    assert first["books"]["opening"] == second["books"]["closing"]
+    assert payouts(carried, M1)[("artist", "a2")]["account"]["carried_in"] == {"n1": 3_000_000}  # M2's a2
+    total = books(carried)["total"]
+    assert total["income_micro"] == 2 * 40_000_000 == sum(total[name] for name in (
+        "node_shares_micro", "instructed_micro", "carried_micro", "held_micro", "unallocated_micro",
+        "unclaimed_micro", "refunded_micro"))
 
 
 def test_a_chargeback_after_settlement_claims_back_only_what_the_node_owes(carried):

@@ -3,14 +3,16 @@ months, payout instructions and receipts.
 
 Settle refuses a month while a node with paid subscriptions has not sealed it or its assigned
 reviewers have not reviewed the sealed version (:mod:`chaincode.readiness`), unless a majority
-settles without that node; and months settle in order (not after a later month, nor while an
-earlier month with paid subscriptions waits). It reads the month's subscriptions, every node's
+settles without that node. It reads the month's subscriptions, every node's
 sealed month, the disputes on the nodes' months with their scopes and the artist registry;
 :func:`chaincode.settle.settle_month` does the month's arithmetic and checks its money invariant.
 It then closes the books (:func:`chaincode.books.close`): the stocks before it (balances, holds,
 nodes' waiting money), the unregistered holds that are now unclaimed (:func:`chaincode.held.expire`),
 the adjustments due (:mod:`chaincode.adjustments`), the split sheets in force; and checks that the
-books balance, per node, in total, and with every settlement before.
+books balance, per node, in total, and with every settlement before. Balances carry from one
+settlement to the next, in the order months are settled (the books' ``sequence``): calendar order
+when the consortium settles each month once it is ready, as `simulate` and the demo do; a month
+settled late closes its books after the later months settled before it.
 
 It writes one record per payee (no hot key): the settlement with its books, an artist's month
 (instructed, or carried under the minimum payout), a payout per node and to the consortium wallet,
@@ -68,26 +70,6 @@ async def _inputs(ctx: LedgerContext, month: str) -> dict[str, Any]:
     subscriptions, nodemonths = await month_view.month_inputs(ctx, month)
     return {"policy": policy, "subscriptions": subscriptions, "nodemonths": nodemonths,
             "sha256": _inputs_sha256(policy, subscriptions, nodemonths)}
-
-
-async def _refuse_out_of_order(ctx: LedgerContext, month: str) -> None:
-    """Conflict when a later month is settled, or an earlier month with paid subscriptions is not:
-    balances carry from month to month, so months settle in order."""
-    later = await state.first_from(ctx, records.SETTLEMENT, (), month)
-    if later is not None:
-        raise Conflict(f"{later[0]} is already settled; months settle in order, and {month} comes before it.")
-    start = ""
-    while True:
-        found = await state.first_from(ctx, records.SUBSCRIPTION, (), start)
-        if found is None or found[0] >= month:
-            return
-        earlier = found[0]
-        if await state.get(ctx, records.SETTLEMENT, earlier) is None:
-            counted = [s for s in await state.records(ctx, records.SUBSCRIPTION, earlier) if s["status"] in rules.COUNTED]
-            if counted:
-                raise Conflict(f"{earlier} has paid subscriptions and is not settled; months settle in order, "
-                               f"so {month} waits for it.")
-        start = earlier + "\x01"
 
 
 async def _month(ctx: LedgerContext, month: str, given: dict[str, Any]) -> dict[str, Any]:
@@ -159,8 +141,8 @@ async def _must_settlement(ctx: LedgerContext, month: str) -> SettlementRecord:
 
 
 def _year(settled: list[dict[str, Any]], now: dict[str, int]) -> dict[str, Any]:
-    """The year in total over the settlements (oldest first) and the stocks ``now``, checked."""
-    return books.year([{**s["books"], "month": s["month"]} for s in settled], now)
+    """The year in total over the settlements, in the order they were made, and the stocks ``now``, checked."""
+    return books.year(sorted(({**s["books"], "month": s["month"]} for s in settled), key=lambda b: b["sequence"]), now)
 
 
 class Settlement(LedgerContract):
@@ -185,7 +167,6 @@ class Settlement(LedgerContract):
                 return canonical_json.dumps({"settled": False, "settlement": existing})
             raise Conflict(f"{month} is already settled with other subscriptions or sealed months "
                            f"(inputs {existing['inputs_sha256'][:16]}, now {given['sha256'][:16]}).")
-        await _refuse_out_of_order(ctx, month)
         policy = given["policy"]
         planned = await _month(ctx, month, given)
         result = planned["result"]
@@ -196,12 +177,12 @@ class Settlement(LedgerContract):
         closed = books.close(result, opening, expired, [adjustments.claim(a) for a in due],
                              await accounts.sheets(ctx, month), policy, month)
         payouts = await _payouts(ctx, month, closed, planned["nodes"], policy)
-        settlement = {**result["totals"], "books": closed["books"],
+        settled = await state.records(ctx, records.SETTLEMENT)
+        settlement = {**result["totals"], "books": {**closed["books"], "sequence": len(settled) + 1},
                       "held_count": len(planned["held"]) + len(planned["node_held"]),
                       "inputs_sha256": given["sha256"], "month": month, "nodes": planned["per_node"],
                       "payout_count": sum(1 for _, p in payouts if p["amount_micro"]),
                       "policy": policy.effective_from, "release_count": 0, "settled_by": node["id"]}
-        settled = await state.records(ctx, records.SETTLEMENT)
         _year([*settled, settlement], closed["books"]["closing"])
         await state.put(ctx, settlement, records.SETTLEMENT, month)
         for (kind, payee), record in payouts:
