@@ -158,9 +158,15 @@ def _mask(array: pa.Array) -> np.ndarray:
     return pc.fill_null(array, False).to_numpy(zero_copy_only=False).astype(bool)
 
 
+def _missing(raw: pa.Array) -> np.ndarray:
+    """Which values are null, empty or only whitespace (checked in place: no trimmed copy)."""
+    return _mask(pc.or_kleene(pc.is_null(raw), pc.or_(pc.equal(pc.binary_length(raw), 0),
+                                                       pc.utf8_is_space(raw))))
+
+
 def _check_strings_times(check: _Checker, field: str, raw: pa.Array) -> np.ndarray:
     """Microseconds since the epoch of ISO-8601 UTC strings; bad ones flagged."""
-    missing = _mask(pc.or_kleene(pc.is_null(raw), pc.equal(pc.utf8_trim_whitespace(raw), "")))
+    missing = _missing(raw)
     shaped = _mask(pc.match_substring_regex(raw, _UTC_TIME))
     parsed = pd.to_datetime(pd.Series(raw.to_pandas()).where(shaped), format="ISO8601",
                             utc=True, errors="coerce")
@@ -211,8 +217,7 @@ def _check_seconds(check: _Checker, raw: pa.Array) -> np.ndarray:
 
 
 def _check_ids(check: _Checker, field: str, raw: pa.Array) -> pa.Array:
-    missing = _mask(pc.or_kleene(pc.is_null(raw), pc.equal(pc.utf8_trim_whitespace(raw), "")))
-    check.flag(field, missing, raw, lambda v: "is missing")
+    check.flag(field, _missing(raw), raw, lambda v: "is missing")
     return raw
 
 
@@ -237,12 +242,13 @@ def _validated(file: str, table: pa.Table, lines: np.ndarray,
         micros = _check_timestamps(check, played)
     else:
         micros = _check_strings_times(check, "played_at", played)
-    ids = {c: _check_ids(check, c, table.column(c).combine_chunks()) for c in ID_COLUMNS}
+    ids = {c: _check_ids(check, c, table.column(c)) for c in ID_COLUMNS}  # chunks kept: no copy
     seconds = _check_seconds(check, table.column("seconds").combine_chunks())
-    good = ~check.bad
-    keep = pa.array(good)
-    frame = _frame(micros[good], *(pc.filter(ids[c], keep) for c in ID_COLUMNS),
-                   seconds[good], lines[good])
+    if check.bad.any():  # only then are the good rows copied out
+        good, keep = ~check.bad, pa.array(~check.bad)
+        micros, seconds, lines = micros[good], seconds[good], lines[good]
+        ids = {c: pc.filter(ids[c], keep) for c in ID_COLUMNS}
+    frame = _frame(micros, *(ids[c] for c in ID_COLUMNS), seconds, lines)
     return frame, problems + check.problems
 
 

@@ -7,6 +7,7 @@ import secrets
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 SECRET_BYTES = 32
 PSEUDONYM_HEX = 32
@@ -41,14 +42,15 @@ class Pseudonymiser:
 
     def series(self, listeners: pd.Series) -> pd.Series:
         """The pseudonym of every listener id of ``listeners``, with the same index."""
-        codes, uniques = pd.factorize(listeners)
-        if (codes < 0).any():
+        encoded = pc.dictionary_encode(pa.array(listeners.array, pa.string()))
+        if isinstance(encoded, pa.ChunkedArray):
+            encoded = encoded.combine_chunks()
+        if encoded.null_count:
             raise ValueError("a listener id is missing")
-        hashed = pa.array([self(listener) for listener in uniques.to_numpy()], pa.string())
-        per_row = pa.DictionaryArray.from_arrays(pa.array(codes, pa.int64()),
-                                                 hashed).dictionary_decode()
-        return pd.Series(pd.array(per_row, dtype="str"), index=listeners.index,
-                         name=listeners.name)
+        hashed = pa.array([self(listener) for listener in encoded.dictionary.to_pylist()],
+                          pa.large_string())
+        return pd.Series(pd.array(hashed.take(encoded.indices), dtype="str"),
+                         index=listeners.index, name=listeners.name)
 
 
 def pseudonym(secret: bytes, month: str, listener_id: str) -> str:
