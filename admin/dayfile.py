@@ -13,8 +13,10 @@ import datetime as dt
 import functools
 import hashlib
 import re
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Iterator, Mapping
+from typing import Callable, Iterable, Iterator, Mapping
 
 import numpy as np
 import pandas as pd
@@ -250,6 +252,36 @@ def anchor(frame: pd.DataFrame, min_seconds: int) -> dict[str, int | str]:
         "plays": int(mask.sum()),
         "seconds": int(frame["seconds"].to_numpy()[mask].sum()),
     }
+
+
+#: A month's days are loaded and hashed two at a time (in threads: Arrow, NumPy and hashlib work
+#: outside the GIL) while a day holds at most this many plays; bigger days one at a time, so that
+#: memory holds one big day, not three.
+PARALLEL_DAY_ROWS = 1_500_000
+
+
+def anchored_days(paths: Iterable[Path], load: Callable[[Path], pd.DataFrame], min_seconds: int
+                  ) -> Iterator[tuple[Path, pd.DataFrame, dict[str, int | str]]]:
+    """(path, canonical frame, anchor) of each day file in the order given; ``load`` reads one
+    (e.g. :func:`load_day` with a month's :class:`Pseudonymiser`, or :func:`read_canonical`).
+
+    The next days are loaded while the caller works on the current one; an error of a day is
+    raised when the caller reaches that day.
+    """
+    def anchored(path: Path) -> tuple[Path, pd.DataFrame, dict[str, int | str]]:
+        frame = load(path)
+        return path, frame, anchor(frame, min_seconds)
+
+    waiting = list(paths)[::-1]
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="day") as pool:
+        running: deque[Future] = deque()
+        width = 1
+        while waiting or running:
+            while waiting and len(running) < width:
+                running.append(pool.submit(anchored, waiting.pop()))
+            day = running.popleft().result()
+            width = 2 if len(day[1]) <= PARALLEL_DAY_ROWS else 1
+            yield day
 
 
 def write_canonical(frame: pd.DataFrame, target: Path) -> None:

@@ -1,7 +1,8 @@
 """A node's month: per-listener weighted top-N artists, what counts for nothing, the Merkle root.
 
-Works day by day: each canonical day frame (see :mod:`admin.dayfile`) is reduced to per-listener
-and per-(listener, artist) sums, so a month of any size needs memory only for those sums.
+Works day by day (:class:`MonthSums`): each canonical day frame (see :mod:`admin.dayfile`) is
+reduced to per-listener and per-(listener, artist) sums on integer ids, so a month of any size needs
+memory only for those sums.
 """
 
 from dataclasses import dataclass
@@ -61,20 +62,23 @@ class _Names:
         return ranks
 
 
-class _MonthSums:
-    """Running sums of a month's days: per listener (rows, counted plays, counted seconds) and per
-    paid (listener, artist) pair (counted seconds), on integer ids; a pair is ``listener << 32 | artist``."""
+class MonthSums:
+    """A node's month, summed day by day: per listener (rows, counted plays, counted seconds) and per
+    paid (listener, artist) pair (counted seconds), on integer ids (a pair is ``listener << 32 | artist``).
+    """
 
-    def __init__(self, subscribers: set[str], min_seconds: int) -> None:
+    def __init__(self, subscribers: Iterable[str], min_seconds: int) -> None:
+        self.paid = set(subscribers)
         self.min_seconds = min_seconds
         self.listeners, self.artists = _Names(), _Names()
-        self.subscribers = pa.array(sorted(subscribers), pa.string())
+        self._subscribers = pa.array(sorted(self.paid), pa.string())
         self.totals = np.zeros((3, 0), dtype=np.int64)  # rows, plays, seconds by listener id
-        self.pairs: list[np.ndarray] = []
-        self.weights: list[np.ndarray] = []
-        self.pending = 0
+        self._pairs: list[np.ndarray] = []
+        self._weights: list[np.ndarray] = []
+        self._pending = 0
 
     def add(self, frame: pd.DataFrame) -> None:
+        """Add a canonical frame of plays (a day, or any part of the month)."""
         listener = self.listeners.ids(frame["listener"])
         artist = self.artists.ids(frame["artist_id"])
         seconds = frame["seconds"].to_numpy(dtype=np.int64)
@@ -86,25 +90,39 @@ class _MonthSums:
         totals[1] += np.bincount(listener[mask], minlength=count)
         np.add.at(totals[2], listener[mask], seconds[mask])
         self.totals = totals
-        paid = pc.is_in(self.listeners.values, value_set=self.subscribers).to_numpy(zero_copy_only=False)
+        paid = pc.is_in(self.listeners.values, value_set=self._subscribers).to_numpy(zero_copy_only=False)
         keep = mask & paid[listener]
         pairs, weights = _summed(listener[keep] << 32 | artist[keep], seconds[keep])
-        self.pairs.append(pairs)
-        self.weights.append(weights)
-        self.pending += len(pairs)
-        if self.pending > max(1_000_000, 2 * len(self.pairs[0])):
+        self._pairs.append(pairs)
+        self._weights.append(weights)
+        self._pending += len(pairs)
+        if self._pending > max(1_000_000, 2 * len(self._pairs[0])):
             self._compact()
 
     def _compact(self) -> None:
-        pairs, weights = _summed(np.concatenate(self.pairs), np.concatenate(self.weights))
-        self.pairs, self.weights, self.pending = [pairs], [weights], 0
+        pairs, weights = _summed(np.concatenate(self._pairs), np.concatenate(self._weights))
+        self._pairs, self._weights, self._pending = [pairs], [weights], 0
 
-    def month(self) -> tuple[np.ndarray, np.ndarray]:
-        """(pairs, weights) of the month, each pair once."""
-        if not self.pairs:
+    def weights(self) -> tuple[np.ndarray, np.ndarray]:
+        """(pairs, weights) of the month so far, each pair once."""
+        if not self._pairs:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
         self._compact()
-        return self.pairs[0], self.weights[0]
+        return self._pairs[0], self._weights[0]
+
+    def reconciliation(self, top_n: int) -> Reconciliation:
+        """The month: each paid listener's top N, what counts for nothing, the Merkle root."""
+        if top_n < 1:
+            raise ValueError("top_n must be at least 1")
+        allocations = _allocations(self, top_n)
+        allocated = {listener for listener, _ in allocations}
+        names = self.listeners.values.to_pylist()
+        rows, plays, seconds = self.totals
+        others = sorted((names[i], i) for i in np.flatnonzero(rows) if names[i] not in self.paid)
+        unsubscribed = [{"listener": name, "rows": int(rows[i]), "plays": int(plays[i]),
+                         "seconds": int(seconds[i])} for name, i in others]
+        return Reconciliation(allocations, unsubscribed, sorted(self.paid - allocated),
+                              merkle_root(allocations))
 
 
 def _summed(keys: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -120,26 +138,17 @@ def reconcile(days: pd.DataFrame | Iterable[pd.DataFrame], subscribers: Iterable
     """Reconcile a node's month from its canonical frame or an iterable of per-day frames."""
     if top_n < 1:
         raise ValueError("top_n must be at least 1")
-    paid = set(subscribers)
-    sums = _MonthSums(paid, min_seconds)
+    sums = MonthSums(subscribers, min_seconds)
     for frame in ([days] if isinstance(days, pd.DataFrame) else days):
         sums.add(frame)
-    allocations = _allocations(sums, top_n)
-    allocated = {listener for listener, _ in allocations}
-    names = sums.listeners.values.to_pylist()
-    rows, plays, seconds = sums.totals
-    others = sorted((names[i], i) for i in np.flatnonzero(rows) if names[i] not in paid)
-    unsubscribed = [{"listener": name, "rows": int(rows[i]), "plays": int(plays[i]),
-                     "seconds": int(seconds[i])} for name, i in others]
-    return Reconciliation(allocations, unsubscribed, sorted(paid - allocated),
-                          merkle_root(allocations))
+    return sums.reconciliation(top_n)
 
 
-def _allocations(sums: _MonthSums, top_n: int) -> list[Allocation]:
+def _allocations(sums: MonthSums, top_n: int) -> list[Allocation]:
     """Top-N (artist, weight) per listener: ties by artist id ascending, as chaincode.rules.top_n."""
-    pairs, weights = sums.month()
+    pairs, weights = sums.weights()
     listener, artist = pairs >> 32, pairs & 0xFFFFFFFF
-    order = np.lexsort((sums.artists.ranks()[artist], -weights, sums.listeners.ranks()[listener]))
+    order = _ranked(sums.listeners.ranks()[listener], weights, sums.artists.ranks()[artist])
     listener, artist, weights = listener[order], artist[order], weights[order]
     starts = _run_starts(listener)
     kept = np.arange(len(listener)) - np.repeat(starts, np.diff(np.r_[starts, len(listener)])) < top_n
@@ -148,6 +157,16 @@ def _allocations(sums: _MonthSums, top_n: int) -> list[Allocation]:
     named = list(zip([artist_names[a] for a in artist.tolist()], weights.tolist()))
     starts = _run_starts(listener).tolist()
     return [(names[listener[s]], named[s:e]) for s, e in zip(starts, starts[1:] + [len(listener)])]
+
+
+def _ranked(listener: np.ndarray, weight: np.ndarray, artist: np.ndarray) -> np.ndarray:
+    """The order of pairs by (listener rank, weight descending, artist rank): one integer sort of the
+    three packed into an int64 where they fit (the usual case), else a sort by each in turn."""
+    widths = [int(values.max()).bit_length() if len(values) else 0 for values in (listener, weight, artist)]
+    if sum(widths) > 62:
+        return np.lexsort((artist, -weight, listener))
+    ceiling = (1 << widths[1]) - 1
+    return np.argsort(listener << (widths[1] + widths[2]) | (ceiling - weight) << widths[2] | artist)
 
 
 def _run_starts(values: np.ndarray) -> np.ndarray:

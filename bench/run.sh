@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# Benchmark one node's month: synthetic Parquet day files, then the pandas reconcile
-# (read + validate + canonical hash per day + aggregation + top-N + Merkle root) and the same
-# aggregation as one DuckDB query.
+# Benchmark one node's month: synthetic Parquet day files, then nineten's reconcile
+# (read + validate + canonical hash per day + aggregation + top-N + Merkle root) beside two DuckDB
+# references: the aggregation alone as one query, and DuckDB doing what the pipeline also does.
 # With --month-ledger OUT, build instead a settled embedded ledger of that month in OUT (every
 # nineten command timed, with its peak memory; see bench/README.md); with --audit OUT, that ledger
 # (built if OUT has none yet), then its audit document rendered twice on a copy of it (audit_bench.py).
 # Usage: bench/run.sh [--plays N] [--dir FOLDER] [--month-ledger OUT | --audit OUT]
+#
+# Start-up: bench/run.sh startup [--rounds N]: `nineten --help` and `nineten payouts MONTH` on the
+# demo ledger beside `python -c pass` (bench/startup_bench.py).
 #
 # Optional Fabric part: bench/run.sh fabric [--per-client N] [--in-flight N]
 # daily anchors per second from 4 concurrent clients against the network that
@@ -15,6 +18,10 @@ cd "$(dirname "$0")/.."
 if [ "${1:-}" = fabric ]; then
     shift
     exec uv run python bench/fabric_tps.py "$@"
+fi
+if [ "${1:-}" = startup ]; then
+    shift
+    exec uv run python bench/startup_bench.py "$@"
 fi
 plays=10000000
 dir=""
@@ -40,7 +47,9 @@ if [ -n "$ledger" ]; then
     fi
     exit 0
 fi
-echo "== pandas reconcile"
+echo "== nineten reconcile"
 uv run python bench/reconcile_bench.py "$dir"
-echo "== duckdb (bench-only dependency)"
-uv run --group bench python bench/duckdb_bench.py "$dir"
+echo "== duckdb: the aggregation alone (bench-only dependency)"
+uv run --group bench python bench/duckdb_bench.py "$dir" alone
+echo "== duckdb: the aggregation with what the pipeline must also do"
+uv run --group bench python bench/duckdb_bench.py "$dir" with_extras
