@@ -13,7 +13,7 @@ from chaincode.contracts.registry import Registry
 from chaincode.contracts.reviews import Reviews
 from chaincode.contracts.settlement import Settlement
 
-from .chain import ChainReader, Write
+from .chain import ChainReader, Record, Write
 
 Progress = Callable[[str], None]
 _PARTS = ("node_operators_micro", "artists_micro", "unallocated_micro", "held_micro")
@@ -25,7 +25,21 @@ def collect(reader: ChainReader, month: str, progress: Progress = lambda text: N
     policy = reader.query(Registry.GetPolicy, month)
     nodes = {n["id"]: n for n in reader.query(Registry.ListNodes)}
     artists = {a["id"]: a for a in reader.query(Registry.ListArtists)}
-    progress(f"reading {month}'s settlement, payouts and held money")
+    progress(f"reading {month}'s settlement, payouts, held money, days, reviews and disputes")
+    payouts = reader.query(Settlement.ListPayouts, month)
+    held = reader.query(Settlement.ListHeld, month)
+    node_ids = sorted(settlement["nodes"])
+    anchors = {node_id: reader.query(Listening.ListAnchors, node_id, month) for node_id in node_ids}
+    reviews = {node_id: reader.query(Reviews.ListReviews, month, node_id) for node_id in node_ids}
+    disputes = reader.query(Reviews.ListDisputes, month)
+    cited = [(records.POLICY, policy["effective_from"]), (records.SETTLEMENT, month)]
+    cited += [_payout_record(month, p) for p in payouts] + [_held_record(month, h) for h in held]
+    cited += [(records.ANCHOR, node_id, a["date"]) for node_id in node_ids for a in anchors[node_id]]
+    cited += [(records.NODE_MONTH, month, node_id) for node_id in node_ids]
+    cited += [(records.REVIEW, month, node_id, r["reviewer"]) for node_id in node_ids for r in reviews[node_id]]
+    cited += [(records.DISPUTE, d["id"]) for d in disputes]
+    progress(f"reading the key histories of {len(cited)} records")
+    reader.prefetch(cited)
     model: dict[str, Any] = {
         "month": month,
         "currency": policy["currency"],
@@ -35,18 +49,12 @@ def collect(reader: ChainReader, month: str, progress: Progress = lambda text: N
                            "inputs_sha256", "settled_by", "payout_count", "held_count", "release_count"),
                    "source": reader.source(records.SETTLEMENT, month)},
     }
-    payouts = reader.query(Settlement.ListPayouts, month)
     model["payouts"] = {kind: _payouts(reader, month, kind, payouts, artists) for kind in ("artist", "node", "release")}
     model["held"] = [{**_pick(h, "amount_micro", "artist", "by_node", "dispute", "reason", "released_to", "status"),
-                      "source": reader.source(records.HELD, month, h["dispute"] or h["reason"], h["artist"])}
-                     for h in reader.query(Settlement.ListHeld, month)]
-    model["nodes"] = []
-    for node_id, totals in sorted(settlement["nodes"].items()):
-        progress(f"reading node {node_id}'s days, sealed month and reviews")
-        model["nodes"].append(_node(reader, month, nodes.get(node_id, {"id": node_id}), totals,
-                                    model["income"]["source"]))
-    progress(f"reading {month}'s disputes and every vote")
-    model["disputes"] = [_dispute(reader, d) for d in reader.query(Reviews.ListDisputes, month)]
+                      "source": reader.source(*_held_record(month, h))} for h in held]
+    model["nodes"] = [_node(reader, month, nodes.get(node_id, {"id": node_id}), settlement["nodes"][node_id],
+                            model["income"]["source"], anchors[node_id], reviews[node_id]) for node_id in node_ids]
+    model["disputes"] = [_dispute(reader, d) for d in disputes]
     model["anomalies"] = [{**_pick(r, "node", "reviewer", "reason", "evidence_sha256"),
                            "disputes": [d["id"] for d in model["disputes"]
                                         if r["evidence_sha256"] in d["evidence"] and d["node"] == r["node"]],
@@ -61,37 +69,46 @@ def _pick(record: dict[str, Any], *names: str) -> dict[str, Any]:
     return {name: record[name] for name in names}
 
 
+def _payout_record(month: str, payout: dict[str, Any]) -> Record:
+    if payout["kind"] == "release":
+        return records.RELEASE, month, payout["payee"], payout["source"]
+    return records.PAYOUT, month, payout["kind"], payout["payee"]
+
+
+def _held_record(month: str, held: dict[str, Any]) -> Record:
+    return records.HELD, month, held["dispute"] or held["reason"], held["artist"]
+
+
 def _payouts(reader: ChainReader, month: str, kind: str, payouts: list[dict[str, Any]],
              artists: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
     rows = []
     for p in payouts:
         if p["kind"] != kind:
             continue
-        where = ((records.RELEASE, month, p["payee"], p["source"]) if kind == "release"
-                 else (records.PAYOUT, month, kind, p["payee"]))
         named = artists.get(p["payee"], {}).get("name", "") if kind != "node" else ""
         rows.append({**_pick(p, "amount_micro", "by_node", "paid_by", "payee", "status", "wallet"),
-                     "name": named, "released_from": p.get("source", ""), "source": reader.source(*where)})
+                     "name": named, "released_from": p.get("source", ""),
+                     "source": reader.source(*_payout_record(month, p))})
     return sorted(rows, key=lambda r: (r["payee"], r["released_from"]))
 
 
 def _node(reader: ChainReader, month: str, node: dict[str, Any], totals: dict[str, Any],
-          settlement_source: dict[str, Any]) -> dict[str, Any]:
+          settlement_source: dict[str, Any], anchors: list[dict[str, Any]],
+          reviews: list[dict[str, Any]]) -> dict[str, Any]:
     node_id = node["id"]
     days = [{**_pick(a, "date", "listeners", "plays", "rows", "seconds", "sha256"),
              "superseded": a["superseded"], "source": reader.source(records.ANCHOR, node_id, a["date"])}
-            for a in reader.query(Listening.ListAnchors, node_id, month)]
+            for a in anchors]
     sealed = None
     history = reader.history(records.NODE_MONTH, month, node_id)
     if history:
         sealed = {**_pick(history[-1].value, "batches", "listeners", "merkle_root", "total_micro"),
                   "source": history[-1].source()}
-    reviews = [{**_pick(r, "node", "reviewer", "verdict", "reason", "evidence_sha256"),
-                "source": reader.source(records.REVIEW, month, node_id, r["reviewer"])}
-               for r in reader.query(Reviews.ListReviews, month, node_id)]
     return {"id": node_id, "cluster": node.get("cluster", ""), "msp_id": node.get("msp_id", ""),
             "wallet": node.get("wallet", ""), "totals": {**totals, "source": settlement_source},
-            "sealed": sealed, "days": days, "reviews": reviews}
+            "sealed": sealed, "days": days,
+            "reviews": [{**_pick(r, "node", "reviewer", "verdict", "reason", "evidence_sha256"),
+                         "source": reader.source(records.REVIEW, month, node_id, r["reviewer"])} for r in reviews]}
 
 
 def _dispute(reader: ChainReader, dispute: dict[str, Any]) -> dict[str, Any]:

@@ -7,11 +7,12 @@ its write set and its event; ``hash = SHA-256(canonical {number, prev_hash, body
 import hashlib
 import sqlite3
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, Sequence
 
 from chaincode import canonical_json
 
 GENESIS = "0" * 64
+KEYS_PER_QUERY = 500  # SQLite allows 32,766 parameters; a few hundred keys per query is as fast
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS history (
@@ -65,10 +66,21 @@ class BlockStore:
 
     def history(self, key: str) -> list[tuple[str, int, int, bytes | None, bool]]:
         """(txid, block, timestamp_ns, value, is_delete) for every write of ``key``, newest first."""
-        rows = self.db.execute(
-            "SELECT b.txid, h.block, b.timestamp_ns, h.value, h.is_delete FROM history h "
-            "JOIN blocks b ON b.number = h.block WHERE h.key = ? ORDER BY h.block DESC", (key,))
-        return [(t, n, ts, v, bool(d)) for t, n, ts, v, d in rows]
+        return self.histories([key])[key]
+
+    def histories(self, keys: Sequence[str]) -> dict[str, list[tuple[str, int, int, bytes | None, bool]]]:
+        """:meth:`history` of each key, read :data:`KEYS_PER_QUERY` keys per query."""
+        found: dict[str, list[tuple[str, int, int, bytes | None, bool]]] = {key: [] for key in keys}
+        distinct = list(found)
+        for start in range(0, len(distinct), KEYS_PER_QUERY):
+            part = distinct[start:start + KEYS_PER_QUERY]
+            rows = self.db.execute(
+                "SELECT h.key, b.txid, h.block, b.timestamp_ns, h.value, h.is_delete FROM history h "
+                f"JOIN blocks b ON b.number = h.block WHERE h.key IN ({','.join('?' * len(part))}) "
+                "ORDER BY h.key, h.block DESC", part)
+            for key, t, n, ts, v, d in rows:
+                found[key].append((t, n, ts, v, bool(d)))
+        return found
 
     def height(self) -> int:
         return self.db.execute("SELECT COUNT(*) FROM blocks").fetchone()[0]

@@ -9,8 +9,9 @@ import hashlib
 import os
 import re
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -30,6 +31,8 @@ from .profile import load_profile, organisations
 # How long a call may take: endorsement and commit wait for the orderer to cut a block.
 ENDORSE_TIMEOUT, SUBMIT_TIMEOUT, COMMIT_TIMEOUT, EVALUATE_TIMEOUT = 30.0, 30.0, 60.0, 30.0
 CONNECT_TIMEOUT = 10.0
+# Key histories: keys per History:ForKeys call (the contract allows up to 1000), calls in flight at once.
+HISTORY_BATCH, CALLS_IN_FLIGHT = 500, 4
 MAX_MESSAGE = 100 * 1024 * 1024  # as the peers allow (gRPC clients default to 4 MiB answers)
 # How long a call is sent again while the peers cannot reach the chaincode server or the orderer
 # (a restart) or do not yet see enough organisations (gossip converging after `up`), and the
@@ -124,13 +127,25 @@ class FabricClient:
         """None: the peers keep and validate the blocks (``qscc`` reads them)."""
         return None
 
-    def key_history(self, identity: str, key: str) -> list[dict[str, Any]]:
-        """Every write of ``key``, newest first, with its transaction and block, as ``identity``:
-        the writes from the peer's history database (``History:ForKey``), each block number from
-        the peer's ledger (``qscc``)."""
-        writes = canonical_json.loads(self.evaluate(identity, "History:ForKey", key))
-        return [{"txid": w["txid"], "block": self.block_of(identity, w["txid"]), "timestamp_ns": w["timestamp_ns"],
-                 "value": w["value"], "is_delete": w["is_delete"]} for w in writes]
+    def key_histories(self, identity: str, keys: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+        """Every write of each key, newest first, with its transaction and block, as ``identity``: the
+        writes from the peer's history database (``History:ForKeys``, :data:`HISTORY_BATCH` keys a
+        call, :data:`CALLS_IN_FLIGHT` calls at once), each block number from the peer's ledger
+        (``qscc``)."""
+        distinct = list(dict.fromkeys(keys))
+        batches = [distinct[i:i + HISTORY_BATCH] for i in range(0, len(distinct), HISTORY_BATCH)]
+        if not batches:
+            return {}
+        self._stub(self.wallet.get(identity))  # the channel, opened once before the threads share it
+
+        def read(batch: list[str]) -> dict[str, list[dict[str, Any]]]:
+            return canonical_json.loads(self.evaluate(identity, "History:ForKeys", canonical_json.dumps(batch)))
+
+        with ThreadPoolExecutor(CALLS_IN_FLIGHT) as pool:
+            found = {key: writes for answer in pool.map(read, batches) for key, writes in answer.items()}
+        return {key: [{"txid": w["txid"], "block": self.block_of(identity, w["txid"]),
+                       "timestamp_ns": w["timestamp_ns"], "value": w["value"], "is_delete": w["is_delete"]}
+                      for w in found[key]] for key in keys}
 
     def block_of(self, identity: str, txid: str) -> int:
         """The number of the block holding transaction ``txid``, read through ``qscc``. Every
