@@ -8,6 +8,10 @@ subscribed at n1; every day anchored (``listens submit``); the month reconciled 
 (``month review``), and settled (``month settle``). The ledger is left in OUT/ledger for
 benchmarks over a settled month (e.g. the audit document) and ``OUT/build.json`` records the
 figures; an OUT that already holds a build.json is reported, not rebuilt.
+
+With ``--gateway PROFILE`` the same commands run against that Fabric network (which must be freshly
+purged and up: the consortium is bootstrapped once); OUT/ledger then holds only the wallet, the
+node secrets and the kept days, and build.json names the profile.
 """
 
 import argparse
@@ -39,10 +43,11 @@ def write_subscriptions(path: Path, month: str, listeners: int) -> int:
     return len(rows)
 
 
-def nineten(ledger: Path, log: Path, *args: str) -> dict:
-    """Run one ``nineten`` command (its stderr appended to ``log``); its wall time and peak RSS
-    (its own, from wait4)."""
-    command = [str(Path(sys.executable).parent / "nineten"), "--ledger", str(ledger), *args]
+def nineten(ledger: Path, log: Path, *args: str, gateway: str | None = None) -> dict:
+    """Run one ``nineten`` command (its stderr appended to ``log``), on the Fabric network of the
+    connection profile ``gateway`` if given; its wall time and peak RSS (its own, from wait4)."""
+    command = [str(Path(sys.executable).parent / "nineten"), "--ledger", str(ledger),
+               *(["--gateway", gateway] if gateway else []), *args]
     started = time.perf_counter()
     with log.open("a") as errors:
         process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors, text=True)
@@ -65,12 +70,14 @@ def main() -> None:
     parser.add_argument("--out", type=Path, required=True, help="Where the ledger and build.json go.")
     parser.add_argument("--listeners", type=int, default=30_000)
     parser.add_argument("--artists", type=int, default=20_000)
+    parser.add_argument("--gateway", type=Path, help="A Fabric connection profile: build the month on that "
+                        "network (freshly purged and up) instead of an embedded ledger.")
     args = parser.parse_args()
     report = args.out / "build.json"
     if report.exists():
         print(report.read_text(), end="")
         return
-    ledger = args.out / "ledger"
+    ledger = args.out / "ledger"  # on Fabric: the wallet, node secrets and kept days only
     if ledger.exists():
         sys.exit(f"{ledger} holds an unfinished build (no {report}); remove it first.")
     days = sorted(args.plays.glob("*.parquet"))
@@ -88,12 +95,13 @@ def main() -> None:
              ("month", "review", month, "--node", NODE, "--reviewer", "n2"),
              ("month", "review", month, "--node", NODE, "--reviewer", "n3"),
              ("month", "settle", month, "--node", NODE)]
+    gateway = str(args.gateway.resolve()) if args.gateway else None
     results = []
     for step in steps:
-        results.append(nineten(ledger, args.out / "nineten.log", *step))
+        results.append(nineten(ledger, args.out / "nineten.log", *step, gateway=gateway))
         print(f"{results[-1]['command']}: {results[-1]['wall_s']} s, {results[-1]['peak_rss_mib']} MiB",
               file=sys.stderr)
-    figures = {"ledger": str(ledger), "month": month, "node": NODE, "days": len(days),
+    figures = {"ledger": str(ledger), "gateway": gateway, "month": month, "node": NODE, "days": len(days),
                "listeners": args.listeners, "subscribed": subscribed, "artists": args.artists,
                "wall_s": round(sum(r["wall_s"] for r in results), 2),
                "peak_rss_mib": max(r["peak_rss_mib"] for r in results),

@@ -5,7 +5,9 @@
 # With --month-ledger OUT, build instead a settled embedded ledger of that month in OUT (every
 # nineten command timed, with its peak memory; see bench/README.md); with --audit OUT, that ledger
 # (built if OUT has none yet), then its audit document rendered twice on a copy of it (audit_bench.py).
-# Usage: bench/run.sh [--plays N] [--dir FOLDER] [--month-ledger OUT | --audit OUT]
+# With --gateway PROFILE, that ledger is built on (and the document read from) the Fabric network of
+# that connection profile, freshly purged and up.
+# Usage: bench/run.sh [--plays N] [--dir FOLDER] [--month-ledger OUT | --audit OUT] [--gateway PROFILE]
 #
 # Start-up: bench/run.sh startup [--rounds N]: `nineten --help` and `nineten payouts MONTH` on the
 # demo ledger beside `python -c pass` (bench/startup_bench.py).
@@ -27,20 +29,22 @@ plays=10000000
 dir=""
 ledger=""
 audit=""
+gateway=()
 while [ $# -gt 0 ]; do
     case "$1" in
         --plays) plays="$2"; shift 2 ;;
         --dir) dir="$2"; shift 2 ;;
         --month-ledger) ledger="$2"; shift 2 ;;
         --audit) ledger="$2"; audit=1; shift 2 ;;
-        *) echo "usage: bench/run.sh [--plays N] [--dir FOLDER] [--month-ledger OUT | --audit OUT]" >&2; exit 2 ;;
+        --gateway) gateway=(--gateway "$2"); shift 2 ;;
+        *) echo "usage: bench/run.sh [--plays N] [--dir FOLDER] [--month-ledger OUT | --audit OUT] [--gateway PROFILE]" >&2; exit 2 ;;
     esac
 done
 dir="${dir:-${XDG_CACHE_HOME:-$HOME/.cache}/nineten-bench/plays-$plays}"
 uv run python bench/generate.py --plays "$plays" --out "$dir"
 if [ -n "$ledger" ]; then
     echo "== a settled month ledger in $ledger"
-    uv run python bench/month_ledger.py --plays "$dir" --out "$ledger"
+    uv run python bench/month_ledger.py --plays "$dir" --out "$ledger" "${gateway[@]}"
     if [ -n "$audit" ]; then
         echo "== the audit document of that month (rendered twice on a copy of the ledger)"
         uv run python bench/audit_bench.py "$ledger"
