@@ -75,9 +75,8 @@ def _farm_finding(run: Run) -> dict:
     """The external reviewer's anomaly checks over the disputed node's shared days: its account farm."""
     session, month = run.session, run.scenario.month
     policy = session.policy(month)
-    days = node_month.load_month(session, month, DISPUTED, None, policy.min_seconds, None)
-    result = node_month.compute(session, month, DISPUTED, days, policy)
-    return next(f for f in node_month.anomaly_findings(policy, days, result) if f["check"] == "account_farm")
+    days = node_month.load_month(session, month, DISPUTED, policy)
+    return next(f for f in node_month.anomaly_findings(policy, days) if f["check"] == "account_farm")
 
 
 def _three_eyes(run: Run, dispute_id: str) -> None:

@@ -12,19 +12,28 @@ from chaincode.contracts.listening import Listening
 from chaincode.contracts.subscriptions import Subscriptions
 from chaincode.rules import Policy
 
-from . import anomalies, dayfile
-from .reconcile import Reconciliation, batches, reconcile
+from . import anomalies as anomaly_checks
+from . import dayfile
+from .pseudonym import Pseudonymiser
+from .reconcile import MonthSums, Reconciliation, batches
 from .session import Session
 
 BATCH_SIZE = 500
 REASON_LIMIT = 1000  # a review's reason on chain (chaincode.validate.text)
 @dataclass
 class MonthDays:
-    """A node's day frames for a month, checked against the anchors on chain."""
+    """A node's month recomputed from its day files, each checked against its anchor on chain.
 
-    frames: dict[str, pd.DataFrame]
+    days: the days whose file matches its anchor, in order; only those are reconciled (``result``);
+    problems: a sentence per missing, extra or altered day; day_findings: the per-day anomaly checks
+    of those days (when asked for).
+    """
+
     anchors: dict[str, dict[str, Any]]
+    days: list[str]
+    result: Reconciliation
     problems: list[str] = field(default_factory=list)
+    day_findings: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _day_files(folder: Path, month: str) -> dict[str, Path]:
@@ -34,47 +43,53 @@ def _day_files(folder: Path, month: str) -> dict[str, Path]:
     return files
 
 
-def load_month(session: Session, month: str, node: str, plays: Path | None,
-               min_seconds: int, secret: bytes | None) -> MonthDays:
-    """Load the node's days (raw files in ``plays`` pseudonymised with ``secret``, or else the
-    canonical ones kept in the ledger folder) and compare each with its on-chain anchor."""
+def load_month(session: Session, month: str, node: str, policy: Policy, plays: Path | None = None,
+               secret: bytes | None = None, anomalies: bool = False) -> MonthDays:
+    """The node's month from its days: the raw files in ``plays`` pseudonymised with ``secret``, or
+    else the canonical ones kept in the ledger folder (see :func:`load_month_from`)."""
     if plays is not None:
-        return load_month_from(session, month, node, plays, min_seconds, secret)
-    return load_month_from(session, month, node, dayfile.kept_folder(session.folder, node), min_seconds)
+        return load_month_from(session, month, node, plays, policy, secret, anomalies)
+    return load_month_from(session, month, node, dayfile.kept_folder(session.folder, node), policy,
+                           anomalies=anomalies)
 
 
-def load_month_from(session: Session, month: str, node: str, folder: Path, min_seconds: int,
-                    secret: bytes | None = None) -> MonthDays:
-    """Load the day files of ``folder`` (raw when ``secret`` is given, else canonical) and compare each
-    with its on-chain anchor: a missing, extra or altered day is a problem, named by date."""
+def load_month_from(session: Session, month: str, node: str, folder: Path, policy: Policy,
+                    secret: bytes | None = None, anomalies: bool = False) -> MonthDays:
+    """The node's month from the day files of ``folder`` (raw when ``secret`` is given, else canonical),
+    read one day after another (:func:`dayfile.anchored_days`; no day is kept): each compared with its
+    on-chain anchor (a missing, extra or altered day is a problem, named by date), the matching ones
+    reconciled by the payout rule of ``policy`` and, with ``anomalies``, run through the per-day checks."""
     anchors = {a["date"]: a for a in session.reader().evaluate(Listening.ListAnchors, node, month)}
     files = _day_files(folder, month) if folder.exists() else {}
-    frames, problems = {}, []
+    if secret:
+        pseudonyms = Pseudonymiser(secret, month)
+        load: Callable[[Path], pd.DataFrame] = lambda path: dayfile.load_day(path, pseudonyms)
+    else:
+        load = dayfile.read_canonical
+    sums = MonthSums(paid_listeners(session, month, node), policy.min_seconds)
+    days, problems, findings = [], [], []
+    loaded = dayfile.anchored_days([files[day] for day in sorted(files)], load, policy.min_seconds)
     for day in sorted(set(anchors) | set(files)):
         if day not in files:
             problems.append(f"{day}: anchored on chain (sha256 {anchors[day]['sha256'][:12]}…) but no file in {folder}")
             continue
-        frame = dayfile.load_day(files[day], secret) if secret else dayfile.read_canonical(files[day])
+        _, frame, anchor = next(loaded)
         if day not in anchors:
             problems.append(f"{day}: {files[day]} has no anchor on chain (submit it with `listens submit`)")
-            continue
-        sha = dayfile.anchor(frame, min_seconds)["sha256"]
-        if sha != anchors[day]["sha256"]:
-            problems.append(f"{day}: {files[day]} hashes to {sha[:12]}…, the chain anchored "
+        elif anchor["sha256"] != anchors[day]["sha256"]:
+            problems.append(f"{day}: {files[day]} hashes to {anchor['sha256'][:12]}…, the chain anchored "
                             f"{anchors[day]['sha256'][:12]}… (the file was altered)")
-            continue
-        frames[day] = frame
-    return MonthDays(frames, anchors, problems)
+        else:
+            sums.add(frame)
+            if anomalies:
+                findings += anomaly_checks.day_checks(frame, policy.anomalies, policy.min_seconds)
+            days.append(day)
+    return MonthDays(anchors, days, sums.reconciliation(policy.top_n), problems, findings)
 
 
 def paid_listeners(session: Session, month: str, node: str) -> list[str]:
     subs = session.reader().evaluate(Subscriptions.List, month, node)
     return [s["listener"] for s in subs if s["status"] in rules.COUNTED]
-
-
-def compute(session: Session, month: str, node: str, days: MonthDays, policy: Policy) -> Reconciliation:
-    """The node's month by the payout rule of ``policy``, from its checked days and paid subscribers."""
-    return reconcile(days.frames.values(), paid_listeners(session, month, node), policy.top_n, policy.min_seconds)
 
 
 def submit_allocations(session: Session, month: str, node: str, result: Reconciliation,
@@ -90,9 +105,9 @@ def submit_allocations(session: Session, month: str, node: str, result: Reconcil
     return {"batches": len(parts), "merkle_root": result.merkle_root, "txid": sealed.txid, "block": sealed.block}
 
 
-def review_verdict(session: Session, month: str, node: str, days: MonthDays,
-                   result: Reconciliation) -> tuple[str, str, str]:
+def review_verdict(session: Session, month: str, node: str, days: MonthDays) -> tuple[str, str, str]:
     """(verdict, reason, evidence sha256) of a reviewer's recomputation against the sealed month."""
+    result = days.result
     sealed = session.reader().evaluate(Allocations.GetNodeMonth, month, node)
     evidence = {"days": {d: a["sha256"] for d, a in sorted(days.anchors.items())},
                 "merkle_root": result.merkle_root, "problems": days.problems}
@@ -102,17 +117,15 @@ def review_verdict(session: Session, month: str, node: str, days: MonthDays,
     if sealed["merkle_root"] != result.merkle_root:
         return "flag", (f"recomputed Merkle root {result.merkle_root} differs from the sealed "
                         f"{sealed['merkle_root']}"), evidence_sha
-    return "approve", f"recomputed {len(result.allocations)} allocations from {len(days.frames)} days: same root", evidence_sha
+    return "approve", f"recomputed {len(result.allocations)} allocations from {len(days.days)} days: same root", evidence_sha
 
 
-def anomaly_findings(policy: Policy, days: MonthDays, result: Reconciliation) -> list[dict[str, Any]]:
-    """Every named anomaly check of the policy run over the month: per day, then per month."""
-    thresholds, min_seconds = policy.anomalies, policy.min_seconds
-    findings = [f for _, frame in sorted(days.frames.items())
-                for f in anomalies.day_checks(frame, thresholds, min_seconds)]
+def anomaly_findings(policy: Policy, days: MonthDays) -> list[dict[str, Any]]:
+    """Every named anomaly check of the policy over the month (loaded with ``anomalies``): per day,
+    then per month."""
     day_seconds = {day: anchor["seconds"] for day, anchor in days.anchors.items()}
-    return findings + anomalies.month_checks(result.allocations, day_seconds, thresholds,
-                                             policy.artist_share_micro)
+    return days.day_findings + anomaly_checks.month_checks(days.result.allocations, day_seconds, policy.anomalies,
+                                                           policy.artist_share_micro)
 
 
 def findings_sha256(findings: list[dict[str, Any]]) -> str:

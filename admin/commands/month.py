@@ -34,15 +34,15 @@ def month_reconcile(session, month_id: str, node: str, plays: Path | None) -> No
 
     policy = session.policy(month_id)
     secret = session.config.secret(node) if plays else None
-    days = node_month.load_month(session, month_id, node, plays, policy.min_seconds, secret)
+    days = node_month.load_month(session, month_id, node, policy, plays, secret, anomalies=True)
     if days.problems:
         raise InputError("the days do not match their anchors: " + "; ".join(days.problems),
                          str(plays or session.folder / "days" / node))
-    result = node_month.compute(session, month_id, node, days, policy)
-    findings = node_month.anomaly_findings(policy, days, result)
+    result = days.result
+    findings = node_month.anomaly_findings(policy, days)
     with progress(len(result.allocations), "submitting allocations") as bar:
         sealed = node_month.submit_allocations(session, month_id, node, result, bar.update)
-    click.echo(f"{node} {month_id}: {len(days.frames)} days, {len(result.allocations)} listeners allocated in "
+    click.echo(f"{node} {month_id}: {len(days.days)} days, {len(result.allocations)} listeners allocated in "
                f"{sealed['batches']} batches; {len(result.no_plays)} subscribed without a counted play "
                f"(unallocated); {len(result.unsubscribed)} listeners without a subscription count for "
                f"nothing; sealed with Merkle root {sealed['merkle_root']} in block {sealed['block']}")
@@ -89,12 +89,11 @@ def month_review(session, month_id: str, node: str, days_dir: Path | None, revie
 
     policy = session.policy(month_id)
     folder = days_dir or session.folder / "days" / node
-    days = node_month.load_month_from(session, month_id, node, folder, policy.min_seconds)
-    result = node_month.compute(session, month_id, node, days, policy)
-    verdict, reason, evidence = node_month.review_verdict(session, month_id, node, days, result)
+    days = node_month.load_month_from(session, month_id, node, folder, policy, anomalies=bool(checks))
+    verdict, reason, evidence = node_month.review_verdict(session, month_id, node, days)
     findings, chosen = [], None
     if checks:
-        findings = node_month.anomaly_findings(policy, days, result)
+        findings = node_month.anomaly_findings(policy, days)
         flag = node_month.findings_flag(findings, set(ANOMALY_CHECKS if "all" in checks else checks))
         if flag is not None and verdict == "approve":
             verdict, (reason, chosen) = "flag", flag
