@@ -46,6 +46,8 @@ class ChainReader:
         """Read the key histories of ``records`` not read yet, all at once; how many were read."""
         keys = [key for key in dict.fromkeys(kind.key(*attributes) for kind, *attributes in records)
                 if key not in self._histories]
+        if not keys:
+            return 0
         for key, history in self.connection.key_histories(keys).items():
             self._histories[key] = [Write(h["txid"], h["block"], canonical_json.loads(h["value"]) if h["value"]
                                           else None) for h in reversed(history)]
