@@ -133,7 +133,14 @@ def _frame(played_at, listener, artist, track, seconds, lines) -> pd.DataFrame:
          "artist_id": pd.array(artist, dtype="str"),
          "track_id": pd.array(track, dtype="str"),
          "seconds": np.asarray(seconds, dtype=np.int64)},
-        index=pd.Index(np.asarray(lines, dtype=np.int64), name="line"))
+        index=_line_index(np.asarray(lines, dtype=np.int64)))
+
+
+def _line_index(lines: np.ndarray) -> pd.Index:
+    """The index of line numbers: a RangeIndex (no memory) when they follow each other."""
+    if len(lines) and lines[-1] - lines[0] == len(lines) - 1:
+        return pd.RangeIndex(lines[0], lines[-1] + 1, name="line")
+    return pd.Index(lines, name="line")
 
 
 # --- CSV and Parquet: vectorised -------------------------------------------------------------
@@ -311,7 +318,10 @@ def _read_parquet(file: str, artist_map: Mapping[str, str] | None) -> tuple[pd.D
         wrong = _parquet_type_problem(file, name, schema.field(name).type)
         if wrong:
             return empty_frame(), [wrong]
-    table = pq.read_table(file, columns=list(COLUMNS))
+    parquet = pq.ParquetFile(file)  # read a row group at a time: less scratch memory than at once
+    table = pa.concat_tables(parquet.read_row_group(i, columns=list(COLUMNS))
+                             for i in range(parquet.num_row_groups)) if parquet.num_row_groups \
+        else parquet.read(columns=list(COLUMNS))
     for index, name in enumerate(table.column_names):
         kind = table.schema.field(name).type
         if pa.types.is_dictionary(kind):

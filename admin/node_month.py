@@ -84,6 +84,7 @@ def load_month_from(session: Session, month: str, node: str, folder: Path, polic
             if anomalies:
                 findings += anomaly_checks.day_checks(frame, policy.anomalies, policy.min_seconds)
             days.append(day)
+        del frame  # not held while the next day is awaited
     return MonthDays(anchors, days, sums.reconciliation(policy.top_n), problems, findings)
 
 

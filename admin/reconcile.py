@@ -17,6 +17,7 @@ from admin.dayfile import counted
 from chaincode import merkle, rules
 
 Allocation = tuple[str, list[tuple[str, int]]]
+ADD_ROWS = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -41,11 +42,11 @@ class _Names:
     """Strings numbered in order of first sight (pseudonyms or artist ids), so sums run on integers."""
 
     def __init__(self) -> None:
-        self.values = pa.array([], pa.string())
+        self.values = pa.array([], pa.large_string())
 
     def ids(self, column: pd.Series) -> np.ndarray:
         """The number of each value of ``column``; values not seen before are numbered now."""
-        encoded = pc.dictionary_encode(pa.array(column.array, pa.string()))
+        encoded = pc.dictionary_encode(pa.array(column.array, pa.large_string()))
         if isinstance(encoded, pa.ChunkedArray):
             encoded = encoded.combine_chunks()
         known = pc.index_in(encoded.dictionary, value_set=self.values)
@@ -71,14 +72,19 @@ class MonthSums:
         self.paid = set(subscribers)
         self.min_seconds = min_seconds
         self.listeners, self.artists = _Names(), _Names()
-        self._subscribers = pa.array(sorted(self.paid), pa.string())
+        self._subscribers = pa.array(sorted(self.paid), pa.large_string())
         self.totals = np.zeros((3, 0), dtype=np.int64)  # rows, plays, seconds by listener id
         self._pairs: list[np.ndarray] = []
         self._weights: list[np.ndarray] = []
         self._pending = 0
 
     def add(self, frame: pd.DataFrame) -> None:
-        """Add a canonical frame of plays (a day, or any part of the month)."""
+        """Add a canonical frame of plays (a day, or any part of the month), :data:`ADD_ROWS` rows at
+        a time (so a big day needs little memory beside itself)."""
+        for start in range(0, len(frame), ADD_ROWS):
+            self._add(frame.iloc[start:start + ADD_ROWS])
+
+    def _add(self, frame: pd.DataFrame) -> None:
         listener = self.listeners.ids(frame["listener"])
         artist = self.artists.ids(frame["artist_id"])
         seconds = frame["seconds"].to_numpy(dtype=np.int64)

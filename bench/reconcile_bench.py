@@ -52,16 +52,12 @@ def main() -> None:
 
     rows, day_hashes = 0, []
 
-    def days():
-        nonlocal rows
-        for _, frame, anchor in dayfile.anchored_days(paths, load, args.min_seconds):
-            rows += len(frame)
-            day_hashes.append(anchor["sha256"])
-            yield frame
-
     sums = reconcile.MonthSums(subscribers, args.min_seconds)
-    for frame in days():
+    for _, frame, anchor in dayfile.anchored_days(paths, load, args.min_seconds):
+        rows += len(frame)
+        day_hashes.append(anchor["sha256"])
         sums.add(frame)
+        del frame  # not held while the next day is awaited
     aggregated = time.thread_time()
     result = sums.reconciliation(args.top_n)
     wall, total_cpu = time.perf_counter() - started, cpu_s() - cpu
