@@ -17,7 +17,7 @@ import re
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Mapping
+from typing import Callable, Iterable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -29,6 +29,7 @@ from admin import formats
 from admin.errors import InputError
 from admin.formats import Problem
 from admin.pseudonym import Pseudonymiser
+from admin.readers.resolve import ReadOptions
 
 def _return_big_blocks() -> None:
     """Have glibc give big freed blocks back to the system.
@@ -62,6 +63,16 @@ def kept_path(ledger_folder: Path, node: str, day: str) -> Path:
     return kept_folder(ledger_folder, node) / f"{day}.csv"
 
 
+def is_day_file(path: str | Path) -> bool:
+    """Whether a file's name says the day it is for (``YYYY-MM-DD.…``)."""
+    return _DAY_NAME.match(Path(path).name) is not None
+
+
+def superseded_path(ledger_folder: Path, node: str, day: str, sha256: str) -> Path:
+    """Where the canonical file of a corrected day's replaced anchor ``sha256`` is kept."""
+    return kept_folder(ledger_folder, node) / "superseded" / f"{day}.{sha256[:16]}.csv"
+
+
 def day_of(path: str | Path) -> str:
     """The day ``YYYY-MM-DD`` a day file is for, from the start of its name."""
     match = _DAY_NAME.match(Path(path).name)
@@ -87,16 +98,24 @@ def day_start(day: str) -> int:
     return (dt.date.fromisoformat(day) - dt.date(1970, 1, 1)).days * MICROS_PER_DAY
 
 
-def off_day_problems(frame: pd.DataFrame, path: str | Path) -> list[Problem]:
-    """A problem for every play of ``frame`` (read by :mod:`admin.formats`) not on the file's day."""
+def off_day_problems(frame: pd.DataFrame, path: str | Path, file: str | None = None) -> list[Problem]:
+    """A problem for every play of ``frame`` (read by :mod:`admin.formats`) not on the day of the
+    file named ``path`` (reported as ``file``, by default ``path``: a file inside an archive)."""
     day = day_of(path)
     start = day_start(day)
     played = frame["played_at"].to_numpy()
     outside = (played < start) | (played >= start + MICROS_PER_DAY)
     lines = frame.index.to_numpy()
-    return [Problem(str(path), int(lines[i]), "played_at",
+    return [Problem(file or str(path), int(lines[i]), "played_at",
                     f"{iso(played[i])} is not on {day}, the day of the file name")
             for i in np.flatnonzero(outside)]
+
+
+def days_of(played_at: np.ndarray) -> np.ndarray:
+    """The UTC day ``YYYY-MM-DD`` of each time (µs since the epoch)."""
+    numbers, which = np.unique(np.asarray(played_at) // MICROS_PER_DAY, return_inverse=True)
+    names = np.array([(dt.date(1970, 1, 1) + dt.timedelta(days=int(d))).isoformat() for d in numbers])
+    return names[which] if len(numbers) else np.array([], dtype=str)
 
 
 def counted(seconds: pd.Series | np.ndarray, min_seconds: int) -> np.ndarray:
@@ -117,8 +136,7 @@ def canonicalise(frame: pd.DataFrame, pseudonyms: Pseudonymiser) -> pd.DataFrame
 
 
 def load_day_report(path: str | Path, secret: bytes | Pseudonymiser, fmt: str | None = None,
-                    artist_map: Mapping[str, str] | None = None
-                    ) -> tuple[pd.DataFrame, list[Problem]]:
+                    options: ReadOptions | None = None) -> tuple[pd.DataFrame, list[Problem]]:
     """The canonical frame of a day file's good rows, and every problem (bad rows, wrong day).
 
     ``secret`` is the node's secret, or a Pseudonymiser of the file's month to share across
@@ -128,7 +146,7 @@ def load_day_report(path: str | Path, secret: bytes | Pseudonymiser, fmt: str | 
     pseudonyms = secret if isinstance(secret, Pseudonymiser) else Pseudonymiser(secret, day[:7])
     if pseudonyms.month != day[:7]:
         raise ValueError(f"pseudonyms of {pseudonyms.month} cannot be used for a day of {day}")
-    frame, problems = formats.read_day_report(path, fmt, artist_map)
+    frame, problems = formats.read_day_report(path, fmt, options)
     wrong_day = off_day_problems(frame, path)
     problems = formats.sort_problems(problems + wrong_day)
     if wrong_day:
@@ -137,9 +155,9 @@ def load_day_report(path: str | Path, secret: bytes | Pseudonymiser, fmt: str | 
 
 
 def load_day(path: str | Path, secret: bytes | Pseudonymiser, fmt: str | None = None,
-             artist_map: Mapping[str, str] | None = None) -> pd.DataFrame:
+             options: ReadOptions | None = None) -> pd.DataFrame:
     """The canonical frame of a day file; InputError for its first problem."""
-    frame, problems = load_day_report(path, secret, fmt, artist_map)
+    frame, problems = load_day_report(path, secret, fmt, options)
     formats.raise_first(problems)
     return frame
 

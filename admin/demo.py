@@ -3,16 +3,21 @@
 import time
 from pathlib import Path
 
+from chaincode.contracts.registry import Registry
 from chaincode.contracts.reviews import Reviews
 from chaincode.contracts.settlement import Settlement
+from chaincode.money import format_micro
 
 from . import node_month
 from .client import state_digest
 from .demo_data import write_demo
+from .errors import InputError
+from .receipt import listener_receipt
 from .simulate import (Echo, Run, Scenario, anchor_days, money_line, month_run, reconcile_all, review,
                        reviewers_of, set_up, settle, write_summary)
 
 DISPUTED = "n2"
+UNREGISTERED = ("ar200", "n4")  # the artist left out of the consortium file, and the node of its fan
 
 
 def run_demo(out: Path, echo: Echo, bar, gateway_profile: Path | None = None) -> Path:
@@ -26,15 +31,22 @@ def run_demo(out: Path, echo: Echo, bar, gateway_profile: Path | None = None) ->
         set_up(run)
         anchor_days(run)
         reconcile_all(run)
-        run.note("-- reviewers: every month recomputed by a peer and an external node")
-        dispute_id = _reviews(run)
-        run.note("-- settlement while the dispute is open: the disputed node's artist money is held")
-        settle(run)
+        run.note("-- reviewers: each month recomputed by the peer and the external node the chain assigned it")
+        dispute_id, farm = _reviews(run)
+        run.note("-- settlement while the dispute is open: only what it disputes is held")
+        settled = settle(run)
+        run.note(_disputed_line(settled, dispute_id, len(farm)))
         run.note("-- three eyes: the local, peer and external nodes vote")
         _three_eyes(run, dispute_id)
         settlement = run.session.reader().evaluate(Settlement.GetSettlement, scenario.month)
+        run.note(_rejected_line(settled, settlement, len(farm)))
         run.note("after the resolution: " + money_line(settlement))
+        run.note("-- the consortium registers the unregistered artist; its held money is released")
+        _register(run)
+        run.note("-- receipts: what an honest listener and a farm account of n2 see")
+        _receipts(run, farm)
         _audit(run)
+        settlement = run.session.reader().evaluate(Settlement.GetSettlement, scenario.month)
         summary = write_summary(run, out, settlement)
     echo(f"done in {time.monotonic() - started:.1f} s; outputs in {out} (summary: {summary})")
     return summary
@@ -51,24 +63,28 @@ def _audit(run: Run) -> None:
         run.note(f"ledger verify: {checked} blocks, {'intact' if not problems else problems}")
 
 
-def _reviews(run: Run) -> str:
-    """Honest reviews everywhere, except that n2's external reviewer flags its account farm."""
-    session, month, nodes = run.session, run.scenario.month, run.scenario.consortium.nodes
-    for node in nodes:
-        for reviewer in reviewers_of(nodes, node):
-            if node["id"] == DISPUTED and reviewer != reviewers_of(nodes, node)[0]:
-                farm = _farm_finding(run)
-                reason = (f"account farm: {farm['evidence']['accounts']} paid accounts share only the artists "
-                          f"{farm['subject']}")
-                evidence = node_month.findings_sha256([farm])
-                session.reviewer(reviewer).submit(Reviews.Review, month, DISPUTED, "flag", reason, evidence)
-                run.note(f"review: {reviewer} flags {DISPUTED}'s month: {reason}")
+def _reviews(run: Run) -> tuple[str, list[str]]:
+    """Honest reviews everywhere, except that n2's external reviewer flags its account farm: the
+    flag's scope is the farm's accounts. Returns the dispute's id and the farm's accounts."""
+    session, month = run.session, run.scenario.month
+    farm: list[str] = []
+    for node in run.scenario.consortium.nodes:
+        for role, reviewer in reviewers_of(session, month, node["id"]).items():
+            if node["id"] == DISPUTED and role == "external":
+                finding = _farm_finding(run)
+                farm = finding["evidence"]["listeners"].split(",")
+                reason = (f"account farm: {finding['evidence']['accounts']} paid accounts share only the artists "
+                          f"{finding['subject']}")
+                evidence = node_month.findings_sha256([finding])
+                session.reviewer(reviewer).submit(Reviews.Review, month, DISPUTED, "flag", reason, evidence,
+                                                  node_month.findings_scope([finding]))
+                run.note(f"review: {reviewer} flags {DISPUTED}'s month: {reason} (scope: those {len(farm)} accounts)")
                 continue
             review(run, node["id"], reviewer)
     dispute = session.reader().evaluate(Reviews.ListDisputes, month)[0]
     run.note(f"dispute {dispute['id']} opened on {DISPUTED}: local {dispute['local']}, peer {dispute['peer']}, "
-             f"external {dispute['external']}")
-    return dispute["id"]
+             f"external {dispute['external']} (not {dispute['opened_by']}, who opened it)")
+    return dispute["id"], farm
 
 
 def _farm_finding(run: Run) -> dict:
@@ -77,6 +93,20 @@ def _farm_finding(run: Run) -> dict:
     policy = session.policy(month)
     days = node_month.load_month(session, month, DISPUTED, policy)
     return next(f for f in node_month.anomaly_findings(policy, days) if f["check"] == "account_farm")
+
+
+def _disputed_line(settlement: dict, dispute_id: str, accounts: int) -> str:
+    part = settlement["nodes"][DISPUTED]
+    return (f"{DISPUTED}: {format_micro(part['allocated_micro'])} allocated to artists; "
+            f"{format_micro(part['held_micro'])} held under dispute {dispute_id} (the {accounts} farm accounts), "
+            f"{format_micro(part['artists_micro'])} paid to the artists of its other listeners")
+
+
+def _rejected_line(before: dict, after: dict, accounts: int) -> str:
+    old, new = before["nodes"][DISPUTED], after["nodes"][DISPUTED]
+    return (f"rejected: the {accounts} farm accounts' {format_micro(new['rejected_micro'])} went to unallocated "
+            f"(reported); the artists of {DISPUTED}'s other listeners keep their "
+            f"{format_micro(old['artists_micro'])}")
 
 
 def _three_eyes(run: Run, dispute_id: str) -> None:
@@ -91,3 +121,33 @@ def _three_eyes(run: Run, dispute_id: str) -> None:
         if result["status"] == "resolved":
             run.note(f"dispute resolved: {result['resolution']} by {result['decided_by']}")
             break
+
+
+def _register(run: Run) -> None:
+    """The fan's node proposes the unregistered artist; a majority approves; its money is released."""
+    session, month = run.session, run.scenario.month
+    artist, proposer = UNREGISTERED
+    payload = {"id": artist, "name": f"Artist {artist[2:]}", "wallet": f"usdp:{artist}"}
+    proposal = session.admin(proposer).submit(Registry.Propose, "register_artist", payload).json()
+    run.note(f"{proposer} proposes register_artist {artist} ({proposal['id']}): {proposal['note']}")
+    for node in run.scenario.consortium.nodes:
+        if proposal["status"] == "open" and node["id"] != proposer:
+            proposal = session.admin(node["id"]).submit(Registry.Approve, proposal["id"]).json()
+            run.note(f"{node['id']} approves: {', '.join(proposal['approvals'])} of "
+                     f"{len(run.scenario.consortium.nodes)} nodes, {proposal['status']}")
+    release = session.admin(proposer).submit(Settlement.ReleaseArtist, month, artist).json()["release"]
+    run.note(f"released {format_micro(release['amount_micro'])} to {artist} (wallet {release['wallet']})")
+
+
+def _receipts(run: Run, farm: list[str]) -> None:
+    """The receipts of n2's first honest allocated listener and of its first farm account."""
+    session, month = run.session, run.scenario.month
+    for number in range(25, 500):
+        try:
+            honest = listener_receipt(session, f"{DISPUTED}-user{number:04d}", month, DISPUTED)
+        except InputError:
+            continue
+        break
+    farmed = listener_receipt(session, f"{DISPUTED}-user0000", month, DISPUTED)
+    for who, found in ((f"{DISPUTED}-user{number:04d}", honest), (f"{DISPUTED}-user0000", farmed)):
+        run.note(f"receipt of {who}: {found['summary']}")

@@ -1,35 +1,28 @@
-"""Read a node's day of plays into one canonical frame, from CSV, Parquet or JSON lines.
+"""Read a node's plays into one canonical frame: CSV, Parquet, and what the platforms write.
 
 The frame has exactly the columns ``played_at`` (int64 microseconds since the epoch, UTC),
 ``listener_id``, ``artist_id``, ``track_id`` (str) and ``seconds`` (int64); its index, named
 ``line``, is each row's place in the source: the physical line for CSV (header = line 1) and
-JSON lines, the 1-based row number for Parquet.
+JSON lines, the line an entry starts on in a JSON document, the 1-based row number for Parquet.
 
-JSON lines hold, one per line, either an ActivityStreams 2.0 ``Listen`` activity or a
-ListenBrainz listen (a line with ``listened_at`` or ``track_metadata``); blank lines are skipped.
-
-* ActivityStreams: listener = the actor's id (in full); artist = the last path segment of
-  ``object.attributedTo`` (a string or an object with ``id``); track = ``object.id``;
-  played_at = ``published``; seconds = the activity's own ``duration`` (how long the listen
-  lasted) if present, else the object's ``duration`` (the track's length), an ISO-8601 duration
-  in whole seconds such as ``PT3M12S`` (days, hours, minutes, seconds; no years or months).
-* ListenBrainz: listener = ``user_name``; played_at = ``listened_at`` (unix seconds); artist =
-  the first of ``additional_info.artist_mbids``, else ``artist_name``; track =
-  ``additional_info.recording_mbid``, else ``recording_msid``, else ``track_name``; seconds =
-  ``additional_info.duration_ms`` floored to whole seconds, else ``additional_info.duration``.
-
-``artist_map``, when given, maps the source's artist reference (the attributedTo id, the MBID or
-the artist name) to the ledger's artist id; a reference missing from it is a bad row.
+* CSV and Parquet: the five columns; ``artist_id`` holds ledger artist ids (or names the
+  artist catalogue knows).
+* JSON lines (``.jsonl``, ``.ndjson``), JSON documents (``.json``) and export zips (``.zip``):
+  the listens of ListenBrainz, ActivityStreams (Funkwhale, Pleroma), Spotify, Maloja and Pano
+  Scrobbler, each read by its module of :mod:`admin.readers` (see there for every field), their
+  artists mapped through the artist catalogue and their seconds through the played-time rule
+  (:class:`admin.readers.resolve.ReadOptions`).
 
 Every bad row is reported as a :class:`Problem`; :func:`read_day` raises the first as an
-:class:`InputError`, :func:`read_day_report` returns the good rows and every problem.
+:class:`InputError`, :func:`read_day_report` returns the good rows and every problem, and
+:func:`read_plays` also says which plays were estimated, which artists were unmapped and what
+was not a play.
 """
 
-import json
-import re
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
@@ -38,16 +31,18 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
+from admin.choices import DAY_FORMATS
 from admin.errors import InputError
+from admin.pseudonym import LISTENER_ID_LIMIT, check_listener
+from admin.readers import archive, sources
+from admin.readers.fields import TIME_HINT, UTC_TIME
+from admin.readers.resolve import UNMAPPED_FIELD_HINT, ReadOptions, Unmapped, map_artist_column, resolve
 
 COLUMNS = ("played_at", "listener_id", "artist_id", "track_id", "seconds")
 ID_COLUMNS = ("listener_id", "artist_id", "track_id")
-SUFFIXES = {".csv": "csv", ".parquet": "parquet", ".jsonl": "jsonl", ".ndjson": "jsonl"}
-from admin.choices import DAY_FORMATS as FORMATS
-
-_UTC_TIME = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|\+00:00)$"
-_TIME_HINT = "is not an ISO-8601 UTC time such as 2026-10-01T08:15:00Z"
-_DURATION = re.compile(r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$")
+SUFFIXES = {".csv": "csv", ".parquet": "parquet", ".jsonl": "jsonl", ".ndjson": "jsonl",
+            ".json": "json", ".zip": "zip"}
+FORMATS = DAY_FORMATS
 _MAX_DIGITS = 18  # any run of up to 18 digits fits in int64
 
 
@@ -78,30 +73,67 @@ def detect_format(path: str | Path, fmt: str | None = None) -> str:
     return fmt
 
 
-def read_day(path: str | Path, fmt: str | None = None,
-             artist_map: Mapping[str, str] | None = None) -> pd.DataFrame:
+@dataclass
+class FramePart:
+    """The plays of one file (or of one file of an archive) and which had their seconds estimated
+    by the played-time rule."""
+
+    file: str
+    frame: pd.DataFrame
+    estimated: np.ndarray
+
+
+@dataclass
+class Reading:
+    """What a file gives: its plays, every problem, every unmapped artist (refused or kept), and
+    the entries that are not plays, counted by reason."""
+
+    parts: list[FramePart]
+    problems: list[Problem]
+    unmapped: list[Unmapped] = field(default_factory=list)
+    skipped: Counter = field(default_factory=Counter)
+
+    def frame(self) -> pd.DataFrame:
+        """Every play of the file in one frame."""
+        frames = [p.frame for p in self.parts]
+        return frames[0] if len(frames) == 1 else pd.concat(frames) if frames else empty_frame()
+
+
+def read_day(path: str | Path, fmt: str | None = None, options: ReadOptions | None = None) -> pd.DataFrame:
     """The plays of a day file; raises InputError for its first problem."""
-    frame, problems = read_day_report(path, fmt, artist_map)
+    frame, problems = read_day_report(path, fmt, options)
     raise_first(problems)
     return frame
 
 
-def read_day_report(path: str | Path, fmt: str | None = None,
-                    artist_map: Mapping[str, str] | None = None
+def read_day_report(path: str | Path, fmt: str | None = None, options: ReadOptions | None = None
                     ) -> tuple[pd.DataFrame, list[Problem]]:
     """The good rows of a day file and every problem found, in line order."""
-    name = str(path)
-    reader = {"csv": _read_csv, "parquet": _read_parquet, "jsonl": _read_jsonl}
+    reading = read_plays(path, fmt, options)
+    return reading.frame(), reading.problems
+
+
+def read_plays(path: str | Path, fmt: str | None = None, options: ReadOptions | None = None) -> Reading:
+    """Every play of a file in any format, with its problems, unmapped artists and skipped entries."""
+    name, options = str(path), options or ReadOptions()
+    kind = detect_format(path, fmt)
     try:
-        frame, problems = reader[detect_format(path, fmt)](name, artist_map)
+        if kind in ("csv", "parquet"):
+            reading = (_read_csv if kind == "csv" else _read_parquet)(name, options)
+        else:
+            reading = _read_listens(name, kind, options)
+    except archive.ArchiveError as exc:
+        raise InputError(exc.message, f"{name}:{exc.member}" if exc.member else name) from None
     except (OSError, pa.ArrowException, UnicodeDecodeError) as exc:
         raise InputError(f"cannot read the file: {exc}", name) from exc
-    return frame, sort_problems(problems)
+    reading.problems = sort_problems(reading.problems)
+    return reading
 
 
 def sort_problems(problems: list[Problem]) -> list[Problem]:
-    """Problems in file order: by line, then by column order."""
-    return sorted(problems, key=lambda p: (p.line or 0, _field_rank(p.field)))
+    """Problems in file order: by file, line, then column order (a file keeps its place)."""
+    order = {file: i for i, file in enumerate(dict.fromkeys(p.file for p in problems))}
+    return sorted(problems, key=lambda p: (order[p.file], p.line or 0, _field_rank(p.field)))
 
 
 def raise_first(problems: list[Problem]) -> None:
@@ -113,7 +145,7 @@ def raise_first(problems: list[Problem]) -> None:
     message = first.message
     if not first.whole_file:
         message += f" ({bad} bad row{'s' if bad != 1 else ''} in the file)"
-    raise InputError(message, first.file, first.line, first.field)
+    raise InputError(message, first.file, first.line, first.field or None)
 
 
 def empty_frame() -> pd.DataFrame:
@@ -174,12 +206,12 @@ def _missing(raw: pa.Array) -> np.ndarray:
 def _check_strings_times(check: _Checker, field: str, raw: pa.Array) -> np.ndarray:
     """Microseconds since the epoch of ISO-8601 UTC strings; bad ones flagged."""
     missing = _missing(raw)
-    shaped = _mask(pc.match_substring_regex(raw, _UTC_TIME))
+    shaped = _mask(pc.match_substring_regex(raw, UTC_TIME))
     parsed = pd.to_datetime(pd.Series(raw.to_pandas()).where(shaped), format="ISO8601",
                             utc=True, errors="coerce")
     invalid = ~missing & parsed.isna().to_numpy()
     check.flag(field, missing, raw, lambda v: "is missing")
-    check.flag(field, invalid, raw, lambda v: f"{v!r} {_TIME_HINT}")
+    check.flag(field, invalid, raw, lambda v: f"{v!r} {TIME_HINT}")
     return parsed.dt.as_unit("us").astype("int64").to_numpy()
 
 
@@ -240,9 +272,28 @@ def _columns_problem(file: str, line: int | None, names: list[str]) -> Problem |
     return None
 
 
-def _validated(file: str, table: pa.Table, lines: np.ndarray,
-               problems: list[Problem]) -> tuple[pd.DataFrame, list[Problem]]:
-    """Check and convert typed or string columns; bad rows are reported and left out."""
+def _check_listeners(check: _Checker, raw: pa.Array) -> None:
+    """Flag listener ids that :func:`check_listener` refuses; only distinct ids that look wrong
+    (spaces around, a control character, too long) are checked one by one."""
+    uniques = pc.unique(raw)
+    suspect = pc.or_kleene(pc.match_substring_regex(uniques, r"^\s|\s$|[\x00-\x1f\x7f-\x9f]"),
+                           pc.greater(pc.utf8_length(uniques), LISTENER_ID_LIMIT))
+    refused = {}
+    for value in pc.filter(uniques, pc.fill_null(suspect, False)).to_pylist():
+        if value.strip():  # blank ones are missing, flagged as such
+            try:
+                check_listener(value)
+            except ValueError as exc:
+                refused[value] = str(exc)
+    if refused:
+        mask = _mask(pc.is_in(raw, pa.array(list(refused), pa.string())))
+        check.flag("listener_id", mask, raw, lambda v: refused[v])
+
+
+def _validated(file: str, table: pa.Table, lines: np.ndarray, problems: list[Problem],
+               options: ReadOptions) -> Reading:
+    """Check and convert typed or string columns, artist ids through the catalogue; bad rows
+    are reported and left out."""
     check = _Checker(file, lines)
     played = table.column("played_at").combine_chunks()
     if pa.types.is_timestamp(played.type):
@@ -250,17 +301,43 @@ def _validated(file: str, table: pa.Table, lines: np.ndarray,
     else:
         micros = _check_strings_times(check, "played_at", played)
     ids = {c: _check_ids(check, c, table.column(c)) for c in ID_COLUMNS}  # chunks kept: no copy
+    _check_listeners(check, ids["listener_id"])
+    ids["artist_id"], refused, unmapped = map_artist_column(file, lines, ids["artist_id"], options)
+    check.flag("artist_id", refused, ids["artist_id"], lambda v: f"artist {v!r} is not in the artist catalogue "
+               f"(not a registered id, a name or alias of one artist, nor a valid id); {UNMAPPED_FIELD_HINT}")
     seconds = _check_seconds(check, table.column("seconds").combine_chunks())
     if check.bad.any():  # only then are the good rows copied out
         good, keep = ~check.bad, pa.array(~check.bad)
         micros, seconds, lines = micros[good], seconds[good], lines[good]
         ids = {c: pc.filter(ids[c], keep) for c in ID_COLUMNS}
     frame = _frame(micros, *(ids[c] for c in ID_COLUMNS), seconds, lines)
-    return frame, problems + check.problems
+    part = FramePart(file, frame, np.zeros(len(frame), dtype=bool))
+    return Reading([part], problems + check.problems, unmapped)
 
 
-def _read_csv(file: str, artist_map: Mapping[str, str] | None) -> tuple[pd.DataFrame, list]:
-    del artist_map  # CSV carries ledger artist ids already
+def _read_listens(file: str, kind: str, options: ReadOptions) -> Reading:
+    """JSON lines, a JSON document or an export zip: each listen read by its platform's reader,
+    then resolved (listener, artist, seconds)."""
+    if kind == "zip":
+        parts = sources.read_zip(file, options.listener)
+    elif kind == "json":
+        with open(file, encoding="utf-8-sig") as stream:
+            parts = [sources.read_json_document(file, stream.read(), options.listener)]
+    else:
+        with open(file, encoding="utf-8-sig") as stream:
+            parts = [sources.read_json_lines(file, stream, options.listener)]
+    reading = Reading([], [])
+    for part in parts:
+        plays = resolve(part, options)
+        frame = _frame(plays.played_at, plays.listener, plays.artist, plays.track, plays.seconds, plays.lines)
+        reading.parts.append(FramePart(part.file, frame, np.asarray(plays.estimated, dtype=bool)))
+        reading.problems += [Problem(part.file, i.line, i.field, i.message, i.whole_file) for i in plays.issues]
+        reading.unmapped += plays.unmapped
+        reading.skipped.update(part.skipped)
+    return reading
+
+
+def _read_csv(file: str, options: ReadOptions) -> Reading:
     invalid: list[tuple[int, int, int, str]] = []
 
     def skip(row: Any) -> str:
@@ -276,9 +353,9 @@ def _read_csv(file: str, artist_map: Mapping[str, str] | None) -> tuple[pd.DataF
             column_types={c: pa.string() for c in COLUMNS}, strings_can_be_null=False))
     wrong = _columns_problem(file, 1, table.column_names)
     if wrong:
-        return empty_frame(), [wrong]
+        return _refused(file, wrong)
     lines, problems = _csv_lines(file, table, invalid)
-    return _validated(file, table, lines, problems)
+    return _validated(file, table, lines, problems, options)
 
 
 def _csv_lines(file: str, table: pa.Table, invalid: list[tuple[int, int, int, str]]
@@ -308,16 +385,19 @@ def _csv_lines(file: str, table: pa.Table, invalid: list[tuple[int, int, int, st
     return physical[:len(numbers)], problems
 
 
-def _read_parquet(file: str, artist_map: Mapping[str, str] | None) -> tuple[pd.DataFrame, list]:
-    del artist_map  # Parquet carries ledger artist ids already
+def _refused(file: str, problem: Problem) -> Reading:
+    return Reading([FramePart(file, empty_frame(), np.zeros(0, dtype=bool))], [problem])
+
+
+def _read_parquet(file: str, options: ReadOptions) -> Reading:
     schema = pq.read_schema(file)
     wrong = _columns_problem(file, None, schema.names)
     if wrong:
-        return empty_frame(), [wrong]
+        return _refused(file, wrong)
     for name in COLUMNS:
         wrong = _parquet_type_problem(file, name, schema.field(name).type)
         if wrong:
-            return empty_frame(), [wrong]
+            return _refused(file, wrong)
     parquet = pq.ParquetFile(file)  # read a row group at a time: less scratch memory than at once
     table = pa.concat_tables(parquet.read_row_group(i, columns=list(COLUMNS))
                              for i in range(parquet.num_row_groups)) if parquet.num_row_groups \
@@ -331,7 +411,7 @@ def _read_parquet(file: str, artist_map: Mapping[str, str] | None) -> tuple[pd.D
         if kind != table.schema.field(name).type:
             table = table.set_column(index, name, table.column(name).cast(kind))
     lines = np.arange(1, table.num_rows + 1, dtype=np.int64)
-    return _validated(file, table, lines, [])
+    return _validated(file, table, lines, [], options)
 
 
 def _parquet_type_problem(file: str, name: str, kind: pa.DataType) -> Problem | None:
@@ -347,156 +427,3 @@ def _parquet_type_problem(file: str, name: str, kind: pa.DataType) -> Problem | 
         return None
     return Problem(file, None, name, f"column {name} has type {kind}; expected {accepted[1]}",
                    whole_file=True)
-
-
-# --- JSON lines: one Python step per line, times parsed vectorised ---------------------------
-
-class _Bad(Exception):
-    """A bad field of one JSON line."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field, self.message = field, message
-
-
-def _read_jsonl(file: str, artist_map: Mapping[str, str] | None) -> tuple[pd.DataFrame, list]:
-    rows: list[tuple[int, str, str, str, str, int]] = []
-    problems: list[Problem] = []
-    with open(file, encoding="utf-8") as stream:
-        for number, text in enumerate(stream, start=1):
-            if not text.strip():
-                continue
-            try:
-                rows.append((number, *_json_row(text, artist_map)))
-            except _Bad as bad:
-                problems.append(Problem(file, number, bad.field, bad.message))
-    lines = np.array([r[0] for r in rows], dtype=np.int64)
-    raw_times = pa.array([r[1] for r in rows], pa.string())
-    check = _Checker(file, lines)
-    micros = _check_strings_times(check, "published", raw_times)
-    good = ~check.bad
-    kept = [r for r, ok in zip(rows, good) if ok]
-    frame = _frame(micros[good], [r[2] for r in kept], [r[3] for r in kept],
-                   [r[4] for r in kept], [r[5] for r in kept], lines[good])
-    return frame, problems + check.problems
-
-
-def _json_row(text: str, artist_map: Mapping[str, str] | None
-              ) -> tuple[str, str, str, str, int]:
-    """(published time text, listener, artist, track, seconds) of one JSON line."""
-    try:
-        item = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise _Bad("(json)", f"is not valid JSON: {exc.msg} at column {exc.colno}") from exc
-    if not isinstance(item, dict):
-        raise _Bad("(json)", "is not a JSON object")
-    if "listened_at" in item or "track_metadata" in item:
-        return _listenbrainz_row(item, artist_map)
-    return _activity_row(item, artist_map)
-
-
-def _get(item: Mapping, path: str, required: bool = True) -> Any:
-    value: Any = item
-    for key in path.split("."):
-        value = value.get(key) if isinstance(value, dict) else None
-    if required and (value is None or (isinstance(value, str) and not value.strip())):
-        raise _Bad(path, "is missing")
-    return value
-
-
-def _text(item: Mapping, path: str) -> str:
-    value = _get(item, path)
-    if not isinstance(value, str):
-        raise _Bad(path, f"{value!r} is not a string")
-    return value
-
-
-def _ref_id(item: Mapping, path: str) -> str:
-    """The id of a reference that is a string or an object with an ``id``."""
-    value = _get(item, path)
-    if isinstance(value, dict):
-        return _text(item, path + ".id")
-    if not isinstance(value, str):
-        raise _Bad(path, f"{value!r} is not an id or an object with an id")
-    return value
-
-
-def _mapped(reference: str, field: str, artist_map: Mapping[str, str] | None) -> str:
-    if artist_map is None:
-        return reference
-    if reference not in artist_map:
-        raise _Bad(field, f"{reference!r} is not in the artist mapping")
-    return artist_map[reference]
-
-
-def _duration_seconds(field: str, value: Any) -> int:
-    if not isinstance(value, str):
-        raise _Bad(field, f"{value!r} is not an ISO-8601 duration such as PT3M12S")
-    match = _DURATION.match(value.strip())
-    if match and value.strip() not in ("P", "PT"):
-        days, hours, minutes, secs = (int(g or 0) for g in match.groups())
-        return ((days * 24 + hours) * 60 + minutes) * 60 + secs
-    if value.strip().startswith("-"):
-        raise _Bad(field, f"{value!r} is negative")
-    if re.match(r"^P.*\d[.,]\d", value.strip()):
-        raise _Bad(field, f"{value!r} is not a whole number of seconds")
-    raise _Bad(field, f"{value!r} is not an ISO-8601 duration such as PT3M12S")
-
-
-def _activity_row(item: Mapping, artist_map: Mapping[str, str] | None
-                  ) -> tuple[str, str, str, str, int]:
-    kind = _get(item, "type")
-    if kind != "Listen":
-        raise _Bad("type", f"activity type {kind!r} is not Listen")
-    published = _text(item, "published")
-    listener = _ref_id(item, "actor")
-    track = _ref_id(item, "object")
-    if not isinstance(_get(item, "object"), dict):
-        raise _Bad("object", "is not an object with attributedTo and duration")
-    reference = _ref_id(item, "object.attributedTo")
-    if artist_map is None:
-        artist = reference.rstrip("/").rsplit("/", 1)[-1]
-        if not artist:
-            raise _Bad("object.attributedTo", f"{reference!r} has no artist id")
-    else:
-        artist = _mapped(reference, "object.attributedTo", artist_map)
-    field = "duration" if _get(item, "duration", required=False) is not None \
-        else "object.duration"
-    return published, listener, artist, track, _duration_seconds(field, _get(item, field))
-
-
-def _whole(field: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise _Bad(field, f"{value!r} is not a whole number")
-    if value < 0:
-        raise _Bad(field, f"{value} is negative")
-    return value
-
-
-def _listenbrainz_row(item: Mapping, artist_map: Mapping[str, str] | None
-                      ) -> tuple[str, str, str, str, int]:
-    listened = _whole("listened_at", _get(item, "listened_at"))
-    try:
-        published = pd.Timestamp(listened, unit="s", tz="UTC").strftime("%Y-%m-%dT%H:%M:%SZ")
-    except (OverflowError, ValueError) as exc:
-        raise _Bad("listened_at", f"{listened} is out of range") from exc
-    listener = _text(item, "user_name")
-    info = _get(item, "track_metadata.additional_info", required=False) or {}
-    if not isinstance(info, dict):
-        raise _Bad("track_metadata.additional_info", "is not an object")
-    mbids = info.get("artist_mbids") or []
-    if mbids and isinstance(mbids, list) and isinstance(mbids[0], str) and mbids[0]:
-        reference = _mapped(mbids[0], "track_metadata.additional_info.artist_mbids", artist_map)
-    else:
-        reference = _mapped(_text(item, "track_metadata.artist_name"),
-                            "track_metadata.artist_name", artist_map)
-    track = (info.get("recording_mbid") or item.get("recording_msid")
-             or _text(item, "track_metadata.track_name"))
-    if not isinstance(track, str):
-        raise _Bad("track_metadata.additional_info.recording_mbid", f"{track!r} is not a string")
-    if info.get("duration_ms") is not None:
-        seconds = _whole("track_metadata.additional_info.duration_ms", info["duration_ms"]) // 1000
-    else:
-        seconds = _whole("track_metadata.additional_info.duration",
-                         _get(item, "track_metadata.additional_info.duration"))
-    return published, listener, reference, track, seconds

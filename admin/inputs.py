@@ -11,6 +11,7 @@ from chaincode import money, validate
 from chaincode.errors import InvalidArgument
 
 from .errors import InputError
+from .pseudonym import check_listener
 
 SUBSCRIPTION_COLUMNS = ["month", "node_id", "listener_id", "payment_ref", "amount"]
 #: libyaml's safe loader when PyYAML was built with it (some ten times faster), else PyYAML's own.
@@ -174,7 +175,7 @@ def read_subscriptions(path: Path, nodes: set[str]) -> list[Subscription]:
                     raise InputError(str(exc).rstrip("."), file, line, field) from None
             sub = Subscription(
                 month=check("month", validate.month), node=check("node_id", lambda v: validate.ident("node_id", v)),
-                listener_id=check("listener_id", lambda v: validate.ident("listener_id", v)),
+                listener_id=check("listener_id", check_listener),
                 payment_ref=check("payment_ref", lambda v: validate.ident("payment_ref", v)),
                 amount_micro=check("amount", money.parse_amount), line=line)
             if sub.node not in nodes:

@@ -1,46 +1,204 @@
-"""Daily listening: a node's day file, pseudonymised and canonicalised here, anchored on chain."""
+"""Daily listening: a node's plays, read from any files, pseudonymised and canonicalised here,
+anchored on chain one UTC day at a time."""
 
 import csv
 import json
+from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from chaincode.contracts.listening import Listening
+from chaincode.contracts.registry import Registry
 
 from . import dayfile
-from .errors import InputError
-from .formats import Problem
+from .artists import ArtistCatalogue
+from .errors import InputError, NotFoundRejected
+from .formats import Problem, raise_first
+from .intake import Intake, read_files
+from .pseudonym import Pseudonymiser, check_listener
+from .readers.playtime import PlaytimeRule
+from .readers.resolve import ReadOptions, Unmapped
 from .session import Session
 
 REPORT_COLUMNS = ("file", "line", "field", "message")
+MONTH_HINT = "(anchor the months the consortium runs with --month YYYY-MM)"
+SHOWN_UNMAPPED = 20
+
+
+def read_options(session: Session, listener: str | None = None, keep_unmapped: bool = False,
+                 month: str | None = None) -> ReadOptions:
+    """How this node reads plays: the artist catalogue from the chain's artist records, and each
+    month's played-time rule from the policy in force (see :mod:`admin.readers.playtime`)."""
+    if listener is not None:
+        try:
+            check_listener(listener)
+        except ValueError as exc:
+            raise InputError(str(exc), field="--listener") from None
+    reader = session.reader()
+    catalogue = ArtistCatalogue(reader.evaluate(Registry.ListArtists))
+    rules: dict[str, PlaytimeRule] = {}
+
+    def playtime(month: str) -> PlaytimeRule:
+        if month not in rules:
+            try:
+                rules[month] = PlaytimeRule.from_policy(reader.evaluate(Registry.GetPolicy, month))
+            except NotFoundRejected as exc:
+                raise InputError(f"a play of {month}: {exc.message.rstrip('.')} {MONTH_HINT}") from None
+            except ValueError as exc:
+                raise InputError(f"the {month} policy on chain: {exc}") from None
+        return rules[month]
+
+    return ReadOptions(listener, catalogue, keep_unmapped, playtime, month)
+
+
+LISTENER_MAP_COLUMNS = ["file", "listener_id"]
+
+
+def load_listener_map(path: Path, files: Iterable[Path]) -> dict[Path, str]:
+    """The listener of each file named in a CSV ``file,listener_id`` (a file by its path as given,
+    or by its name when that is unique among ``files``)."""
+    by_path = {str(f): f for f in files}
+    by_name: dict[str, list[Path]] = defaultdict(list)
+    for file in files:
+        by_name[file.name].append(file)
+    found: dict[Path, str] = {}
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        reader = csv.DictReader(handle)
+        if reader.fieldnames != LISTENER_MAP_COLUMNS:
+            raise InputError(f"header must be {','.join(LISTENER_MAP_COLUMNS)}, got "
+                             f"{','.join(reader.fieldnames or [])}", str(path), 1)
+        for line, row in enumerate(reader, start=2):
+            name = row["file"] or ""
+            matches = [by_path[name]] if name in by_path else by_name.get(name, [])
+            if len(matches) != 1:
+                why = "is not among the files submitted" if not matches else "names several files submitted"
+                raise InputError(f"{name!r} {why}", str(path), line, "file")
+            try:
+                listener = check_listener(row["listener_id"] or "")
+            except ValueError as exc:
+                raise InputError(str(exc), str(path), line, "listener_id") from None
+            if matches[0] in found and found[matches[0]] != listener:
+                raise InputError(f"{name!r} is given two listeners", str(path), line, "file")
+            found[matches[0]] = listener
+    return found
+
+
+def check_intake(intake: Intake, report: Path | None, files: int) -> None:
+    """Write the report (when asked) and refuse the intake if anything is wrong: unmapped
+    artists listed by name first, else the first problem."""
+    if report is not None:
+        write_problem_report(intake.problems, report)
+    if not intake.problems:
+        return
+    refused = [u for u in intake.unmapped if u.kept_as is None]
+    where = f"; every problem is listed in {report}" if report else ""
+    if refused:
+        raise InputError(unmapped_text(refused, kept=False) + f"\nnothing was anchored{where}")
+    if report is not None:
+        bad = sorted({p.file for p in intake.problems})
+        rows = problem_rows(intake.problems)
+        raise InputError(f"{rows} bad row{'s' if rows != 1 else ''} and {len(intake.problems)} problem"
+                         f"{'s' if len(intake.problems) != 1 else ''} in {len(bad)} of {files} files "
+                         f"({', '.join(bad)}); nothing was anchored{where}")
+    first_file = intake.problems[0].file
+    raise_first([p for p in intake.problems if p.file == first_file])
+
+
+def unmapped_text(unmapped: list[Unmapped], kept: bool) -> str:
+    """The unmapped artists, one line each: name, plays, first place, and why or the id kept under."""
+    by_name: dict[str, list[Unmapped]] = defaultdict(list)
+    for entry in unmapped:
+        by_name[entry.name].append(entry)
+    plays = len(unmapped)
+    head = (f"{plays} play{'s' if plays != 1 else ''} of {len(by_name)} artist{'s' if len(by_name) != 1 else ''} "
+            f"not in the artist catalogue")
+    head += (" kept under ids derived from their names (their money is held until they register):" if kept
+             else "; register them (or their MusicBrainz ids or aliases), or pass --unmapped keep to hold "
+             "their money under ids derived from their names:")
+    lines = []
+    for name, entries in list(by_name.items())[:SHOWN_UNMAPPED]:
+        first = entries[0]
+        tail = f"as {first.kept_as}" if kept else first.why
+        lines.append(f"  {name!r}: {len(entries)} play{'s' if len(entries) != 1 else ''}, first at "
+                     f"{first.file}:{first.line}; {tail}")
+    if len(by_name) > SHOWN_UNMAPPED:
+        lines.append(f"  ... and {len(by_name) - SHOWN_UNMAPPED} more artists")
+    return "\n".join([head, *lines])
+
+
+def anchor_day(session: Session, node: str, day: str, intake: Intake, pseudonyms: Pseudonymiser,
+               min_seconds: int, correction: str | None = None) -> dict[str, Any]:
+    """Pseudonymise, canonicalise and anchor one day of the intake (with ``correction``, its reason:
+    replace the day's anchor, ``Listening:Correct``); the canonical file is kept once the anchor is
+    on chain, a replaced one under ``superseded/``."""
+    reading, estimated = intake.day_frame(day)
+    frame = dayfile.canonicalise(reading, pseudonyms)
+    anchor = dayfile.anchor(frame, min_seconds)
+    counts = {k: anchor[k] for k in ("listeners", "plays", "rows", "seconds")}
+    admin = session.admin(node)
+    if correction is None:
+        record = admin.submit(Listening.Anchor, node, day, anchor["sha256"], counts)
+    else:
+        record = admin.submit(Listening.Correct, node, day, anchor["sha256"], counts, correction)
+    target = dayfile.kept_path(session.folder, node, day)  # written only once the anchor is on chain
+    if correction is not None and target.exists() and record.json()["corrected"]:
+        kept = dayfile.superseded_path(session.folder, node, day, record.json()["anchor"]["superseded"][-1]["sha256"])
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        target.replace(kept)
+    dayfile.write_canonical(frame, target)
+    return {"node": node, "date": day, **anchor, "estimated": estimated, "txid": record.txid,
+            "block": record.block, "canonical_file": str(target)}
+
+
+def anchor_days(session: Session, node: str, intake: Intake,
+                progress: Callable[[int], None] = lambda n: None) -> list[dict[str, Any]]:
+    """Anchor every day of the intake, in date order (one pseudonymiser per month); nothing when a
+    month of the intake has no policy in force."""
+    secret = session.config.secret(node)
+    policies, missing = {}, []
+    for month in sorted({day[:7] for day in intake.days}):
+        try:
+            policies[month] = session.policy(month)
+        except NotFoundRejected:
+            missing.append(month)
+    if missing:
+        raise InputError(f"no policy is in force for {', '.join(missing)}, months the files hold plays of; "
+                         f"nothing was anchored {MONTH_HINT}")
+    months: dict[str, Pseudonymiser] = {}
+    rows = []
+    for day in sorted(intake.days):
+        pseudonyms = months.setdefault(day[:7], Pseudonymiser(secret, day[:7]))
+        rows.append(anchor_day(session, node, day, intake, pseudonyms, policies[day[:7]].min_seconds))
+        progress(1)
+    return rows
 
 
 def submit_day(session: Session, node: str, path: Path, fmt: str | None = None) -> dict[str, Any]:
     """Read, check, pseudonymise and anchor one day file; returns the anchor and what happened."""
-    day = dayfile.day_of(path)
-    frame = dayfile.load_day(path, session.config.secret(node), fmt)
-    anchor = dayfile.anchor(frame, session.policy(day[:7]).min_seconds)
-    counts = {k: anchor[k] for k in ("listeners", "plays", "rows", "seconds")}
-    record = session.admin(node).submit(Listening.Anchor, node, day, anchor["sha256"], counts)
-    target = dayfile.kept_path(session.folder, node, day)  # written only once the anchor is on chain
-    dayfile.write_canonical(frame, target)
-    return {"node": node, "date": day, **anchor, "txid": record.txid, "block": record.block,
-            "canonical_file": str(target)}
+    intake = read_files([path], fmt, read_options(session))
+    check_intake(intake, None, 1)
+    return anchor_days(session, node, intake)[0]
 
 
-def day_problems(session: Session, node: str, paths: Iterable[Path], fmt: str | None = None,
-                 progress: Callable[[int], None] = lambda n: None) -> list[Problem]:
-    """Every problem of the day files, each read and checked as :func:`submit_day` would; nothing
-    is anchored. An unreadable file or a bad file name is one problem of the whole file."""
-    secret = session.config.secret(node)
-    problems: list[Problem] = []
-    for path in paths:
-        try:
-            problems += dayfile.load_day_report(path, secret, fmt)[1]
-        except InputError as exc:
-            problems.append(Problem(str(path), exc.line, exc.field or "(file)", exc.message, True))
-        progress(1)
-    return problems
+def correct_day(session: Session, node: str, path: Path, reason: str, fmt: str | None = None) -> dict[str, Any]:
+    """Read, check, pseudonymise and anchor ``path`` as the correction of the one day it holds."""
+    intake = read_files([path], fmt, read_options(session))
+    check_intake(intake, None, 1)
+    if len(intake.days) != 1:
+        raise InputError(f"a correction replaces one day; the file holds plays of {len(intake.days)} days "
+                         f"({', '.join(sorted(intake.days)) or 'none'})", str(path))
+    day = next(iter(intake.days))
+    try:
+        policy = session.policy(day[:7])
+    except NotFoundRejected:
+        raise InputError(f"no policy is in force for {day[:7]}", str(path)) from None
+    pseudonyms = Pseudonymiser(session.config.secret(node), day[:7])
+    return anchor_day(session, node, day, intake, pseudonyms, policy.min_seconds, reason)
+
+
+def skipped_text(skipped: Counter) -> list[str]:
+    """What was read but is not a play, one line per reason."""
+    return [f"left out: {n} {reason}" for reason, n in sorted(skipped.items()) if n]
 
 
 def write_problem_report(problems: list[Problem], target: Path) -> None:
@@ -48,9 +206,14 @@ def write_problem_report(problems: list[Problem], target: Path) -> None:
     rows = [{"file": p.file, "line": p.line, "field": p.field, "message": p.message} for p in problems]
     target.parent.mkdir(parents=True, exist_ok=True)
     if target.suffix.lower() == ".json":
-        target.write_text(json.dumps(rows, indent=2) + "\n")
+        target.write_text(json.dumps(rows, indent=2, ensure_ascii=False) + "\n")
         return
     with target.open("w", newline="") as out:
         writer = csv.DictWriter(out, REPORT_COLUMNS, lineterminator="\n")
         writer.writeheader()
         writer.writerows(rows)
+
+
+def problem_rows(problems: Iterable[Problem]) -> int:
+    """How many distinct rows the problems are about."""
+    return len({(p.file, p.line) for p in problems if not p.whole_file})

@@ -1,10 +1,16 @@
-"""Listener pseudonyms: a keyed hash of the node's secret and the month, so months cannot be linked."""
+"""Listener pseudonyms: a keyed hash of the node's secret and the month, so months cannot be linked.
+
+A listener id is whatever a platform names a listener with (an actor URL, a user name with
+spaces, any Unicode): it is taken in Unicode NFC, so the same name typed two ways is one
+listener, and never leaves the node's machine.
+"""
 
 import hashlib
 import hmac
 import re
 import secrets
 import threading
+import unicodedata
 
 import pandas as pd
 import pyarrow as pa
@@ -12,7 +18,25 @@ import pyarrow.compute as pc
 
 SECRET_BYTES = 32
 PSEUDONYM_HEX = 32
+LISTENER_ID_LIMIT = 1000
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def check_listener(value: object) -> str:
+    """A listener id: non-empty text of at most 1000 characters, without control characters
+    or surrounding spaces; ValueError (one sentence) otherwise."""
+    if not isinstance(value, str):
+        raise ValueError(f"listener id {value!r} is not text")
+    if not value:
+        raise ValueError("listener id is empty")
+    if len(value) > LISTENER_ID_LIMIT:
+        raise ValueError(f"listener id is longer than {LISTENER_ID_LIMIT} characters")
+    if value != value.strip():
+        raise ValueError(f"listener id {value!r} has spaces around it")
+    if _CONTROL.search(value):
+        raise ValueError(f"listener id {value!r} holds a control character")
+    return value
 
 
 def new_secret() -> bytes:
@@ -36,11 +60,11 @@ class Pseudonymiser:
         self._lock = threading.Lock()  # days may be read in threads sharing one month's pseudonyms
 
     def __call__(self, listener_id: str) -> str:
-        """HMAC-SHA256(secret, month + "\\x1f" + listener_id) as hex, cut to 32 characters."""
+        """HMAC-SHA256(secret, month + "\\x1f" + NFC(listener_id)) as hex, cut to 32 characters."""
         known = self._known.get(listener_id)
         if known is None:
             mac = self._base.copy()
-            mac.update(listener_id.encode("utf-8"))
+            mac.update(unicodedata.normalize("NFC", listener_id).encode("utf-8"))
             known = self._known[listener_id] = mac.hexdigest()[:PSEUDONYM_HEX]
         return known
 
@@ -64,7 +88,7 @@ class Pseudonymiser:
 
 
 def pseudonym(secret: bytes, month: str, listener_id: str) -> str:
-    """HMAC-SHA256(secret, month + "\\x1f" + listener_id) as hex, cut to 32 characters."""
+    """HMAC-SHA256(secret, month + "\\x1f" + NFC(listener_id)) as hex, cut to 32 characters."""
     return Pseudonymiser(secret, month)(listener_id)
 
 

@@ -1,5 +1,6 @@
-"""A listener's receipt: where their month's artist share went, and the Merkle proof that their
-allocation is a leaf of the root their node sealed on chain.
+"""A listener's receipt: where their month's artist share went — paid, held (under which dispute,
+or for what), or rejected — and the Merkle proof that their allocation is a leaf of the root their
+node sealed on chain.
 
 A receipt (the JSON form) holds the listener's pseudonym, never the raw id, so it can be handed to
 a third party, who checks it with ``nineten receipt --verify FILE`` against the chain.
@@ -9,11 +10,14 @@ import json
 from pathlib import Path
 from typing import Any
 
-from chaincode import merkle
+from chaincode import merkle, rules, scope
 from chaincode.contracts.allocations import Allocations
+from chaincode.contracts.registry import Registry
+from chaincode.contracts.reviews import Reviews
+from chaincode.contracts.settlement import Settlement
 from chaincode.money import format_micro
 
-from .errors import InputError
+from .errors import InputError, NotFoundRejected
 from .pseudonym import pseudonym
 from .session import Session
 
@@ -37,13 +41,61 @@ def listener_receipt(session: Session, listener_id: str, month: str, node: str) 
         raise InputError(_not_allocated(listener_id, listener, month, node, answer["subscription"]))
     artists = answer["allocation"]["artists"]
     leaf = merkle.leaf(listener, [[a, w] for a, w, _ in artists])
+    fates = allocation_status(session, month, node, listener, [a for a, _, _ in artists])
     return {"month": month, "node": node, "listener": listener,
-            "artists": [{"artist_id": a, "seconds": w, "amount_micro": m, "amount": format_micro(m)}
-                        for a, w, m in artists],
+            "artists": [{"artist_id": a, "seconds": w, "amount_micro": m, "amount": format_micro(m), "status": f}
+                        for (a, w, m), f in zip(artists, fates)],
             "artist_share_micro": sum(m for _, _, m in artists),
+            "summary": _summary([(m, f) for (_, _, m), f in zip(artists, fates)]),
             "leaf": leaf.hex(), "index": answer["index"], "leaves": answer["leaves"],
             "proof": answer["path"], "merkle_root": answer["merkle_root"],
             "verified": merkle.verify(leaf, answer["path"], answer["merkle_root"]), "rule": RULE}
+
+
+def allocation_status(session: Session, month: str, node: str, listener: str, artists: list[str]) -> list[str]:
+    """Where ``listener``'s amount for each of ``artists`` stands now, in a phrase: "not settled
+    yet", "paid", "held under dispute X (open)", "rejected by dispute X: to unallocated", "held
+    until the artist is registered and released", or held with the node's whole part (and why)."""
+    reader = session.reader()
+    try:
+        settlement = reader.evaluate(Settlement.GetSettlement, month)
+    except NotFoundRejected:
+        return ["not settled yet"] * len(artists)
+    pending = settlement["nodes"].get(node, {}).get("pending")
+    if pending:
+        return [f"held with node {node}'s whole part ({pending})"] * len(artists)
+    version = reader.evaluate(Allocations.GetNodeMonth, month, node)["version"]
+    disputes = [{**d, "scope": scope.in_force(d["scope"], d["resolution"] == "reject", d["version"], version)}
+                for d in reader.evaluate(Reviews.ListDisputes, month) if d["node"] == node]
+    waiting = {h["artist"] for h in reader.evaluate(Settlement.ListHeld, month)
+               if h["reason"] == rules.HELD_UNREGISTERED and h["status"] == "held"}
+    fates = []
+    for artist in artists:
+        covering = {("open" if d["status"] == "open" else d["resolution"]): d["id"]
+                    for d in disputes if scope.covers(d["scope"], listener, artist)}
+        state = rules.dispute_state(covering)
+        where = rules.destination(state, _registered(reader, artist) and artist not in waiting)
+        fates.append({rules.PAID: "paid",
+                      rules.REJECTED: f"rejected by dispute {covering.get('reject')}: to unallocated",
+                      rules.HELD_DISPUTE: f"held under dispute {covering.get('open')} (open)",
+                      rules.HELD_ARTIST: "held until the artist is registered and released"}[where])
+    return fates
+
+
+def _registered(reader, artist: str) -> bool:
+    try:
+        reader.evaluate(Registry.GetArtist, artist)
+    except NotFoundRejected:
+        return False
+    return True
+
+
+def _summary(parts: list[tuple[int, str]]) -> str:
+    """Each status with the amount it holds: "9.000000 paid"."""
+    totals: dict[str, int] = {}
+    for amount, fate in parts:
+        totals[fate] = totals.get(fate, 0) + amount
+    return "; ".join(f"{format_micro(amount)} {fate}" for fate, amount in totals.items())
 
 
 def _not_allocated(listener_id: str, listener: str, month: str, node: str,

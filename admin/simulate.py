@@ -122,12 +122,10 @@ def reconcile_all(run: Run) -> None:
                  f"listeners ignored; Merkle root {result.merkle_root[:16]}…")
 
 
-def reviewers_of(nodes: list[dict[str, Any]], node: dict[str, Any]) -> list[str]:
-    """The honest reviewers of a node: the next node of its cluster and the first of another cluster."""
-    same = sorted(n["id"] for n in nodes if n["cluster"] == node["cluster"])
-    others = sorted(n["id"] for n in nodes if n["cluster"] != node["cluster"])
-    peer = [same[(same.index(node["id"]) + 1) % len(same)]] if len(same) > 1 else []
-    return peer + others[:1]
+def reviewers_of(session: Session, month: str, node: str) -> dict[str, str]:
+    """The reviewers the chain assigned to ``node``'s month when it was sealed ({"peer", "external"})."""
+    assigned = session.reader().evaluate(Reviews.GetReviewers, month, node)
+    return {role: assigned[role] for role in ("peer", "external") if assigned[role]}
 
 
 def review(run: Run, subject: str, reviewer: str) -> str:
@@ -135,16 +133,17 @@ def review(run: Run, subject: str, reviewer: str) -> str:
     session, month = run.session, run.scenario.month
     policy = session.policy(month)
     days = node_month.load_month(session, month, subject, policy)
-    verdict, reason, evidence = node_month.review_verdict(session, month, subject, days)
-    session.reviewer(reviewer).submit(Reviews.Review, month, subject, verdict, reason, evidence)
+    verdict, reason, evidence, scope = node_month.review_verdict(session, month, subject, days)
+    session.reviewer(reviewer).submit(Reviews.Review, month, subject, verdict, reason, evidence,
+                                      "" if scope is None else scope)
     run.note(f"review: {reviewer} {verdict}s {subject}'s month")
     return verdict
 
 
 def review_all(run: Run) -> None:
-    nodes = run.scenario.consortium.nodes
-    for node in nodes:
-        for reviewer in reviewers_of(nodes, node):
+    """Each node's assigned reviewers review its month."""
+    for node in run.scenario.consortium.nodes:
+        for reviewer in reviewers_of(run.session, run.scenario.month, node["id"]).values():
             review(run, node["id"], reviewer)
 
 

@@ -12,14 +12,27 @@
 # Start-up: bench/run.sh startup [--rounds N]: `nineten --help` and `nineten payouts MONTH` on the
 # demo ledger beside `python -c pass` (bench/startup_bench.py).
 #
-# Optional Fabric part: bench/run.sh fabric [--per-client N] [--in-flight N]
-# daily anchors per second from 4 concurrent clients against the network that
-# NINETEN_NETWORK_DIR names (network/network.sh up first); see bench/fabric_tps.py.
+# Optional Fabric part: bench/run.sh fabric [--per-client N] [--in-flight N] [--rounds N]
+# daily anchors per second from 4 concurrent clients against the Python chaincode and the Go
+# reference chaincode (bench/anchor-go, deployed beside it) on the network that NINETEN_NETWORK_DIR
+# names (network/network.sh up first), and the embedded ledger; see bench/fabric_tps.py.
+# bench/run.sh chaincode [--transactions N] [--in-flight N]: CPU per transaction of the Python and
+# the Go chaincode server alone, each driven by a simulated peer (no network); see bench/chaincode_cpu.py.
+# bench/run.sh faults [--steady S] [--faults LIST] [--up-times]: anchors per second before,
+# during and after each fault, the Raft leader's fail-over; see bench/fault_bench.py.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "${1:-}" = fabric ]; then
     shift
     exec uv run python bench/fabric_tps.py "$@"
+fi
+if [ "${1:-}" = faults ]; then
+    shift
+    exec uv run python bench/fault_bench.py "$@"
+fi
+if [ "${1:-}" = chaincode ]; then
+    shift
+    exec uv run python bench/chaincode_cpu.py "$@"
 fi
 if [ "${1:-}" = startup ]; then
     shift

@@ -11,7 +11,6 @@ from .records import Node
 from .state import LedgerContext
 
 
-
 def require_role(ctx: LedgerContext, *roles: str) -> str:
     """The caller's role, if it is one of ``roles``; otherwise AccessDenied."""
     caller = ctx.caller
@@ -58,7 +57,17 @@ async def refuse_settled(ctx: LedgerContext, month: str, what: str) -> None:
         raise Conflict(f"{month} is settled; its {what} can no longer change.")
 
 
+async def refuse_node_settled(ctx: LedgerContext, month: str, node: str, what: str) -> None:
+    """Conflict once ``month`` is settled, unless ``node``'s part of it is still pending (held
+    whole until its month is sealed and reviewed): its ``what`` can no longer change."""
+    settlement = await state.get(ctx, records.SETTLEMENT, month)
+    if settlement is not None and not settlement["nodes"].get(node, {}).get("pending"):
+        raise Conflict(f"{month} is settled; its {what} can no longer change.")
+
+
 async def refuse_sealed(ctx: LedgerContext, month: str, node: str, what: str) -> None:
-    """Conflict once ``node`` has sealed ``month``: its ``what`` can no longer change."""
-    if await state.get(ctx, records.NODE_MONTH, month, node) is not None:
+    """Conflict while ``node``'s ``month`` is sealed: its ``what`` can no longer change (unless the
+    node unseals it, ``Allocations:Unseal``)."""
+    nodemonth = await state.get(ctx, records.NODE_MONTH, month, node)
+    if nodemonth is not None and nodemonth["status"] == "sealed":
         raise Conflict(f"node {node} has sealed {month}; its {what} can no longer change.")

@@ -1,10 +1,12 @@
-"""Held money of a settled month: released when its dispute resolves or its artist registers.
+"""Held money of a settled month: released when its dispute resolves, its artist registers, or
+its node's pending part is settled.
 
 Releases leave the month's payout instructions as they were and write a ``release`` record
 (:data:`chaincode.records.RELEASE`); the settlement's totals move from held to artists (or to
-unallocated for a rejected report), so the money invariant still holds, and ``released_micro``
+unallocated for a rejected scope), so the money invariant still holds, and ``released_micro``
 adds up what left held. Money of an approved dispute whose artist is still unregistered moves to
-the artist's unregistered hold and waits for its registration.
+the artist's unregistered hold and waits for its registration. Money is only ever released to
+the wallet the consortium approved for the artist (:mod:`chaincode.governance`).
 """
 
 from typing import Any
@@ -40,19 +42,22 @@ async def _pay(ctx: LedgerContext, settlement: Settlement, held: Held, source: s
     return settlement, release
 
 
-async def _wait_for_artist(ctx: LedgerContext, settlement: Settlement, held: Held) -> Settlement:
-    """Add an approved dispute's amount to the artist's unregistered hold."""
-    month, artist = held["month"], held["artist"]
-    waiting = await state.get(ctx, records.HELD, month, rules.HELD_UNREGISTERED, artist)
+async def _hold(ctx: LedgerContext, settlement: Settlement, month: str, reason_key: str, artist: str,
+                by_node: dict[str, int]) -> Settlement:
+    """Add ``by_node`` to what ``month`` holds for ``artist`` under ``reason_key`` (a dispute id, or
+    "unregistered"), opening the hold when there is none."""
+    waiting = await state.get(ctx, records.HELD, month, reason_key, artist)
     merged = dict(waiting["by_node"]) if waiting and waiting["status"] == "held" else {}
-    for node, amount in held["by_node"].items():
+    for node, amount in by_node.items():
         merged[node] = merged.get(node, 0) + amount
     if waiting is None:
         settlement["held_count"] += 1
+    unregistered = reason_key == rules.HELD_UNREGISTERED
     await state.put(ctx, {"amount_micro": sum(merged.values()), "artist": artist,
-                          "by_node": dict(sorted(merged.items())), "dispute": "", "month": month,
-                          "reason": rules.HELD_UNREGISTERED, "released_to": "", "status": "held"},
-                    records.HELD, month, rules.HELD_UNREGISTERED, artist)
+                          "by_node": dict(sorted(merged.items())), "dispute": "" if unregistered else reason_key,
+                          "month": month, "reason": rules.HELD_UNREGISTERED if unregistered else rules.HELD_FOR_DISPUTE,
+                          "released_to": "", "status": "held"},
+                    records.HELD, month, reason_key, artist)
     return settlement
 
 
@@ -75,15 +80,15 @@ async def release_dispute(ctx: LedgerContext, month: str, dispute_id: str, resol
         elif target == rules.TO_ARTIST:
             settlement = (await _pay(ctx, settlement, held, dispute_id))[0]
         else:
-            settlement = await _wait_for_artist(ctx, settlement, held)
+            settlement = await _hold(ctx, settlement, month, rules.HELD_UNREGISTERED, held["artist"], held["by_node"])
         if target != rules.TO_UNREGISTERED:
             summary["released_micro"] += held["amount_micro"]
         summary[_SUMMARY[target]] += held["amount_micro"]
         await state.put(ctx, {**held, "released_to": target, "status": "released"},
                         records.HELD, month, dispute_id, held["artist"])
     for totals in settlement["nodes"].values():
-        if totals["dispute"] == dispute_id:
-            totals["dispute_state"] = resolution
+        if dispute_id in totals["disputes"]:
+            totals["disputes"] = {**totals["disputes"], dispute_id: resolution}
     await state.put(ctx, settlement, records.SETTLEMENT, month)
     return summary
 
@@ -96,3 +101,26 @@ async def release_artist(ctx: LedgerContext, settlement: Settlement, held: Held)
                     records.HELD, held["month"], rules.HELD_UNREGISTERED, held["artist"])
     await state.put(ctx, settlement, records.SETTLEMENT, held["month"])
     return {"release": release, "settlement": settlement}
+
+
+async def settle_node(ctx: LedgerContext, month: str, node: str, part: dict[str, Any],
+                      disputes: dict[str, str]) -> dict[str, Any]:
+    """Settle ``node``'s pending part of settled ``month`` as ``part`` (a
+    :func:`chaincode.settle.node_part` that is not pending): the settlement updated, a release
+    (source "node:<node>") per artist paid, the held amounts added to their holds, the node's
+    whole hold released. Returns {"settlement", "releases"} (all written)."""
+    settlement = settle.settle_node(await state.get(ctx, records.SETTLEMENT, month), node, part, month)
+    settlement["nodes"][node] = {**settlement["nodes"][node], "disputes": disputes, "pending": ""}
+    source, releases = f"node:{node}", []
+    for artist, amount in sorted(part["artists"].items()):
+        release = {**payout_record(month, "release", artist, await wallet(ctx, records.ARTIST, artist),
+                                   {node: amount}), "source": source}
+        await state.put(ctx, release, records.RELEASE, month, artist, source)
+        settlement["release_count"] += 1
+        releases.append(release)
+    for (reason_key, artist), amount in sorted(part["held"].items()):
+        settlement = await _hold(ctx, settlement, month, reason_key, artist, {node: amount})
+    whole = await state.get(ctx, records.NODE_HELD, month, node)
+    await state.put(ctx, {**whole, "released_to": "settled", "status": "released"}, records.NODE_HELD, month, node)
+    await state.put(ctx, settlement, records.SETTLEMENT, month)
+    return {"settlement": settlement, "releases": releases}

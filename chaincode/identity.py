@@ -1,7 +1,7 @@
 """The caller of a transaction, read from its X.509 certificate the way Fabric's cid library does."""
 
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from cryptography import x509
 
@@ -50,4 +50,10 @@ def caller_from_creator(creator: dict) -> Caller:
     id_bytes = creator.get("idBytes") or b""
     if isinstance(id_bytes, str):
         id_bytes = id_bytes.encode()
-    return Caller(msp_id=creator.get("mspid") or "", cert_pem=bytes(id_bytes))
+    return _caller(creator.get("mspid") or "", bytes(id_bytes))
+
+
+@lru_cache(maxsize=1024)
+def _caller(msp_id: str, cert_pem: bytes) -> Caller:
+    """One Caller per identity, so its certificate is parsed once, not in every transaction."""
+    return Caller(msp_id=msp_id, cert_pem=cert_pem)

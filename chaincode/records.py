@@ -10,6 +10,8 @@ build keys with them (for key histories) without restating the format.
 from dataclasses import dataclass
 from typing import Generic, TypeVar, TypedDict
 
+from . import canonical_json
+
 R = TypeVar("R")
 
 #: Separates a composite key's parts; also its first character (Fabric's namespace marker).
@@ -63,23 +65,32 @@ class Node(TypedDict):
 
 
 class Artist(TypedDict):
-    """A registered artist; ``isni`` is "" when unknown."""
+    """A registered artist; ``isni`` is "" when unknown. ``proposal`` is the consortium proposal
+    that approved its current wallet ("" for an artist of the bootstrap document);
+    ``previous_wallets`` [{"proposal", "wallet"}, ...] every wallet it had before, oldest first."""
 
     id: str
     isni: str
     name: str
+    previous_wallets: list[dict]
+    proposal: str
     wallet: str
 
 
 class Proposal(TypedDict):
-    """A consortium change applied when a majority of active nodes approve; ``id`` is the first 16
-    hex of SHA-256(canonical {"kind", "payload"}); ``status`` "open" or "applied"."""
+    """A consortium change (:mod:`chaincode.governance`) applied when a majority of active nodes
+    approve; ``id`` is the first 16 hex of SHA-256(canonical {"kind", "payload"}), with
+    ``"round": n`` added to the hashed object from the second time the same change is proposed
+    (``round`` 0, 1, ...); ``status`` "open" or "applied"; ``note`` what the proposer was told
+    (for an artist, the money held for it)."""
 
     approvals: list[str]
     id: str
     kind: str
+    note: str
     payload: dict
     proposer: str
+    round: int
     status: str
 
 
@@ -162,7 +173,11 @@ class AllocationBatch(TypedDict):
 
 
 class NodeMonth(TypedDict):
-    """A node's sealed month: its batches 1..N and the Merkle root of its allocations."""
+    """A node's month: ``status`` "sealed" (its batches 1..N and the Merkle root of its
+    allocations) or "unsealed" (withdrawn to be corrected: batches 0, merkle_root ""). ``version``
+    counts the seals (1 for the first); reviews are of one version. ``superseded`` keeps every
+    withdrawn seal {"batches", "listeners", "merkle_root", "reason", "total_micro", "version"},
+    oldest first."""
 
     batches: int
     listeners: int
@@ -170,13 +185,28 @@ class NodeMonth(TypedDict):
     month: str
     node: str
     status: str
+    superseded: list[dict]
     total_micro: int
+    version: int
+
+
+class Reviewers(TypedDict):
+    """The reviewers assigned to a node's month when it is first sealed (:mod:`chaincode.three_eyes`):
+    ``peer`` (same cluster) and ``external`` (another cluster), "" when no node was eligible;
+    ``replaced`` [{"proposal", "reviewer", "role"}] each reviewer a proposal replaced, oldest first."""
+
+    external: str
+    month: str
+    node: str
+    peer: str
+    replaced: list[dict]
 
 
 ALLOCATION: Kind[Allocation] = Kind("alloc", ("month", "node", "listener"))
 #: ``batch`` is the batch number zero-padded to 6 digits, so batches scan in order.
 ALLOCATION_BATCH: Kind[AllocationBatch] = Kind("allocbatch", ("month", "node", "batch"))
 NODE_MONTH: Kind[NodeMonth] = Kind("nodemonth", ("month", "node"))
+REVIEWERS: Kind[Reviewers] = Kind("reviewers", ("month", "node"))
 
 
 def batch_attribute(number: int) -> str:
@@ -184,25 +214,42 @@ def batch_attribute(number: int) -> str:
     return f"{number:06d}"
 
 
+def batch_sha256(entries: list[list]) -> str:
+    """The ``sha256`` of a batch: SHA-256 of the canonical JSON of its entries
+    [[listener, [[artist_id, weight], ...]], ...], sorted by listener, each listener's artists by
+    (-weight, artist_id)."""
+    normalised = sorted([[listener, sorted(([a, w] for a, w in pairs), key=lambda p: (-p[1], p[0]))]
+                         for listener, pairs in entries], key=lambda e: e[0])
+    return canonical_json.sha256(normalised)
+
+
 # -- reviews and disputes ------------------------------------------------------------------------
 
 class Review(TypedDict):
-    """A reviewer node's verdict ("approve" or "flag") on a node's sealed month."""
+    """An assigned reviewer's verdict ("approve" or "flag") on ``version`` of a node's sealed month;
+    a flag's ``scope`` (:mod:`chaincode.scope`) says what it disputes (None for an approval).
+    ``superseded`` keeps the reviewer's verdicts on earlier versions, oldest first."""
 
     evidence_sha256: str
     month: str
     node: str
     reason: str
     reviewer: str
+    scope: dict | None
+    superseded: list[dict]
     verdict: str
+    version: int
 
 
 class Dispute(TypedDict):
-    """A flagged month decided by three eyes: ``local`` (the subject), ``peer`` (same cluster),
-    ``external`` (another cluster) vote; an ``arbitrator`` decides when they do not agree.
-    ``votes``: {node: {"reason", "vote"}}; ``status`` "open" or "resolved"; ``resolution``
-    "approve" (the report stands) or "reject"; ``decided_by`` "majority" or "arbitration".
-    ``id`` is the first 16 hex of SHA-256(canonical {"month", "node", "opened_by"})."""
+    """A flag on ``version`` of a node's month, over its ``scope`` (:mod:`chaincode.scope`), decided
+    by three eyes: ``local`` (the subject), ``peer`` (same cluster), ``external`` (another cluster)
+    vote; an ``arbitrator`` decides when they do not agree, or a majority of the consortium
+    (``decided_by`` "consortium"). ``votes``: {node: {"reason", "vote"}}; ``status`` "open" or
+    "resolved"; ``resolution`` "approve" (the report stands) or "reject" (the scope is wrong);
+    ``decided_by`` "majority", "arbitration" or "consortium". ``id`` is the first 16 hex of
+    SHA-256(canonical {"month", "node", "opened_by"}), with ``"version"`` added for a version after
+    the first."""
 
     arbitration_reason: str
     arbitrator: str
@@ -217,13 +264,15 @@ class Dispute(TypedDict):
     peer: str
     reason: str
     resolution: str
+    scope: dict
     status: str
+    version: int
     votes: dict[str, dict]
 
 
 REVIEW: Kind[Review] = Kind("review", ("month", "node", "reviewer"))
 DISPUTE: Kind[Dispute] = Kind("dispute", ("dispute",))
-#: The id of the dispute open on a node's month (deleted on resolution).
+#: The id of the dispute open on a node's month (deleted on resolution): at most one at a time.
 OPEN_DISPUTE: Kind[str] = Kind("disputeopen", ("month", "node"))
 #: Every dispute ever opened on a node's month (its id), so settlement finds them without a scan
 #: of every dispute.
@@ -250,7 +299,9 @@ class Payout(TypedDict):
 
 class Held(TypedDict):
     """Money of a settled month held for an artist: under an open dispute (``reason`` "dispute") or
-    for an artist not registered (``reason`` "unregistered"); ``released_to`` says where it went."""
+    for an artist not registered (``reason`` "unregistered"); ``released_to`` says where it went.
+    A node's part held whole (``reason`` "node", :data:`NODE_HELD`) has ``artist`` "" and
+    ``node``, the node it waits for."""
 
     amount_micro: int
     artist: str
@@ -264,8 +315,9 @@ class Held(TypedDict):
 
 class Settlement(TypedDict):
     """A settled month: its totals (``income = node_operators + artists + unallocated + held``),
-    the same per node under ``nodes`` (with each node's ``dispute`` and ``dispute_state``), the
-    policy version it used, and ``inputs_sha256`` over what it was computed from."""
+    the same per node under ``nodes`` (with each node's ``disputes`` {id: "open" | "approve" |
+    "reject"} and ``pending``: why its part is held whole, "" once it is settled), the policy
+    version it used (its ``effective_from``), and ``inputs_sha256`` over what it was computed from."""
 
     artists_micro: int
     held_count: int
@@ -288,8 +340,23 @@ SETTLEMENT: Kind[Settlement] = Kind("settlement", ("month",))
 PAYOUT: Kind[Payout] = Kind("payout", ("month", "kind", "payee"))
 #: ``reason_key`` is the dispute id, or "unregistered".
 HELD: Kind[Held] = Kind("held", ("month", "reason_key", "artist"))
-#: A release of held money after settlement; ``source`` is the dispute id or "unregistered".
+#: A node's part of a settled month held whole: the artist share of its counted subscriptions,
+#: until its month is sealed and reviewed (``Settlement:SettleNode``).
+NODE_HELD: Kind[Held] = Kind("nodeheld", ("month", "node"))
+#: A release of held money after settlement; ``source`` is the dispute id, "unregistered", or
+#: "node:<node>" (a node's part settled late).
 RELEASE: Kind[Payout] = Kind("release", ("month", "artist", "source"))
+
+
+class Excused(TypedDict):
+    """The consortium settles ``month`` without waiting for ``node`` (proposal settle_without)."""
+
+    month: str
+    node: str
+    proposal: str
+
+
+EXCUSED: Kind[Excused] = Kind("excused", ("month", "node"))
 
 
 # -- audit ---------------------------------------------------------------------------------------

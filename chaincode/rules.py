@@ -13,9 +13,10 @@ The default payout rule (a policy version on chain sets its values; the rule its
 5. A subscribed listener with no counted play: the whole artist share is unallocated.
 6. Each counted subscription gives the node operator the node share.
 7. Plays of listeners without a counted subscription count for nothing.
-8. and 9. Where a node's allocated money goes at settlement is :func:`destination`: held under an
-   open dispute, unallocated after a rejection, held for an artist not (yet) registered, else paid;
-   what a resolution later releases goes where :func:`release_destination` says.
+8. and 9. Where a node's allocated money goes at settlement is :func:`destination`: unallocated
+   when a rejected dispute's scope covers it, held when an open dispute's scope does, held for an
+   artist not (yet) registered, else paid (:mod:`chaincode.scope` says what a scope covers); what
+   a resolution later releases goes where :func:`release_destination` says.
 
 The month's arithmetic and its invariant are :mod:`chaincode.settle`.
 """
@@ -137,26 +138,22 @@ PAID, HELD_DISPUTE, REJECTED, HELD_ARTIST = "paid", "held_dispute", "rejected", 
 TO_ARTIST, TO_UNALLOCATED, TO_UNREGISTERED = "artist", "unallocated", "unregistered"
 
 
-def dispute_state(disputes: Iterable[dict[str, Any]]) -> tuple[str, str]:
-    """The state of a node's month from every dispute opened on it: ("open" | "reject" | "approve"
-    | "", dispute id). An open dispute comes first; then a rejection wins over approvals."""
-    disputes = list(disputes)
-    for wanted in ("open", "reject", "approve"):
-        for dispute in disputes:
-            if (dispute["status"] == "open" and wanted == "open") or (
-                    dispute["status"] == "resolved" and dispute["resolution"] == wanted):
-                return wanted, dispute["id"]
-    return "", ""
+def dispute_state(states: Iterable[str]) -> str:
+    """The state that decides an allocation's fate from the states ("open", "approve", "reject") of
+    every dispute whose scope covers it: a rejection first (the scope is wrong, its money is never
+    paid), then an open dispute (held under it), else "" (approvals hold nothing)."""
+    states = set(states)
+    return "reject" if "reject" in states else "open" if "open" in states else ""
 
 
 def destination(dispute: str, registered: bool) -> str:
-    """Where a node's allocated amount for an artist goes at settlement, by precedence: the node's
-    month under an open dispute → held under it; its dispute resolved "reject" → unallocated
-    (rejected); the artist not registered → held for the artist; otherwise paid to the artist."""
-    if dispute == "open":
-        return HELD_DISPUTE
+    """Where an allocated amount goes at settlement, from :func:`dispute_state` of the disputes
+    covering it: rejected → unallocated (reported as rejected); open → held under the dispute;
+    otherwise paid to the artist, or held for it while it is not registered."""
     if dispute == "reject":
         return REJECTED
+    if dispute == "open":
+        return HELD_DISPUTE
     return PAID if registered else HELD_ARTIST
 
 

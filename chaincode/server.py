@@ -74,6 +74,7 @@ class PeerSession:
         self.context = context
         self.state = "created"
         self._queues: dict[str, list[_Pending]] = {}  # per channel+txid: one request in flight at a time
+        self._reads: dict[str, dict[tuple[str, str], bytes]] = {}  # per channel+txid: see handle_get_state
         self._tasks: set[asyncio.Task] = set()
         self._write_lock = asyncio.Lock()
 
@@ -132,6 +133,7 @@ class PeerSession:
 
     # -- transactions -------------------------------------------------------------------------
     async def _execute(self, msg: shim_pb2.ChaincodeMessage) -> None:
+        self._reads[msg.channel_id + msg.txid] = {}
         try:
             cc_input = cc_pb2.ChaincodeInput.FromString(msg.payload)
             stub = ChaincodeStub(self, msg.channel_id, msg.txid, cc_input, msg.proposal)
@@ -153,6 +155,8 @@ class PeerSession:
         except Exception as exc:  # never leave the peer waiting
             LOG.exception("[%s %s] transaction failed", msg.channel_id, msg.txid[:8])
             done = self._error(msg, f"{type(exc).__name__}: {exc}")
+        finally:
+            self._reads.pop(msg.channel_id + msg.txid, None)
         try:
             await self._write(done)
         except Exception:
@@ -191,9 +195,15 @@ class PeerSession:
             p.fut.set_result(msg)
 
     async def handle_get_state(self, collection, key, channel_id, tx_id):
-        r = await self._ask(CM.GET_STATE, shim_pb2.GetState(key=key, collection=collection).SerializeToString(),
-                            channel_id, tx_id)
-        return r.payload
+        # A transaction reads the state as committed before it (its own writes are not visible to
+        # it) and the peer holds commits back while it runs, so a key read again has the same value:
+        # it is asked for once per transaction (the read set is the same: a key is in it once).
+        reads = self._reads.get(channel_id + tx_id, {})
+        if (collection, key) not in reads:
+            r = await self._ask(CM.GET_STATE, shim_pb2.GetState(key=key, collection=collection).SerializeToString(),
+                                channel_id, tx_id)
+            reads[(collection, key)] = r.payload
+        return reads[(collection, key)]
 
     async def handle_put_state(self, collection, key, value, channel_id, tx_id):
         return await self._ask(CM.PUT_STATE, shim_pb2.PutState(key=key, value=value, collection=collection)

@@ -8,32 +8,51 @@ returns; a dispute resolved or an artist registered after settlement moves held 
 
 for the month and for every node's part of it; a month that does not balance raises Conflict.
 What counts, what each listener gives whom and where each amount goes are the payout rule
-(:mod:`chaincode.rules`). A node whose month is not sealed contributes no allocations (its
-subscribed listeners are all unallocated). Every amount is also kept per paying node
+(:mod:`chaincode.rules`); what a dispute covers is its scope (:mod:`chaincode.scope`). A node whose
+month is not sealed contributes no allocations (its subscribed listeners are all unallocated),
+unless its part is pending (:mod:`chaincode.readiness`): then its whole artist share is held for
+it, and :func:`settle_node` settles that part later. Every amount is also kept per paying node
 (``by_node``), so each node knows what it owes whom.
 """
 
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, Sequence
 
-from . import rules
+from . import rules, scope
 from .errors import Conflict
+
+#: The month's totals the invariant is over.
+TOTAL_NAMES = ("artists_micro", "held_micro", "income_micro", "node_operators_micro", "unallocated_micro")
+
+
+@dataclass(frozen=True)
+class DisputeView:
+    """A dispute on a node's month as the settlement sees it: its id, its state ("open",
+    "approve" or "reject") and its scope (:mod:`chaincode.scope`)."""
+
+    id: str
+    state: str
+    scope: Mapping[str, Any]
 
 
 @dataclass(frozen=True)
 class NodeMonth:
-    """One node's sealed month as the settlement sees it.
+    """One node's month as the settlement sees it.
 
-    ``dispute`` is ("open" | "approve" | "reject" | "", dispute id or "").
+    ``pending``: why the node's part waits ("" when it does not): its artist share is then held
+    whole for the node. ``totals``: its allocations summed per artist; ``parts``: the
+    allocations [[artist, weight, amount], ...] of every listener a dispute's scope names.
     """
 
     sealed: bool = False
-    allocated_listeners: frozenset = field(default_factory=frozenset)
-    batches: tuple = ()  # each a mapping artist id -> amount_micro
-    dispute: tuple = ("", "")
+    pending: str = ""
+    allocated_listeners: frozenset = frozenset()
+    totals: Mapping[str, int] = field(default_factory=dict)
+    parts: Mapping[str, Sequence[Sequence]] = field(default_factory=dict)
+    disputes: tuple = ()
 
 
-def _add(target: dict, key: str, amount: int) -> None:
+def _add(target: dict, key: Any, amount: int) -> None:
     target[key] = target.get(key, 0) + amount
 
 
@@ -41,6 +60,72 @@ def _node_totals() -> dict[str, int]:
     return {"allocated_micro": 0, "artists_micro": 0, "held_micro": 0, "income_micro": 0,
             "node_share_micro": 0, "paid_subscriptions": 0, "rejected_micro": 0,
             "unallocated_listeners": 0, "unallocated_micro": 0}
+
+
+def node_part(subscriptions: Iterable[Mapping[str, Any]], month: NodeMonth, registered: set[str],
+              node_share_micro: int, artist_share_micro: int) -> dict[str, Any]:
+    """One node's part of the month from its subscriptions and its month.
+
+    Returns {"totals": {...}, "artists": {artist: amount}, "held": {(reason_key, artist): amount},
+    "node_held": amount}: reason_key is the open dispute's id, or "unregistered"; ``node_held`` is
+    the artist share held whole while the node's part is pending.
+    """
+    totals, subscribed = _node_totals(), set()
+    for sub in subscriptions:
+        if sub["status"] in rules.COUNTED:
+            totals["income_micro"] += int(sub["amount_micro"])
+            totals["paid_subscriptions"] += 1
+            totals["node_share_micro"] += node_share_micro
+            subscribed.add(sub["listener"])
+    part = {"totals": totals, "artists": {}, "held": {}, "node_held": 0}
+    if month.pending:
+        part["node_held"] = artist_share_micro * len(subscribed)
+        totals["held_micro"] += part["node_held"]
+        return part
+    allocated = month.allocated_listeners if month.sealed else frozenset()
+    missing = subscribed - set(allocated)
+    totals["unallocated_listeners"] = len(missing)
+    totals["unallocated_micro"] += len(missing) * artist_share_micro
+    if month.sealed:
+        _route(part, month, registered)
+    return part
+
+
+def _route(part: dict[str, Any], month: NodeMonth, registered: set[str]) -> None:
+    """Book each artist's allocated amount where :func:`chaincode.rules.destination` sends it:
+    what a rejected dispute's scope covers, then what the open dispute's scope covers, then the rest."""
+    totals = part["totals"]
+    rejected = scope.union(scope.NONE, *(d.scope for d in month.disputes if d.state == "reject"))
+    opened = [d for d in month.disputes if d.state == "open"]
+    if len(opened) > 1:
+        raise ValueError("a node's month has at most one open dispute")
+    by_rejected = scope.covered(rejected, month.totals, month.parts)
+    by_either = (scope.covered(scope.union(rejected, opened[0].scope), month.totals, month.parts)
+                 if opened else by_rejected)
+    for artist, amount in sorted(month.totals.items()):
+        amount = int(amount)
+        totals["allocated_micro"] += amount
+        rejected_part = by_rejected.get(artist, 0)
+        held_part = by_either.get(artist, 0) - rejected_part
+        for state, share in (("reject", rejected_part), ("open", held_part),
+                             ("", amount - rejected_part - held_part)):
+            if share:
+                _book(part, artist, share, rules.destination(state, artist in registered),
+                      opened[0].id if opened else "")
+
+
+def _book(part: dict[str, Any], artist: str, amount: int, where: str, dispute_id: str) -> None:
+    totals = part["totals"]
+    if where == rules.PAID:
+        _add(part["artists"], artist, amount)
+        totals["artists_micro"] += amount
+    elif where == rules.REJECTED:
+        totals["unallocated_micro"] += amount
+        totals["rejected_micro"] += amount
+    else:
+        key = dispute_id if where == rules.HELD_DISPUTE else rules.HELD_UNREGISTERED
+        _add(part["held"], (key, artist), amount)
+        totals["held_micro"] += amount
 
 
 def settle_month(subscriptions: Iterable[Mapping[str, Any]], nodes: Mapping[str, NodeMonth],
@@ -52,65 +137,54 @@ def settle_month(subscriptions: Iterable[Mapping[str, Any]], nodes: Mapping[str,
     ``registered``: the registered artist ids.
 
     Returns {"totals": {...}, "nodes": {node: totals}, "artists": {artist: {node: amount}},
-    "node_payouts": {node: amount}, "held": {(reason_key, artist): {"by_node", "dispute", "reason"}}}
-    where reason_key is the dispute id or "unregistered". Raises Conflict if it does not balance.
+    "node_payouts": {node: amount}, "held": {(reason_key, artist): {"by_node", "dispute", "reason"}},
+    "node_held": {node: amount}} where reason_key is the dispute id or "unregistered". Raises
+    Conflict if it does not balance.
     """
     registered = set(registered)
-    per_node: dict[str, dict[str, int]] = {}
-    subscribed: dict[str, set[str]] = {}
+    by_node: dict[str, list] = {}
     for sub in subscriptions:
-        if sub["status"] not in rules.COUNTED:
-            continue
-        node = sub["node"]
-        totals = per_node.setdefault(node, _node_totals())
-        totals["income_micro"] += int(sub["amount_micro"])
-        totals["paid_subscriptions"] += 1
-        totals["node_share_micro"] += node_share_micro
-        subscribed.setdefault(node, set()).add(sub["listener"])
-    artists: dict[str, dict[str, int]] = {}
-    held: dict[tuple[str, str], dict[str, Any]] = {}
-    for node in sorted(set(per_node) | set(nodes)):
-        totals = per_node.setdefault(node, _node_totals())
-        month = nodes.get(node, NodeMonth())
-        allocated = month.allocated_listeners if month.sealed else frozenset()
-        missing = subscribed.get(node, set()) - set(allocated)
-        totals["unallocated_listeners"] = len(missing)
-        totals["unallocated_micro"] += len(missing) * artist_share_micro
-        if not month.sealed:
-            continue
-        for batch in month.batches:
-            for artist, amount in sorted(batch.items()):
-                amount = int(amount)
-                totals["allocated_micro"] += amount
-                if amount:
-                    _route(totals, artists, held, node, artist, amount, month.dispute, artist in registered)
+        by_node.setdefault(sub["node"], []).append(sub)
+    per_node, artists, held, node_held = {}, {}, {}, {}
+    for node in sorted(set(by_node) | set(nodes)):
+        part = node_part(by_node.get(node, []), nodes.get(node, NodeMonth()), registered,
+                         node_share_micro, artist_share_micro)
+        per_node[node] = part["totals"]
+        for artist, amount in part["artists"].items():
+            artists.setdefault(artist, {})[node] = amount
+        for (key, artist), amount in part["held"].items():
+            entry = held.setdefault((key, artist), {
+                "by_node": {}, "dispute": "" if key == rules.HELD_UNREGISTERED else key,
+                "reason": rules.HELD_UNREGISTERED if key == rules.HELD_UNREGISTERED else rules.HELD_FOR_DISPUTE})
+            entry["by_node"][node] = amount
+        if part["node_held"]:
+            node_held[node] = part["node_held"]
     node_payouts = {n: t["node_share_micro"] for n, t in sorted(per_node.items()) if t["node_share_micro"]}
     result = {"totals": month_totals(per_node), "nodes": dict(sorted(per_node.items())),
               "artists": dict(sorted(artists.items())), "node_payouts": node_payouts,
-              "held": dict(sorted(held.items()))}
+              "held": dict(sorted(held.items())), "node_held": node_held}
     check_invariant(result["totals"], result["nodes"])
     return result
 
 
-def _route(totals: dict[str, int], artists: dict, held: dict, node: str, artist: str, amount: int,
-           dispute: tuple[str, str], registered: bool) -> None:
-    """Book one node's amount for an artist where :func:`chaincode.rules.destination` sends it."""
-    status, dispute_id = dispute
-    where = rules.destination(status, registered)
-    if where == rules.PAID:
-        _add(artists.setdefault(artist, {}), node, amount)
-        totals["artists_micro"] += amount
-    elif where == rules.REJECTED:
-        totals["unallocated_micro"] += amount
-        totals["rejected_micro"] += amount
-    else:
-        if where == rules.HELD_DISPUTE:
-            key, reason = (dispute_id, artist), rules.HELD_FOR_DISPUTE
-        else:
-            key, reason, dispute_id = (rules.HELD_UNREGISTERED, artist), rules.HELD_UNREGISTERED, ""
-        entry = held.setdefault(key, {"by_node": {}, "dispute": dispute_id, "reason": reason})
-        _add(entry["by_node"], node, amount)
-        totals["held_micro"] += amount
+def settle_node(settlement: Mapping[str, Any], node: str, part: Mapping[str, Any],
+                month: str = "the month") -> dict[str, Any]:
+    """The settlement record after ``node``'s pending part is settled as ``part`` (a
+    :func:`node_part` that is not pending): its whole held artist share leaves held for artists,
+    unallocated, or held under a dispute or for an unregistered artist; ``released_micro`` counts
+    what left held. Raises Conflict if the node's income changed or it would not balance."""
+    old, new = settlement["nodes"].get(node), part["totals"]
+    if old is None or part["node_held"]:
+        raise ValueError(f"node {node}'s part of {month} is not pending, or the new part is")
+    for name in ("income_micro", "node_share_micro", "paid_subscriptions"):
+        if old[name] != new[name]:
+            raise Conflict(f"node {node}'s {name} of {month} was {old[name]} at settlement, now {new[name]}.")
+    record = {**settlement, "nodes": {n: dict(t) for n, t in settlement["nodes"].items()}}
+    record["nodes"][node] = {**old, **new}
+    record.update({k: v for k, v in month_totals(record["nodes"]).items() if k != "released_micro"})
+    record["released_micro"] += old["held_micro"] - new["held_micro"]
+    check_invariant({k: record[k] for k in TOTAL_NAMES}, record["nodes"], month)
+    return record
 
 
 def month_totals(per_node: Mapping[str, Mapping[str, int]]) -> dict[str, int]:
@@ -141,7 +215,7 @@ def check_invariant(totals: Mapping[str, int], per_node: Mapping[str, Mapping[st
             f"{totals['node_operators_micro']} + artists {totals['artists_micro']} + unallocated "
             f"{totals['unallocated_micro']} + held {totals['held_micro']} = {parts}; the month stays open.")
     expected = month_totals(per_node)
-    for name in ("artists_micro", "held_micro", "income_micro", "node_operators_micro", "unallocated_micro"):
+    for name in TOTAL_NAMES:
         if expected[name] != totals[name]:
             raise Conflict(f"{month}'s {name} {totals[name]} is not the sum {expected[name]} of its nodes.")
 
@@ -174,7 +248,5 @@ def release(settlement: Mapping[str, Any], by_node: Mapping[str, int], to: str,
     if to == "unallocated":
         record["rejected_micro"] += moved
     record["released_micro"] += moved
-    check_invariant({k: record[k] for k in ("artists_micro", "held_micro", "income_micro",
-                                            "node_operators_micro", "unallocated_micro")},
-                    record["nodes"], month)
+    check_invariant({k: record[k] for k in TOTAL_NAMES}, record["nodes"], month)
     return record

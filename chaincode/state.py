@@ -1,5 +1,6 @@
 """World-state access for the contracts: the records of :mod:`chaincode.records` as canonical JSON."""
 
+from functools import cached_property
 from typing import Any, TypeVar
 
 from fabric_chaincode_python.fabric_contract_api.contractapi.transaction_context import (
@@ -9,7 +10,7 @@ from fabric_chaincode_python.fabric_contract_api.contractapi.transaction_context
 from . import canonical_json
 from .errors import NotFound
 from .identity import Caller, caller_from_creator
-from .records import Kind
+from .records import SEPARATOR, Kind
 
 R = TypeVar("R")
 
@@ -17,7 +18,7 @@ R = TypeVar("R")
 class LedgerContext(TransactionContext):
     """The transaction context of every 9ten contract: the stub plus the parsed caller."""
 
-    @property
+    @cached_property
     def caller(self) -> Caller:
         return caller_from_creator(self.get_stub().get_creator() or {})
 
@@ -76,3 +77,19 @@ async def page(ctx: LedgerContext, start: str, size: int) -> list[tuple[str, byt
 def emit(ctx: LedgerContext, name: str, payload: Any) -> None:
     """Emit the transaction's event (Fabric keeps one event per transaction)."""
     ctx.get_stub().set_event(name, canonical_json.dumpb(payload))
+
+
+async def first_from(ctx: LedgerContext, kind: Kind, prefix: tuple[str, ...], start: str) -> list[str] | None:
+    """The key attributes of the first record of ``kind`` whose key starts with ``prefix`` and whose
+    next attribute is ``start`` or after it, or None (one range query, stopped at its first key)."""
+    stub = ctx.get_stub()
+    head = kind.key(*prefix) if prefix else SEPARATOR + kind.name + SEPARATOR
+    iterator = await stub.get_state_by_range(head + start, head + "\U0010FFFF")
+    try:
+        async for kv in iterator:
+            return stub.split_composite_key(kv.key)[1]
+    finally:
+        closing = getattr(iterator, "aclose", None)
+        if closing is not None:
+            await closing()
+    return None

@@ -1,16 +1,25 @@
 #!/usr/bin/env bash
-# A real Hyperledger Fabric network on 127.0.0.1, no containers.
+# A real Hyperledger Fabric network on one machine, no containers.
 #
 #   network/network.sh up       start (and on first run create) the network; idempotent
-#   network/network.sh down     stop every process this script started (data kept)
-#   network/network.sh status   each process, its port and health
-#   network/network.sh restart-chaincode   restart only the Python chaincode server (after code changes)
+#   network/network.sh down     stop every process this script started (data kept; namespaces removed)
+#   network/network.sh status   each process, its address and health
 #   network/network.sh env ORG  print the peer CLI environment of ORG's admin (eval it)
 #   network/network.sh purge    down, then delete the runtime dir (crypto, ledgers, CA databases)
+# Operations and faults (see network/README.md):
+#   restart-chaincode [ORG]     restart the Python chaincode servers (after code changes)
+#   stop PROCESS [SIGNAL]       stop one process (default TERM; KILL for a crash); start PROCESS
+#   leader                      the Raft leader's process name
+#   partition CLUSTER / heal [CLUSTER]   cut a cluster's hosts off the rest and reconnect (netns)
+#   upgrade-chaincode VERSION [ORG...]   new version, sequence + 1, approved by ORGs (default all),
+#                               committed; or in two steps: prepare-chaincode VERSION [ORG...],
+#                               then commit-chaincode
+#   approve-chaincode ORG       approve the prepared (else the committed) version for ORG
 #
 # Binaries come from network/build.sh (${NINETEN_FABRIC_HOME:-~/.cache/nineten/fabric}).
 # Runtime dir: ${NINETEN_NETWORK_DIR:-~/.cache/nineten/network}; organisations: network/orgs.conf.
-# Ordering service: one Raft orderer (etcdraft, single consenter) - enough on a 2-core machine.
+# Hosts: NINETEN_HOSTS=loopback (default: every process on 127.0.0.1) or netns (a Linux network
+# namespace per organisation and per orderer, on bridges in a namespace of their own).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -22,20 +31,16 @@ ORGS_FILE=${NINETEN_ORGS_FILE:-$HERE/orgs.conf}
 
 CHANNEL=${NINETEN_CHANNEL:-nineten}
 CC_NAME=${NINETEN_CC_NAME:-nineten}
+# the first deployment; upgrade-chaincode moves on from it
 CC_VERSION=${NINETEN_CC_VERSION:-1.0}
 CC_SEQUENCE=${NINETEN_CC_SEQUENCE:-1}
-CC_LABEL=${CC_NAME}_${CC_VERSION}
-# NINETEN_PORT_OFFSET shifts every port (orgs.conf, orderer, chaincode), so a second network
-# (another NINETEN_NETWORK_DIR) can run beside the first, e.g. NINETEN_PORT_OFFSET=20000.
+# NINETEN_PORT_OFFSET shifts every port (orgs.conf), so a second network (another
+# NINETEN_NETWORK_DIR) can run beside the first, e.g. NINETEN_PORT_OFFSET=20000.
 PORT_OFFSET=${NINETEN_PORT_OFFSET:-0}
 [[ "$PORT_OFFSET" =~ ^[0-9]+$ ]] || { echo "network: ERROR: NINETEN_PORT_OFFSET must be a number, not '$PORT_OFFSET'" >&2; exit 1; }
-CC_ADDRESS=${NINETEN_CC_ADDRESS:-127.0.0.1:$((9999 + PORT_OFFSET))}
 # empty: the channel's default /Channel/Application/Endorsement = MAJORITY Endorsement (3 of 4 orgs)
 CC_POLICY=${NINETEN_CC_POLICY:-}
 DOMAIN=${NINETEN_DOMAIN:-nineten.test}
-ORDERER_PORT=$((7050 + PORT_OFFSET))
-ORDERER_ADMIN_PORT=$((7053 + PORT_OFFSET))
-ORDERER_OPS_PORT=$((9443 + PORT_OFFSET))
 CA_ADMIN=${NINETEN_CA_ADMIN:-admin}
 CA_ADMIN_PW=${NINETEN_CA_ADMIN_PW:-adminpw}
 if [[ -n "${NINETEN_PYTHON:-}" ]]; then PY=$NINETEN_PYTHON
@@ -43,11 +48,14 @@ elif [[ -x "$ROOT/.venv/bin/python" ]]; then PY=$ROOT/.venv/bin/python
 else PY=python3; fi
 
 CRYPTO=$NET/crypto
+NODES=$CRYPTO/nodes   # identities enrolled at the organisations' CAs (orderers, chaincode servers)
 CFG=$NET/config
 PIDS=$NET/pids
 LOGS=$NET/logs
-ORDERER_DIR=$CRYPTO/ordererOrganizations/$DOMAIN
-ORDERER_HOST=orderer.$DOMAIN
+CCDIR=$NET/chaincode
+# namespaces (n9t<offset>-<host>) and the host-side link (n9t<offset>-c) of this network
+NSP=n9t$PORT_OFFSET
+BRNS=$NSP-net
 
 say() { echo "network: $*"; }
 die() { echo "network: ERROR: $*" >&2; exit 1; }
@@ -56,38 +64,175 @@ since() { awk -v a="$1" -v b="$(now)" 'BEGIN{printf "%.1f", b-a}'; }
 
 # ---- organisations -----------------------------------------------------------------------
 ORG_NAMES=()
-declare -A O_MSP O_CLUSTER O_PEER O_CC O_PEEROPS O_CA O_CAOPS
+ORDERER_ORGS=()   # organisations that run a Raft orderer
+CLUSTERS=()
+declare -A O_MSP O_CLUSTER O_PEER O_CC O_PEEROPS O_CA O_CAOPS O_CCS O_ORD O_ORDADM O_ORDOPS
 load_orgs() {
   [[ -f "$ORGS_FILE" ]] || die "no $ORGS_FILE"
-  local name msp cl pp cc po ca cao rest
-  while read -r name msp cl pp cc po ca cao rest; do
+  local name msp cl pp cc po ca cao ccs ord ordadm ordops rest
+  while read -r name msp cl pp cc po ca cao ccs ord ordadm ordops rest; do
     [[ -z "$name" || "$name" == \#* ]] && continue
+    [[ -n "$ccs" ]] || die "$ORGS_FILE: $name has no chaincode port (see the header for the columns)"
     ORG_NAMES+=("$name")
     O_MSP[$name]=$msp; O_CLUSTER[$name]=$cl; O_PEER[$name]=$((pp + PORT_OFFSET)); O_CC[$name]=$((cc + PORT_OFFSET))
     O_PEEROPS[$name]=$((po + PORT_OFFSET)); O_CA[$name]=$((ca + PORT_OFFSET)); O_CAOPS[$name]=$((cao + PORT_OFFSET))
+    O_CCS[$name]=$((ccs + PORT_OFFSET))
+    if [[ -n "$ord" && "$ord" != - ]]; then
+      ORDERER_ORGS+=("$name")
+      O_ORD[$name]=$((ord + PORT_OFFSET)); O_ORDADM[$name]=$((ordadm + PORT_OFFSET)); O_ORDOPS[$name]=$((ordops + PORT_OFFSET))
+    fi
+    [[ " ${CLUSTERS[*]} " == *" $cl "* ]] || CLUSTERS+=("$cl")
   done <"$ORGS_FILE"
   (( ${#ORG_NAMES[@]} )) || die "no organisation in $ORGS_FILE"
+  (( ${#ORDERER_ORGS[@]} )) || die "no organisation in $ORGS_FILE runs an orderer"
 }
 org_dir() { echo "$CRYPTO/peerOrganizations/$1.$DOMAIN"; }
 peer_host() { echo "peer0.$1.$DOMAIN"; }
+ca_host() { echo "ca.$1.$DOMAIN"; }
+cc_host() { echo "chaincode.$1.$DOMAIN"; }
+orderer_host() { echo "orderer0.$1.$DOMAIN"; }
+org_ca_cert() { ls "$(org_dir "$1")"/ca/*-cert.pem; }
+org_tlsca_cert() { ls "$(org_dir "$1")"/tlsca/*-cert.pem; }
+# the orderer an organisation's admin sends to: its own, else the first organisation's
+orderer_of() { if [[ -n "${O_ORD[$1]:-}" ]]; then echo "$1"; else echo "${ORDERER_ORGS[0]}"; fi; }
+
+# ---- hosts -------------------------------------------------------------------------------
+# A host is an organisation (its peer, CA and chaincode server) or an orderer ("orderer0.<org>").
+# loopback: every host is 127.0.0.1 and processes dial 127.0.0.1. netns: every host is a network
+# namespace with one address of NINETEN_NETNS_SUBNET, and processes dial each other by host name.
+HOSTS=loopback
+HOST_NAMES=()
+declare -A H_IP H_CLUSTER
+set_mode() { # the mode recorded by the first `up` wins over NINETEN_HOSTS, except for `up` itself
+  local recorded=""
+  [[ -f "$NET/hosts" ]] && recorded=$(cat "$NET/hosts")
+  HOSTS=${recorded:-${NINETEN_HOSTS:-loopback}}
+  if [[ "${1:-}" == up && -n "${NINETEN_HOSTS:-}" && -n "$recorded" && "$NINETEN_HOSTS" != "$recorded" ]]; then
+    die "the network in $NET runs with NINETEN_HOSTS=$recorded; purge it before bringing it up with NINETEN_HOSTS=$NINETEN_HOSTS"
+  fi
+  [[ "$HOSTS" == loopback || "$HOSTS" == netns ]] || die "NINETEN_HOSTS must be loopback or netns, not '$HOSTS'"
+}
+assign_hosts() {
+  local o h i=2 a b c d len
+  for o in "${ORG_NAMES[@]}"; do HOST_NAMES+=("$o"); H_CLUSTER[$o]=${O_CLUSTER[$o]}; done
+  for o in "${ORDERER_ORGS[@]}"; do HOST_NAMES+=("orderer0.$o"); H_CLUSTER[orderer0.$o]=${O_CLUSTER[$o]}; done
+  if [[ "$HOSTS" == loopback ]]; then
+    for h in "${HOST_NAMES[@]}"; do H_IP[$h]=127.0.0.1; done
+    CLIENT_IP=127.0.0.1
+    return
+  fi
+  # a /27 of the documentation range 192.0.2.0/24 (never routed), chosen by the port offset
+  SUBNET=${NINETEN_NETNS_SUBNET:-192.0.2.$(( PORT_OFFSET / 1000 % 8 * 32 ))/27}
+  IFS=./ read -r a b c d len <<<"$SUBNET"
+  (( ${#HOST_NAMES[@]} + 2 < (1 << (32 - len)) )) || die "NINETEN_NETNS_SUBNET $SUBNET has too few addresses for ${#HOST_NAMES[@]} hosts"
+  SUBNET_LEN=$len
+  CLIENT_IP=$a.$b.$c.$((d + 1))
+  for h in "${HOST_NAMES[@]}"; do H_IP[$h]=$a.$b.$c.$((d + i)); i=$((i + 1)); done
+}
+ns_of() { echo "$NSP-$1"; }
+# run_on HOST cmd...: run a command on a host (in its namespace)
+run_on() {
+  local h=$1; shift
+  if [[ "$HOSTS" == netns ]]; then ip netns exec "$(ns_of "$h")" "$@"; else "$@"; fi
+}
+# dial NAME HOST: how processes on the network reach a host
+dial() { if [[ "$HOSTS" == netns ]]; then echo "$1"; else echo 127.0.0.1; fi; }
+cluster_index() { local j; for j in "${!CLUSTERS[@]}"; do [[ "${CLUSTERS[$j]}" == "$1" ]] && { echo "$j"; return 0; }; done; return 1; }
+
+netns_refused() { # the one line a machine without network namespaces gets; exit 3
+  trap - EXIT
+  netns_down >/dev/null 2>&1 || true
+  echo "network: NINETEN_HOSTS=netns needs Linux network namespaces, and this machine cannot create them: $1" >&2
+  exit 3
+}
+# Bridges in $BRNS: one per cluster (br<j>), joined to a core bridge by an uplink (core<j> is the
+# core end: `partition` takes it down); every host's eth0 is a veth into its cluster's bridge; the
+# machine's own namespace joins the core through $NSP-c with CLIENT_IP, so clients here reach all.
+netns_up() {
+  command -v ip >/dev/null || netns_refused "the ip command (iproute2) is missing"
+  local err j h i=0 ns
+  if [[ ! -e /run/netns/$BRNS ]]; then
+    err=$(ip netns add "$BRNS" 2>&1) || netns_refused "${err%%$'\n'*}"
+    local route
+    route=$(ip -4 route show "$SUBNET" 2>/dev/null)
+    [[ -z "$route" ]] || { ip netns del "$BRNS"; die "the subnet $SUBNET is already routed here ($route); set NINETEN_NETNS_SUBNET or another NINETEN_PORT_OFFSET"; }
+    ip -n "$BRNS" link set lo up
+    ip -n "$BRNS" link add core type bridge
+    ip -n "$BRNS" link set core up
+    for j in "${!CLUSTERS[@]}"; do
+      ip -n "$BRNS" link add "br$j" type bridge
+      ip -n "$BRNS" link add "up$j" type veth peer name "core$j"
+      ip -n "$BRNS" link set "up$j" master "br$j"
+      ip -n "$BRNS" link set "core$j" master core
+      ip -n "$BRNS" link set "br$j" up; ip -n "$BRNS" link set "up$j" up; ip -n "$BRNS" link set "core$j" up
+    done
+    ip link add "$NSP-c" type veth peer name client netns "$BRNS"
+    ip -n "$BRNS" link set client master core
+    ip -n "$BRNS" link set client up
+    ip addr add "$CLIENT_IP/$SUBNET_LEN" dev "$NSP-c"
+    ip link set "$NSP-c" up
+  fi
+  for h in "${HOST_NAMES[@]}"; do
+    i=$((i + 1)); ns=$(ns_of "$h")
+    mkdir -p "/etc/netns/$ns"
+    hosts_file >"/etc/netns/$ns/hosts"   # `ip netns exec` mounts it over /etc/hosts
+    [[ -e /run/netns/$ns ]] && continue
+    ip netns add "$ns"
+    ip -n "$ns" link set lo up
+    ip link add eth0 netns "$ns" type veth peer name "h$i" netns "$BRNS"
+    ip -n "$BRNS" link set "h$i" master "br$(cluster_index "${H_CLUSTER[$h]}")"
+    ip -n "$BRNS" link set "h$i" up
+    ip -n "$ns" addr add "${H_IP[$h]}/$SUBNET_LEN" dev eth0
+    ip -n "$ns" link set eth0 up
+  done
+}
+hosts_file() {
+  local o
+  echo "127.0.0.1 localhost"
+  for o in "${ORG_NAMES[@]}"; do echo "${H_IP[$o]} $(peer_host "$o") $(ca_host "$o") $(cc_host "$o")"; done
+  for o in "${ORDERER_ORGS[@]}"; do echo "${H_IP[orderer0.$o]} $(orderer_host "$o")"; done
+}
+# every namespace, link and hosts file of this network (whatever the mode: they may be left over)
+netns_down() {
+  command -v ip >/dev/null || return 0
+  local ns
+  for ns in $(ip netns list 2>/dev/null | awk '{print $1}'); do
+    [[ "$ns" == "$NSP"-* ]] && ip netns del "$ns"
+  done
+  ip link del "$NSP-c" 2>/dev/null || true
+  rm -rf /etc/netns/"$NSP"-*
+  rmdir /etc/netns 2>/dev/null || true
+}
 
 # ---- processes -----------------------------------------------------------------------------
-# every process: name -> pid file, log, port, health url
-declare -A P_PORT P_HEALTH P_BIN
+# every process: name -> host, port, health url, binary
+declare -A P_HOST P_PORT P_HEALTH P_BIN
 register_procs() {
-  P_PORT[orderer]=$ORDERER_PORT; P_HEALTH[orderer]="http://127.0.0.1:$ORDERER_OPS_PORT/healthz"; P_BIN[orderer]=orderer
-  local o
-  for o in "${ORG_NAMES[@]}"; do
-    P_PORT[ca.$o]=${O_CA[$o]}; P_HEALTH[ca.$o]="http://127.0.0.1:${O_CAOPS[$o]}/healthz"; P_BIN[ca.$o]=fabric-ca-server
-    P_PORT[peer0.$o]=${O_PEER[$o]}; P_HEALTH[peer0.$o]="http://127.0.0.1:${O_PEEROPS[$o]}/healthz"; P_BIN[peer0.$o]=peer
+  local o h
+  for o in "${ORDERER_ORGS[@]}"; do
+    h=orderer0.$o
+    P_HOST[$h]=$h; P_PORT[$h]=${O_ORD[$o]}; P_HEALTH[$h]="http://${H_IP[$h]}:${O_ORDOPS[$o]}/healthz"; P_BIN[$h]=orderer
   done
-  P_PORT[chaincode]=${CC_ADDRESS##*:}; P_HEALTH[chaincode]="tcp"; P_BIN[chaincode]=python
+  deployed_read
+  for o in "${ORG_NAMES[@]}"; do
+    P_HOST[ca.$o]=$o; P_PORT[ca.$o]=${O_CA[$o]}; P_HEALTH[ca.$o]="http://${H_IP[$o]}:${O_CAOPS[$o]}/healthz"; P_BIN[ca.$o]=fabric-ca-server
+    P_HOST[peer0.$o]=$o; P_PORT[peer0.$o]=${O_PEER[$o]}; P_HEALTH[peer0.$o]="http://${H_IP[$o]}:${O_PEEROPS[$o]}/healthz"; P_BIN[peer0.$o]=peer
+    register_chaincode "chaincode.$o" "$o" "$DEP_SLOT"
+    [[ -f "$CCDIR/prepared" ]] && register_chaincode "chaincode-next.$o" "$o" $((1 - DEP_SLOT))
+  done
+  return 0
+}
+register_chaincode() { # name org slot
+  P_HOST[$1]=$2; P_PORT[$1]=$(( ${O_CCS[$2]} + $3 )); P_HEALTH[$1]=tcp; P_BIN[$1]=python
 }
 proc_names() {
-  echo orderer
-  local o; for o in "${ORG_NAMES[@]}"; do echo "ca.$o"; done
+  local o
+  for o in "${ORDERER_ORGS[@]}"; do echo "orderer0.$o"; done
+  for o in "${ORG_NAMES[@]}"; do echo "ca.$o"; done
   for o in "${ORG_NAMES[@]}"; do echo "peer0.$o"; done
-  echo chaincode
+  for o in "${ORG_NAMES[@]}"; do echo "chaincode.$o"; done
+  if [[ -f "$CCDIR/prepared" ]]; then for o in "${ORG_NAMES[@]}"; do echo "chaincode-next.$o"; done; fi
+  return 0
 }
 pid_of() { # prints the pid if the process recorded for $1 is alive and is what we started
   local f=$PIDS/$1.pid pid
@@ -97,11 +242,12 @@ pid_of() { # prints the pid if the process recorded for $1 is alive and is what 
   tr '\0' ' ' </proc/"$pid"/cmdline 2>/dev/null | grep -q -- "${P_BIN[$1]}" || return 1
   echo "$pid"
 }
-port_busy() { ss -Hltn "sport = :$1" 2>/dev/null | grep -q .; }
-port_holder() { ss -Hltnp "sport = :$1" 2>/dev/null | grep -o 'users:.*' | head -1; }
+port_busy() { run_on "${P_HOST[$1]}" ss -Hltn "sport = :${P_PORT[$1]}" 2>/dev/null | grep -q .; }
+port_holder() { run_on "${P_HOST[$1]}" ss -Hltnp "sport = :${P_PORT[$1]}" 2>/dev/null | grep -o 'users:.*' | head -1; }
 # Processes of this network that no pid file records (left by a run that was killed before `down`, or
 # whose runtime dir was deleted under them): every process this script starts runs in a working dir
-# inside $NET, so a Fabric binary or chaincode server whose cwd is there is ours.
+# inside $NET, so a Fabric binary or chaincode server whose cwd is there is ours; so is a program
+# that lives in $NET (a chaincode server deployed beside ours, e.g. bench/anchor-go/deploy.sh).
 stray_pids() {
   local p pid cwd recorded=" " n
   for n in $(proc_names); do recorded+="$(pid_of "$n" || true) "; done
@@ -110,7 +256,7 @@ stray_pids() {
     cwd=$(readlink "$p/cwd" 2>/dev/null) || continue
     [[ "$cwd" == "$NET"/* ]] || continue
     [[ "$recorded" == *" $pid "* ]] && continue
-    tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -qE "^$BIN/(orderer|peer|fabric-ca-server) |-m chaincode serve " && echo "$pid"
+    tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -qE "^$BIN/(orderer|peer|fabric-ca-server) |-m chaincode serve |^$NET/" && echo "$pid"
   done
 }
 stop_strays() {
@@ -124,7 +270,7 @@ stop_strays() {
 health() { # name -> ok / down / text
   local url=${P_HEALTH[$1]} out
   if [[ "$url" == tcp ]]; then
-    (exec 3<>/dev/tcp/127.0.0.1/"${P_PORT[$1]}") 2>/dev/null && { echo ok; return; }
+    (exec 3<>"/dev/tcp/${H_IP[${P_HOST[$1]}]}/${P_PORT[$1]}") 2>/dev/null && { echo ok; return; }
     echo down; return
   fi
   out=$(curl -s --max-time 3 "$url" 2>/dev/null) || { echo down; return; }
@@ -134,46 +280,70 @@ start_proc() { # name workdir cmd... (env already exported by caller in a subshe
   local name=$1 wd=$2; shift 2
   mkdir -p "$PIDS" "$LOGS" "$wd"
   if pid_of "$name" >/dev/null; then say "$name already running"; return 0; fi
-  if port_busy "${P_PORT[$name]}"; then
-    die "port ${P_PORT[$name]} for $name is held by a process of no network in $NET ($(port_holder "${P_PORT[$name]}")); stop it or choose NINETEN_PORT_OFFSET"
+  if port_busy "$name"; then
+    die "port ${P_PORT[$name]} for $name is held by a process of no network in $NET ($(port_holder "$name")); stop it or choose NINETEN_PORT_OFFSET"
   fi
-  (cd "$wd" && exec setsid "$@" >>"$LOGS/$name.log" 2>&1 </dev/null) &
+  local on=()
+  [[ "$HOSTS" == netns ]] && on=(ip netns exec "$(ns_of "${P_HOST[$name]}")")
+  (cd "$wd" && exec "${on[@]}" setsid "$@" >>"$LOGS/$name.log" 2>&1 </dev/null) &
   echo $! >"$PIDS/$name.pid"
 }
 wait_healthy() { # name timeout
   local name=$1 t=${2:-60} i
-  for ((i = 0; i < t * 2; i++)); do
+  for ((i = 0; i < t * 4; i++)); do
     if [[ "$(health "$name")" == ok ]]; then return 0; fi
     if ! pid_of "$name" >/dev/null; then
       tail -20 "$LOGS/$name.log" >&2; die "$name exited (log: $LOGS/$name.log)"
     fi
-    sleep 0.5
+    sleep 0.25
   done
   tail -20 "$LOGS/$name.log" >&2; die "$name not healthy after ${t}s (log: $LOGS/$name.log)"
+}
+stop_pids() { # signal name:pid...: signal each, wait up to 10 s, then KILL what is left
+  local sig=$1 e i alive; shift
+  for e in "$@"; do kill "-$sig" "${e#*:}" 2>/dev/null || true; done
+  for i in $(seq 1 40); do
+    alive=0
+    for e in "$@"; do [[ -d /proc/${e#*:} ]] && alive=1; done
+    (( alive )) || break
+    sleep 0.25
+  done
+  for e in "$@"; do
+    if [[ -d /proc/${e#*:} ]]; then say "${e%%:*} did not stop on $sig, killing"; kill -KILL "${e#*:}" 2>/dev/null || true; fi
+    rm -f "$PIDS/${e%%:*}.pid"
+  done
+}
+
+# each_org FUNCTION [ARGS...] -- ORG...: "FUNCTION ORG ARGS..." for every ORG at once (each org's
+# step touches only its own CA, peer or orderer); fails when one of them failed
+each_org() {
+  local fn=$1 args=() o pids=() failed=0 pid; shift
+  while [[ "$1" != -- ]]; do args+=("$1"); shift; done
+  shift
+  for o in "$@"; do "$fn" "$o" "${args[@]}" & pids+=($!); done
+  for pid in "${pids[@]}"; do wait "$pid" || failed=1; done
+  return "$failed"
 }
 
 need_bins() {
   local b
-  for b in peer orderer configtxgen cryptogen osnadmin fabric-ca-server; do
+  for b in peer orderer configtxgen cryptogen osnadmin fabric-ca-server fabric-ca-client; do
     [[ -x "$BIN/$b" ]] || die "$BIN/$b missing: run network/build.sh first"
   done
   [[ -x "$FABRIC_HOME/builders/ccaas/bin/detect" ]] || die "ccaas builder missing: run network/build.sh"
   [[ -f "$FABRIC_HOME/config/core.yaml" ]] || die "$FABRIC_HOME/config/core.yaml missing: run network/build.sh"
+  command -v openssl >/dev/null || die "openssl is missing (it makes the enrollment secrets)"
 }
 
 # ---- material --------------------------------------------------------------------------------
+sans() { # host -> the SANs of a certificate of a process on it
+  if [[ "$HOSTS" == netns ]]; then echo "localhost, 127.0.0.1, ${H_IP[$1]}"; else echo "localhost, 127.0.0.1"; fi
+}
 gen_crypto() {
   [[ -f "$CRYPTO/.done" ]] && return 0
   say "generating crypto material (cryptogen)"
   mkdir -p "$CFG"
   {
-    echo "OrdererOrgs:"
-    echo "  - Name: Orderer"
-    echo "    Domain: $DOMAIN"
-    echo "    EnableNodeOUs: true"
-    echo "    Specs:"
-    echo "      - Hostname: orderer"
-    echo "        SANS: [localhost, 127.0.0.1]"
     echo "PeerOrgs:"
     local o
     for o in "${ORG_NAMES[@]}"; do
@@ -182,10 +352,9 @@ gen_crypto() {
       echo "    EnableNodeOUs: true"
       echo "    CA:"
       echo "      Hostname: ca"
-      echo "      SANS: [localhost, 127.0.0.1]"
       echo "    Template:"
       echo "      Count: 1"
-      echo "      SANS: [localhost, 127.0.0.1]"
+      echo "      SANS: [$(sans "$o")]"
       echo "    Users:"
       echo "      Count: 1"
     done
@@ -193,6 +362,70 @@ gen_crypto() {
   rm -rf "$CRYPTO"
   "$BIN/cryptogen" generate --config="$CFG/crypto-config.yaml" --output="$CRYPTO" >/dev/null
   touch "$CRYPTO/.done"
+}
+
+# fabric-ca-client against one of an organisation's CAs (ca-<org>: identities, tlsca-<org>: TLS)
+ca_client() { # org caname home args...
+  local o=$1 caname=$2 home=$3; shift 3
+  run_on "$o" "$BIN/fabric-ca-client" "$@" --caname "$caname" --tls.certfiles "$(org_ca_cert "$o")" -H "$home" \
+    >>"$LOGS/enroll.$o.log" 2>&1
+}
+ca_url() { echo "https://$1@$(dial "$(ca_host "$2")"):${O_CA[$2]}"; }
+# enroll_at ORG CANAME ID TYPE OUT [HOSTS]: register ID at the CA and enroll it into the MSP folder
+# OUT; with HOSTS, a TLS certificate (profile tls) for those names and addresses.
+enroll_at() {
+  local o=$1 caname=$2 id=$3 type=$4 out=$5 hosts=${6:-} secret
+  local reg=$NODES/.registrar/$caname
+  secret=$(openssl rand -hex 16)
+  if [[ ! -f $reg/msp/signcerts/cert.pem ]]; then
+    ca_client "$o" "$caname" "$reg" enroll -u "$(ca_url "$CA_ADMIN:$CA_ADMIN_PW" "$o")" \
+      || { tail -5 "$LOGS/enroll.$o.log" >&2; die "the registrar cannot log in at $caname"; }
+  fi
+  ca_client "$o" "$caname" "$reg" register --id.name "$id" --id.secret "$secret" --id.type "$type" \
+    || ca_client "$o" "$caname" "$reg" identity modify "$id" --secret "$secret" \
+    || { tail -5 "$LOGS/enroll.$o.log" >&2; die "cannot register $id at $caname"; }
+  local args=(enroll -u "$(ca_url "$id:$secret" "$o")" -M "$out")
+  [[ -n "$hosts" ]] && args+=(--enrollment.profile tls --csr.hosts "$hosts")
+  rm -rf "$out"
+  ca_client "$o" "$caname" "$NODES/.client/$caname/$id" "${args[@]}" \
+    || { tail -5 "$LOGS/enroll.$o.log" >&2; die "cannot enroll $id at $caname"; }
+}
+tls_files() { # enrolled-msp-dir out-dir org [prefix]: server.crt/key (or client.*) and ca.crt
+  local src=$1 out=$2 o=$3 p=${4:-server}
+  mkdir -p "$out"
+  cp "$src/signcerts/cert.pem" "$out/$p.crt"
+  cp "$src"/keystore/*_sk "$out/$p.key"
+  cp "$(org_tlsca_cert "$o")" "$out/ca.crt"
+}
+# Each orderer's identity (OU orderer, from ca-<org>) and TLS certificate (from tlsca-<org>); each
+# chaincode server's TLS certificate and the client certificate its peer presents to it. The
+# organisations enroll at once, each at its own CA.
+enroll_nodes() {
+  [[ -f "$NODES/.done" ]] && return 0
+  each_org enroll_org -- "${ORG_NAMES[@]}" || die "enrolling the nodes failed (logs: $LOGS/enroll.*.log)"
+  rm -rf "$NODES/.enrolled"
+  touch "$NODES/.done"
+}
+enroll_org() {
+  local o=$1 name od tmp=$NODES/.enrolled
+  od=$(org_dir "$o")
+  say "enrolling the nodes of $o at its CA"
+  name=$(cc_host "$o")
+  enroll_at "$o" "tlsca-$o" "$name" client "$tmp/$name" "$name,localhost,127.0.0.1,${H_IP[$o]}"
+  tls_files "$tmp/$name" "$NODES/$name/tls" "$o"
+  enroll_at "$o" "tlsca-$o" "$(peer_host "$o").chaincode-client" client "$tmp/$name.client" "$(peer_host "$o")"
+  tls_files "$tmp/$name.client" "$NODES/$name/tls" "$o" client
+  [[ -n "${O_ORD[$o]:-}" ]] || return 0
+  name=$(orderer_host "$o")
+  enroll_at "$o" "ca-$o" "$name" orderer "$tmp/$name.msp"
+  mkdir -p "$NODES/$name/msp"/{signcerts,keystore,cacerts,tlscacerts}
+  cp "$tmp/$name.msp/signcerts/cert.pem" "$NODES/$name/msp/signcerts/"
+  cp "$tmp/$name.msp"/keystore/*_sk "$NODES/$name/msp/keystore/"
+  cp "$od"/msp/cacerts/* "$NODES/$name/msp/cacerts/"
+  cp "$od"/msp/tlscacerts/* "$NODES/$name/msp/tlscacerts/"
+  cp "$od/msp/config.yaml" "$NODES/$name/msp/config.yaml"
+  enroll_at "$o" "tlsca-$o" "$name" orderer "$tmp/$name.tls" "$name,localhost,127.0.0.1,${H_IP[orderer0.$o]}"
+  tls_files "$tmp/$name.tls" "$NODES/$name/tls" "$o"
 }
 
 gen_config() {
@@ -206,36 +439,27 @@ gen_config() {
   grep -qE '^\s*endpoint:\s*$' "$core" || die "could not blank vm.endpoint in core.yaml"
   cp "$FABRIC_HOME/config/orderer.yaml" "$CFG/orderer.yaml"
 
-  local o od
+  local o od m orderer_principals=()
+  for o in "${ORDERER_ORGS[@]}"; do orderer_principals+=("'${O_MSP[$o]}.orderer'"); done
   {
-    cat <<EOF
-# generated by network/network.sh
-Organizations:
-  - &OrdererOrg
-    Name: OrdererOrg
-    ID: OrdererMSP
-    MSPDir: $ORDERER_DIR/msp
-    Policies:
-      Readers: {Type: Signature, Rule: "OR('OrdererMSP.member')"}
-      Writers: {Type: Signature, Rule: "OR('OrdererMSP.member')"}
-      Admins: {Type: Signature, Rule: "OR('OrdererMSP.admin')"}
-    OrdererEndpoints: ["127.0.0.1:$ORDERER_PORT"]
-EOF
+    echo "# generated by network/network.sh"
+    echo "Organizations:"
     for o in "${ORG_NAMES[@]}"; do
-      od=$(org_dir "$o")
+      od=$(org_dir "$o"); m=${O_MSP[$o]}
       cat <<EOF
   - &$o
-    Name: ${O_MSP[$o]}
-    ID: ${O_MSP[$o]}
+    Name: $m
+    ID: $m
     MSPDir: $od/msp
     Policies:
-      Readers: {Type: Signature, Rule: "OR('${O_MSP[$o]}.admin', '${O_MSP[$o]}.peer', '${O_MSP[$o]}.client')"}
-      Writers: {Type: Signature, Rule: "OR('${O_MSP[$o]}.admin', '${O_MSP[$o]}.client')"}
-      Admins: {Type: Signature, Rule: "OR('${O_MSP[$o]}.admin')"}
-      Endorsement: {Type: Signature, Rule: "OR('${O_MSP[$o]}.peer')"}
+      Readers: {Type: Signature, Rule: "OR('$m.admin', '$m.peer', '$m.client', '$m.orderer')"}
+      Writers: {Type: Signature, Rule: "OR('$m.admin', '$m.client')"}
+      Admins: {Type: Signature, Rule: "OR('$m.admin')"}
+      Endorsement: {Type: Signature, Rule: "OR('$m.peer')"}
     AnchorPeers:
-      - {Host: 127.0.0.1, Port: ${O_PEER[$o]}}
+      - {Host: $(dial "$(peer_host "$o")"), Port: ${O_PEER[$o]}}
 EOF
+      [[ -n "${O_ORD[$o]:-}" ]] && echo "    OrdererEndpoints: [\"$(dial "$(orderer_host "$o")"):${O_ORD[$o]}\"]"
     done
     cat <<EOF
 Capabilities:
@@ -256,17 +480,27 @@ Orderer: &OrdererDefaults
   BatchTimeout: 250ms
   BatchSize: {MaxMessageCount: 100, AbsoluteMaxBytes: 10 MB, PreferredMaxBytes: 2 MB}
   EtcdRaft:
+    # Fabric's defaults, written out: a follower that hears no leader for ElectionTick ticks
+    # (5 s) starts an election
+    Options: {TickInterval: 500ms, ElectionTick: 10, HeartbeatTick: 1, MaxInflightBlocks: 5, SnapshotIntervalSize: 16 MB}
     Consenters:
-      - Host: 127.0.0.1
-        Port: $ORDERER_PORT
-        ClientTLSCert: $ORDERER_DIR/orderers/$ORDERER_HOST/tls/server.crt
-        ServerTLSCert: $ORDERER_DIR/orderers/$ORDERER_HOST/tls/server.crt
+EOF
+    for o in "${ORDERER_ORGS[@]}"; do
+      cat <<EOF
+      - Host: $(dial "$(orderer_host "$o")")
+        Port: ${O_ORD[$o]}
+        ClientTLSCert: $NODES/$(orderer_host "$o")/tls/server.crt
+        ServerTLSCert: $NODES/$(orderer_host "$o")/tls/server.crt
+EOF
+    done
+    cat <<EOF
   Organizations:
   Policies:
     Readers: {Type: ImplicitMeta, Rule: "ANY Readers"}
     Writers: {Type: ImplicitMeta, Rule: "ANY Writers"}
     Admins: {Type: ImplicitMeta, Rule: "MAJORITY Admins"}
-    BlockValidation: {Type: ImplicitMeta, Rule: "ANY Writers"}
+    # a block counts when one of the consenters (an identity with the orderer OU) signed it
+    BlockValidation: {Type: Signature, Rule: "OR($(IFS=,; echo "${orderer_principals[*]}"))"}
   Capabilities: *OrdererCapabilities
 Channel: &ChannelDefaults
   Policies:
@@ -279,7 +513,7 @@ Profiles:
     <<: *ChannelDefaults
     Orderer:
       <<: *OrdererDefaults
-      Organizations: [*OrdererOrg]
+      Organizations: [$(printf '*%s, ' "${ORDERER_ORGS[@]}" | sed 's/, $//')]
     Application:
       <<: *ApplicationDefaults
       Organizations: [$(printf '*%s, ' "${ORG_NAMES[@]}" | sed 's/, $//')]
@@ -288,68 +522,90 @@ EOF
 }
 
 # ---- environment for the nodes and the admin CLI -------------------------------------------------
+all_tls_cas() { local o cas=(); for o in "${ORG_NAMES[@]}"; do cas+=("$(org_tlsca_cert "$o")"); done; (IFS=,; echo "[${cas[*]}]"); }
 orderer_env() {
-  local tls=$ORDERER_DIR/orderers/$ORDERER_HOST/tls
+  local o=$1 d; d=$NODES/$(orderer_host "$o")
+  local ip=${H_IP[orderer0.$o]} tls=$d/tls
   export FABRIC_CFG_PATH=$CFG FABRIC_LOGGING_SPEC=${NINETEN_ORDERER_LOGGING:-INFO}
-  export ORDERER_GENERAL_LISTENADDRESS=127.0.0.1 ORDERER_GENERAL_LISTENPORT=$ORDERER_PORT
-  export ORDERER_GENERAL_LOCALMSPID=OrdererMSP ORDERER_GENERAL_LOCALMSPDIR=$ORDERER_DIR/orderers/$ORDERER_HOST/msp
+  export ORDERER_GENERAL_LISTENADDRESS=$ip ORDERER_GENERAL_LISTENPORT=${O_ORD[$o]}
+  export ORDERER_GENERAL_LOCALMSPID=${O_MSP[$o]} ORDERER_GENERAL_LOCALMSPDIR=$d/msp
   export ORDERER_GENERAL_TLS_ENABLED=true ORDERER_GENERAL_TLS_PRIVATEKEY=$tls/server.key
-  export ORDERER_GENERAL_TLS_CERTIFICATE=$tls/server.crt ORDERER_GENERAL_TLS_ROOTCAS="[$tls/ca.crt]"
+  export ORDERER_GENERAL_TLS_CERTIFICATE=$tls/server.crt ORDERER_GENERAL_TLS_ROOTCAS="$(all_tls_cas)"
   export ORDERER_GENERAL_CLUSTER_CLIENTCERTIFICATE=$tls/server.crt ORDERER_GENERAL_CLUSTER_CLIENTPRIVATEKEY=$tls/server.key
-  export ORDERER_GENERAL_CLUSTER_ROOTCAS="[$tls/ca.crt]"
+  export ORDERER_GENERAL_CLUSTER_ROOTCAS="$(all_tls_cas)"
   export ORDERER_GENERAL_BOOTSTRAPMETHOD=none ORDERER_CHANNELPARTICIPATION_ENABLED=true
-  export ORDERER_ADMIN_LISTENADDRESS=127.0.0.1:$ORDERER_ADMIN_PORT ORDERER_ADMIN_TLS_ENABLED=true
+  export ORDERER_ADMIN_LISTENADDRESS=$ip:${O_ORDADM[$o]} ORDERER_ADMIN_TLS_ENABLED=true
   export ORDERER_ADMIN_TLS_CERTIFICATE=$tls/server.crt ORDERER_ADMIN_TLS_PRIVATEKEY=$tls/server.key
   export ORDERER_ADMIN_TLS_ROOTCAS="[$tls/ca.crt]" ORDERER_ADMIN_TLS_CLIENTAUTHREQUIRED=true
-  export ORDERER_ADMIN_TLS_CLIENTROOTCAS="[$tls/ca.crt]"
-  export ORDERER_OPERATIONS_LISTENADDRESS=127.0.0.1:$ORDERER_OPS_PORT
-  export ORDERER_FILELEDGER_LOCATION=$NET/orderer/ledger
-  export ORDERER_CONSENSUS_WALDIR=$NET/orderer/etcdraft/wal ORDERER_CONSENSUS_SNAPDIR=$NET/orderer/etcdraft/snapshot
+  export ORDERER_ADMIN_TLS_CLIENTROOTCAS="[$tls/ca.crt]"   # the org's admins (TLS client certificates)
+  export ORDERER_OPERATIONS_LISTENADDRESS=$ip:${O_ORDOPS[$o]}
+  export ORDERER_FILELEDGER_LOCATION=$NET/orderer0.$o/ledger
+  export ORDERER_CONSENSUS_WALDIR=$NET/orderer0.$o/etcdraft/wal ORDERER_CONSENSUS_SNAPDIR=$NET/orderer0.$o/etcdraft/snapshot
   export ORDERER_METRICS_PROVIDER=prometheus
 }
 peer_env() { # org: the peer node's own environment
   local o=$1 od; od=$(org_dir "$o")
-  local pd=$od/peers/$(peer_host "$o")
+  local pd=$od/peers/$(peer_host "$o") ip=${H_IP[$o]} addr
+  addr=$(dial "$(peer_host "$o")"):${O_PEER[$o]}
   export FABRIC_CFG_PATH=$CFG FABRIC_LOGGING_SPEC=${NINETEN_PEER_LOGGING:-INFO}
   export CORE_PEER_ID=$(peer_host "$o") CORE_PEER_LOCALMSPID=${O_MSP[$o]} CORE_PEER_MSPCONFIGPATH=$pd/msp
-  export CORE_PEER_LISTENADDRESS=127.0.0.1:${O_PEER[$o]} CORE_PEER_ADDRESS=127.0.0.1:${O_PEER[$o]}
-  export CORE_PEER_CHAINCODELISTENADDRESS=127.0.0.1:${O_CC[$o]} CORE_PEER_CHAINCODEADDRESS=127.0.0.1:${O_CC[$o]}
-  export CORE_PEER_GOSSIP_BOOTSTRAP=127.0.0.1:${O_PEER[$o]} CORE_PEER_GOSSIP_EXTERNALENDPOINT=127.0.0.1:${O_PEER[$o]}
-  export CORE_PEER_GOSSIP_ENDPOINT=127.0.0.1:${O_PEER[$o]}
+  export CORE_PEER_LISTENADDRESS=$ip:${O_PEER[$o]} CORE_PEER_ADDRESS=$addr
+  export CORE_PEER_CHAINCODELISTENADDRESS=$ip:${O_CC[$o]} CORE_PEER_CHAINCODEADDRESS=$ip:${O_CC[$o]}
+  export CORE_PEER_GOSSIP_BOOTSTRAP=$addr CORE_PEER_GOSSIP_EXTERNALENDPOINT=$addr CORE_PEER_GOSSIP_ENDPOINT=$addr
   export CORE_PEER_TLS_ENABLED=true CORE_PEER_TLS_CERT_FILE=$pd/tls/server.crt CORE_PEER_TLS_KEY_FILE=$pd/tls/server.key
   export CORE_PEER_TLS_ROOTCERT_FILE=$pd/tls/ca.crt
   export CORE_PEER_FILESYSTEMPATH=$NET/peer0.$o/data CORE_LEDGER_SNAPSHOTS_ROOTDIR=$NET/peer0.$o/snapshots
-  export CORE_OPERATIONS_LISTENADDRESS=127.0.0.1:${O_PEEROPS[$o]} CORE_METRICS_PROVIDER=prometheus
+  export CORE_OPERATIONS_LISTENADDRESS=$ip:${O_PEEROPS[$o]} CORE_METRICS_PROVIDER=prometheus
+  # A month's settlement (20,000 payouts in one transaction) takes about a minute to endorse.
   export CORE_PEER_PROFILE_ENABLED=false CORE_CHAINCODE_EXECUTETIMEOUT=300s CORE_PEER_GATEWAY_ENDORSEMENTTIMEOUT=300s
 }
-admin_env() { # org: the peer CLI acting as the org's admin against its peer
+admin_env() { # org: the peer CLI acting as the org's admin against its peer, on the org's host
   local o=$1 od; od=$(org_dir "$o")
   export FABRIC_CFG_PATH=$CFG FABRIC_LOGGING_SPEC=WARNING
   export CORE_PEER_LOCALMSPID=${O_MSP[$o]} CORE_PEER_MSPCONFIGPATH=$od/users/Admin@$o.$DOMAIN/msp
-  export CORE_PEER_ADDRESS=127.0.0.1:${O_PEER[$o]} CORE_PEER_TLS_ENABLED=true
+  export CORE_PEER_ADDRESS=$(dial "$(peer_host "$o")"):${O_PEER[$o]} CORE_PEER_TLS_ENABLED=true
   export CORE_PEER_TLS_ROOTCERT_FILE=$od/peers/$(peer_host "$o")/tls/ca.crt
 }
-ORDERER_CA() { echo "$ORDERER_DIR/tlsca/tlsca.$DOMAIN-cert.pem"; }
-ORDERER_ARGS() { echo "-o 127.0.0.1:$ORDERER_PORT --ordererTLSHostnameOverride $ORDERER_HOST --tls --cafile $(ORDERER_CA)"; }
+orderer_args() { # org: the peer CLI's orderer options for the org's admin
+  local oo; oo=$(orderer_of "$1")
+  echo "-o $(dial "$(orderer_host "$oo")"):${O_ORD[$oo]} --ordererTLSHostnameOverride $(orderer_host "$oo") --tls --cafile $(org_tlsca_cert "$oo")"
+}
+peer_cli() { # org args...: the org admin's peer CLI, on the org's host
+  local o=$1; shift
+  ( admin_env "$o"; run_on "$o" "$BIN/peer" "$@" )
+}
 
 # ---- start -----------------------------------------------------------------------------------------
 start_orderer() {
-  mkdir -p "$NET/orderer"
-  ( orderer_env; start_proc orderer "$NET/orderer" "$BIN/orderer" )
+  local o=$1
+  mkdir -p "$NET/orderer0.$o"
+  ( orderer_env "$o"; start_proc "orderer0.$o" "$NET/orderer0.$o" "$BIN/orderer" )
 }
 start_ca() {
   local o=$1 od; od=$(org_dir "$o")
   local home=$NET/ca.$o
-  mkdir -p "$home"
-  local cacert cakey
-  cacert=$(ls "$od"/ca/*-cert.pem); cakey=$(ls "$od"/ca/*_sk)
+  mkdir -p "$home/tlsca"
+  # the org's TLS CA, served by the same server (--cafiles): it issues the orderers' and the
+  # chaincode servers' TLS certificates from cryptogen's tlsca, as it did the peers'
+  cat >"$home/tlsca/fabric-ca-server-config.yaml" <<EOF
+ca: {name: tlsca-$o, certfile: $(org_tlsca_cert "$o"), keyfile: $(ls "$od"/tlsca/*_sk)}
+registry:
+  maxenrollments: -1
+  identities:
+    - name: $CA_ADMIN
+      pass: $CA_ADMIN_PW
+      type: client
+      affiliation: ""
+      attrs: {hf.Registrar.Roles: "*", hf.Registrar.DelegateRoles: "*", hf.Revoker: true, hf.Registrar.Attributes: "*", hf.AffiliationMgr: true, hf.GenCRL: true}
+EOF
   (
-    export FABRIC_CA_SERVER_OPERATIONS_LISTENADDRESS=127.0.0.1:${O_CAOPS[$o]}
+    export FABRIC_CA_SERVER_OPERATIONS_LISTENADDRESS=${H_IP[$o]}:${O_CAOPS[$o]}
     export FABRIC_CA_SERVER_METRICS_PROVIDER=prometheus
     start_proc "ca.$o" "$home" "$BIN/fabric-ca-server" start --home "$home" \
-      -b "$CA_ADMIN:$CA_ADMIN_PW" --address 127.0.0.1 --port "${O_CA[$o]}" --ca.name "ca-$o" \
-      --ca.certfile "$cacert" --ca.keyfile "$cakey" --tls.enabled --csr.hosts localhost,127.0.0.1 \
-      --csr.cn "ca.$o.$DOMAIN"
+      -b "$CA_ADMIN:$CA_ADMIN_PW" --address "${H_IP[$o]}" --port "${O_CA[$o]}" --ca.name "ca-$o" \
+      --ca.certfile "$(org_ca_cert "$o")" --ca.keyfile "$(ls "$od"/ca/*_sk)" --tls.enabled \
+      --csr.hosts "localhost,127.0.0.1,$(ca_host "$o"),${H_IP[$o]}" --csr.cn "$(ca_host "$o")" \
+      --cafiles "$home/tlsca/fabric-ca-server-config.yaml"
   )
 }
 start_peer() {
@@ -357,88 +613,124 @@ start_peer() {
   mkdir -p "$NET/peer0.$o"
   ( peer_env "$o"; start_proc "peer0.$o" "$NET/peer0.$o" "$BIN/peer" node start )
 }
-start_chaincode() {
-  local ccid; ccid=$(cat "$NET/chaincode/package_id")
-  # runs in $NET/chaincode (see stray_pids), importing this checkout's code
-  PYTHONPATH=$ROOT${PYTHONPATH:+:$PYTHONPATH} start_proc chaincode "$NET/chaincode" "$PY" -m chaincode serve \
-    --address "$CC_ADDRESS" --ccid "$ccid"
+start_chaincode() { # org [process-name label slot]: the org's server of the deployed version
+  local o=$1 name=${2:-chaincode.$1} label=${3:-$DEP_LABEL} slot=${4:-$DEP_SLOT}
+  local ccid tls; ccid=$(cat "$CCDIR/$o/$label/package_id"); tls=$NODES/$(cc_host "$o")/tls
+  # runs in $CCDIR/<org> (see stray_pids), importing this checkout's code; only the org's peer
+  # (its client certificate from the org's TLS CA) may connect
+  PYTHONPATH=$ROOT${PYTHONPATH:+:$PYTHONPATH} start_proc "$name" "$CCDIR/$o" "$PY" -m chaincode serve \
+    --address "${H_IP[$o]}:$(( ${O_CCS[$o]} + slot ))" --ccid "$ccid" \
+    --tls-cert "$tls/server.crt" --tls-key "$tls/server.key" --tls-client-ca "$tls/ca.crt"
+}
+start_named() { # process name -> its start function
+  case "$1" in
+    orderer0.*) start_orderer "${1#orderer0.}" ;;
+    ca.*) start_ca "${1#ca.}" ;;
+    peer0.*) start_peer "${1#peer0.}" ;;
+    chaincode.*) start_chaincode "${1#chaincode.}" ;;
+    chaincode-next.*) local label seq slot; read -r label seq slot <"$CCDIR/prepared"
+                      start_chaincode "${1#chaincode-next.}" "$1" "$label" "$slot" ;;
+  esac
 }
 
 # ---- channel and chaincode -----------------------------------------------------------------------
+osn() { # org args...: osnadmin as the org's admin against its orderer, on the org's host
+  local o=$1 od; shift; od=$(org_dir "$o")
+  local adm=$od/users/Admin@$o.$DOMAIN/tls
+  run_on "$o" "$BIN/osnadmin" channel "$1" -o "$(dial "$(orderer_host "$o")"):${O_ORDADM[$o]}" \
+    --ca-file "$(org_tlsca_cert "$o")" --client-cert "$adm/client.crt" --client-key "$adm/client.key" "${@:2}"
+}
 create_channel() {
   mkdir -p "$NET/channel"
-  local block=$NET/channel/$CHANNEL.block tls=$ORDERER_DIR/orderers/$ORDERER_HOST/tls
+  local block=$NET/channel/$CHANNEL.block
   if [[ ! -f "$block" ]]; then
     FABRIC_CFG_PATH=$CFG "$BIN/configtxgen" -profile NinetenChannel -outputBlock "$block" \
       -channelID "$CHANNEL" -configPath "$CFG" >"$LOGS/configtxgen.log" 2>&1 \
       || { cat "$LOGS/configtxgen.log" >&2; die "configtxgen failed"; }
   fi
-  local adm=$ORDERER_DIR/users/Admin@$DOMAIN/tls
-  local osn=("$BIN/osnadmin" channel -o "127.0.0.1:$ORDERER_ADMIN_PORT" --ca-file "$tls/ca.crt"
-             --client-cert "$adm/client.crt" --client-key "$adm/client.key")
-  if ! "${osn[@]}" list --channelID "$CHANNEL" 2>/dev/null | grep -q '^Status: 200'; then
-    say "orderer joins channel $CHANNEL"
-    "${osn[@]}" join --channelID "$CHANNEL" --config-block "$block" >"$LOGS/osnadmin.log" 2>&1 \
-      || { cat "$LOGS/osnadmin.log" >&2; die "osnadmin channel join failed"; }
-  fi
-  local o i
-  for o in "${ORG_NAMES[@]}"; do
-    if ! ( admin_env "$o"; "$BIN/peer" channel getinfo -c "$CHANNEL" >/dev/null 2>&1 ); then
-      say "peer0.$o joins channel $CHANNEL"
-      for i in 1 2 3 4 5 6 7 8 9 10; do  # the orderer may still be electing its Raft leader
-        if ( admin_env "$o"; "$BIN/peer" channel join -b "$block" >"$LOGS/join.$o.log" 2>&1 ); then break; fi
-        [[ $i == 10 ]] && { cat "$LOGS/join.$o.log" >&2; die "peer0.$o could not join $CHANNEL"; }
-        sleep 2
-      done
-    fi
+  each_org join_orderer "$block" -- "${ORDERER_ORGS[@]}" || die "an orderer could not join $CHANNEL"
+  each_org join_peer "$block" -- "${ORG_NAMES[@]}" || die "a peer could not join $CHANNEL"
+}
+join_orderer() { # org block
+  local o=$1 block=$2
+  osn "$o" list --channelID "$CHANNEL" 2>/dev/null | grep -q '^Status: 200' && return 0
+  say "orderer0.$o joins channel $CHANNEL"
+  osn "$o" join --channelID "$CHANNEL" --config-block "$block" >"$LOGS/osnadmin.$o.log" 2>&1 \
+    || { cat "$LOGS/osnadmin.$o.log" >&2; die "osnadmin channel join of orderer0.$o failed"; }
+}
+join_peer() { # org block
+  local o=$1 block=$2 i
+  peer_cli "$o" channel getinfo -c "$CHANNEL" >/dev/null 2>&1 && return 0
+  say "peer0.$o joins channel $CHANNEL"
+  for i in $(seq 1 15); do  # the orderers may still be electing their Raft leader
+    if peer_cli "$o" channel join -b "$block" >"$LOGS/join.$o.log" 2>&1; then return 0; fi
+    sleep 2
   done
+  cat "$LOGS/join.$o.log" >&2; die "peer0.$o could not join $CHANNEL"
 }
 
-package_chaincode() {
-  local d=$NET/chaincode
+# The deployed chaincode: label (name_version), sequence, and slot (its servers listen on the
+# org's chaincode port + slot; an upgrade starts the new version on the other slot).
+deployed_read() {
+  DEP_LABEL=${CC_NAME}_${CC_VERSION} DEP_SEQ=$CC_SEQUENCE DEP_SLOT=0
+  [[ -f "$CCDIR/deployed" ]] && read -r DEP_LABEL DEP_SEQ DEP_SLOT <"$CCDIR/deployed"
+  return 0
+}
+pem_json() { awk 'BEGIN { ORS = "" } { sub(/\r$/, ""); print $0 "\\n" }' "$1"; }
+package_chaincode() { # org label slot: the org's ccaas package: where its peer dials its server, over TLS
+  local o=$1 label=$2 slot=$3 d=$CCDIR/$1/$2 tls
+  tls=$NODES/$(cc_host "$o")/tls
   mkdir -p "$d/src"
-  printf '{"address":"%s","dial_timeout":"10s","tls_required":false}\n' "$CC_ADDRESS" >"$d/src/connection.json"
-  printf '{"type":"ccaas","label":"%s"}\n' "$CC_LABEL" >"$d/src/metadata.json"
+  printf '{"address":"%s:%s","dial_timeout":"10s","tls_required":true,"client_auth_required":true,"root_cert":"%s","client_cert":"%s","client_key":"%s"}\n' \
+    "$(dial "$(cc_host "$o")")" "$(( ${O_CCS[$o]} + slot ))" "$(pem_json "$tls/ca.crt")" \
+    "$(pem_json "$tls/client.crt")" "$(pem_json "$tls/client.key")" >"$d/src/connection.json"
+  printf '{"type":"ccaas","label":"%s"}\n' "$label" >"$d/src/metadata.json"
   # deterministic archives: the package id is label:sha256(file)
   local tarflags=(--sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner)
   tar -C "$d/src" "${tarflags[@]}" -cf - connection.json | gzip -n >"$d/src/code.tar.gz"
-  tar -C "$d/src" "${tarflags[@]}" -cf - metadata.json code.tar.gz | gzip -n >"$d/$CC_LABEL.tar.gz"
-  echo "$CC_LABEL:$(sha256sum "$d/$CC_LABEL.tar.gz" | cut -d' ' -f1)" >"$d/package_id"
+  tar -C "$d/src" "${tarflags[@]}" -cf - metadata.json code.tar.gz | gzip -n >"$d/$label.tar.gz"
+  echo "$label:$(sha256sum "$d/$label.tar.gz" | cut -d' ' -f1)" >"$d/package_id"
 }
-
-deploy_chaincode() {
-  local pkg=$NET/chaincode/$CC_LABEL.tar.gz ccid o
-  ccid=$(cat "$NET/chaincode/package_id")
-  local policy=()
-  [[ -n "$CC_POLICY" ]] && policy=(--signature-policy "$CC_POLICY")
-  if ( admin_env "${ORG_NAMES[0]}"; "$BIN/peer" lifecycle chaincode querycommitted -C "$CHANNEL" -n "$CC_NAME" 2>/dev/null ) \
-       | grep -q "Sequence: $CC_SEQUENCE,"; then
-    return 0
+install_chaincode() { # org label
+  local o=$1 ccid; ccid=$(cat "$CCDIR/$o/$2/package_id")
+  if ! peer_cli "$o" lifecycle chaincode queryinstalled 2>/dev/null | grep -q "$ccid"; then
+    say "installing $2 on peer0.$o"
+    peer_cli "$o" lifecycle chaincode install "$CCDIR/$o/$2/$2.tar.gz" >"$LOGS/install.$o.log" 2>&1 \
+      || { cat "$LOGS/install.$o.log" >&2; die "install on peer0.$o failed"; }
   fi
-  for o in "${ORG_NAMES[@]}"; do
-    if ! ( admin_env "$o"; "$BIN/peer" lifecycle chaincode queryinstalled 2>/dev/null ) | grep -q "$ccid"; then
-      say "installing $CC_LABEL on peer0.$o"
-      ( admin_env "$o"; "$BIN/peer" lifecycle chaincode install "$pkg" >"$LOGS/install.$o.log" 2>&1 ) \
-        || { cat "$LOGS/install.$o.log" >&2; die "install on peer0.$o failed"; }
-    fi
-  done
-  for o in "${ORG_NAMES[@]}"; do
-    say "${O_MSP[$o]} approves $CC_NAME $CC_VERSION (sequence $CC_SEQUENCE)"
-    # shellcheck disable=SC2046
-    ( admin_env "$o"; retry_orderer "$LOGS/approve.$o.log" "$BIN/peer" lifecycle chaincode approveformyorg \
-        $(ORDERER_ARGS) -C "$CHANNEL" -n "$CC_NAME" -v "$CC_VERSION" --package-id "$ccid" \
-        --sequence "$CC_SEQUENCE" "${policy[@]}" ) || grep -q 'with unchanged content' "$LOGS/approve.$o.log" || { cat "$LOGS/approve.$o.log" >&2; die "approve by $o failed"; }
-  done
-  local peers=()
-  for o in "${ORG_NAMES[@]}"; do
-    peers+=(--peerAddresses "127.0.0.1:${O_PEER[$o]}"
+}
+approve_chaincode() { # org label sequence
+  local o=$1 label=$2 seq=$3 ccid policy=()
+  ccid=$(cat "$CCDIR/$o/$label/package_id")
+  [[ -n "$CC_POLICY" ]] && policy=(--signature-policy "$CC_POLICY")
+  say "${O_MSP[$o]} approves $CC_NAME ${label#"${CC_NAME}"_} (sequence $seq)"
+  # shellcheck disable=SC2046
+  retry_orderer "$LOGS/approve.$o.log" peer_cli "$o" lifecycle chaincode approveformyorg $(orderer_args "$o") \
+    -C "$CHANNEL" -n "$CC_NAME" -v "${label#"${CC_NAME}"_}" --package-id "$ccid" --sequence "$seq" "${policy[@]}" \
+    || grep -q 'with unchanged content' "$LOGS/approve.$o.log" || { cat "$LOGS/approve.$o.log" >&2; die "approve by $o failed"; }
+}
+commit_chaincode() { # label sequence orgs...: commit, endorsed by the peers of the given orgs
+  local label=$1 seq=$2 o peers=() policy=(); shift 2
+  [[ -n "$CC_POLICY" ]] && policy=(--signature-policy "$CC_POLICY")
+  for o in "$@"; do
+    peers+=(--peerAddresses "$(dial "$(peer_host "$o")"):${O_PEER[$o]}"
             --tlsRootCertFiles "$(org_dir "$o")/peers/$(peer_host "$o")/tls/ca.crt")
   done
-  say "committing $CC_NAME to $CHANNEL"
+  say "committing $CC_NAME ${label#"${CC_NAME}"_} (sequence $seq) to $CHANNEL"
   # shellcheck disable=SC2046
-  ( admin_env "${ORG_NAMES[0]}"; retry_orderer "$LOGS/commit.log" "$BIN/peer" lifecycle chaincode commit \
-      $(ORDERER_ARGS) -C "$CHANNEL" -n "$CC_NAME" -v "$CC_VERSION" --sequence "$CC_SEQUENCE" \
-      "${policy[@]}" "${peers[@]}" ) || { cat "$LOGS/commit.log" >&2; die "chaincode commit failed"; }
+  retry_orderer "$LOGS/commit.log" peer_cli "$1" lifecycle chaincode commit $(orderer_args "$1") \
+    -C "$CHANNEL" -n "$CC_NAME" -v "${label#"${CC_NAME}"_}" --sequence "$seq" "${policy[@]}" "${peers[@]}" \
+    || { cat "$LOGS/commit.log" >&2; die "chaincode commit failed"; }
+}
+committed_sequence() {
+  peer_cli "${ORG_NAMES[0]}" lifecycle chaincode querycommitted -C "$CHANNEL" -n "$CC_NAME" 2>/dev/null \
+    | sed -n 's/.*Sequence: \([0-9]*\),.*/\1/p'
+}
+deploy_chaincode() {
+  [[ "$(committed_sequence)" == "$DEP_SEQ" ]] && return 0
+  each_org install_chaincode "$DEP_LABEL" -- "${ORG_NAMES[@]}" || die "installing $DEP_LABEL failed"
+  each_org approve_chaincode "$DEP_LABEL" "$DEP_SEQ" -- "${ORG_NAMES[@]}" || die "approving $DEP_LABEL failed"
+  commit_chaincode "$DEP_LABEL" "$DEP_SEQ" "${ORG_NAMES[@]}"
 }
 
 write_profile() {
@@ -447,14 +739,22 @@ write_profile() {
     echo "# generated by network/network.sh up; schema: network/README.md"
     echo "name: nineten-local"
     echo "version: 1"
+    echo "hosts: $HOSTS"
     echo "channel: $CHANNEL"
     echo "chaincode: $CC_NAME"
-    echo "chaincode_package_id: $(cat "$NET/chaincode/package_id")"
-    echo "chaincode_address: $CC_ADDRESS"
-    echo "orderer:"
-    echo "  address: 127.0.0.1:$ORDERER_PORT"
-    echo "  tls_ca_cert: $(ORDERER_CA)"
-    echo "  ssl_target_name_override: $ORDERER_HOST"
+    echo "chaincode_version: \"${DEP_LABEL#"${CC_NAME}"_}\""
+    echo "chaincode_sequence: $DEP_SEQ"
+    echo "orderers:"
+    for o in "${ORDERER_ORGS[@]}"; do
+      echo "  - name: orderer0.$o"
+      echo "    org: $o"
+      echo "    msp_id: ${O_MSP[$o]}"
+      echo "    cluster: ${O_CLUSTER[$o]}"
+      echo "    address: ${H_IP[orderer0.$o]}:${O_ORD[$o]}"
+      echo "    operations: http://${H_IP[orderer0.$o]}:${O_ORDOPS[$o]}"
+      echo "    tls_ca_cert: $(org_tlsca_cert "$o")"
+      echo "    ssl_target_name_override: $(orderer_host "$o")"
+    done
     echo "organizations:"
     for o in "${ORG_NAMES[@]}"; do
       od=$(org_dir "$o"); ph=$(peer_host "$o")
@@ -463,13 +763,17 @@ write_profile() {
       echo "    cluster: ${O_CLUSTER[$o]}"
       echo "    msp_dir: $od/msp"
       echo "    peer:"
-      echo "      address: 127.0.0.1:${O_PEER[$o]}"
+      echo "      address: ${H_IP[$o]}:${O_PEER[$o]}"
+      echo "      operations: http://${H_IP[$o]}:${O_PEEROPS[$o]}"
       echo "      tls_ca_cert: $od/peers/$ph/tls/ca.crt"
       echo "      ssl_target_name_override: $ph"
+      echo "    chaincode:"
+      echo "      address: ${H_IP[$o]}:${P_PORT[chaincode.$o]}"
+      echo "      package_id: $(cat "$CCDIR/$o/$DEP_LABEL/package_id")"
       echo "    ca:"
-      echo "      url: https://127.0.0.1:${O_CA[$o]}"
+      echo "      url: https://${H_IP[$o]}:${O_CA[$o]}"
       echo "      name: ca-$o"
-      echo "      tls_ca_cert: $(ls "$od"/ca/*-cert.pem)"   # issued the CA server's TLS certificate
+      echo "      tls_ca_cert: $(org_ca_cert "$o")"   # issued the CA server's TLS certificate
       echo "      registrar: {enroll_id: $CA_ADMIN, enroll_secret: $CA_ADMIN_PW}"
       echo "    admin:"
       echo "      cert: $(ls "$od/users/Admin@$o.$DOMAIN/msp/signcerts/"*.pem)"
@@ -480,7 +784,7 @@ write_profile() {
   mv "$f.tmp" "$f"
 }
 
-# retry_orderer <log> cmd...: retry while the orderer has no Raft leader yet (just joined/restarted)
+# retry_orderer <log> cmd...: retry while the orderers have no Raft leader yet (just joined/restarted)
 retry_orderer() {
   local log=$1 i; shift
   for i in $(seq 1 20); do
@@ -500,68 +804,167 @@ all_up() {
   done
 }
 
+up_failed() { # the EXIT trap of `up` with namespaces: leave no process, namespace or link behind
+  local rc=$?
+  (( rc )) || return 0
+  say "up failed: stopping its processes and removing its namespaces"
+  cmd_down >/dev/null 2>&1 || true
+  exit "$rc"
+}
+
 cmd_up() {
   local t0; t0=$(now)
-  need_bins
   if [[ -f "$NET/connection.yaml" ]] && all_up; then
     say "already up ($NET/connection.yaml)"; return 0
   fi
+  if [[ "$HOSTS" == netns ]]; then
+    trap up_failed EXIT
+    trap 'exit 130' INT TERM
+    netns_up
+    say "hosts: ${#HOST_NAMES[@]} network namespaces on $SUBNET (bridges in $BRNS; this machine is $CLIENT_IP)"
+  fi
+  need_bins
   mkdir -p "$NET" "$PIDS" "$LOGS"
   stop_strays
+  echo "$HOSTS" >"$NET/hosts"
   gen_crypto
-  gen_config
-  package_chaincode
   local o n
-  start_orderer
   for o in "${ORG_NAMES[@]}"; do start_ca "$o"; done
-  for o in "${ORG_NAMES[@]}"; do start_peer "$o"; done
-  start_chaincode
+  for o in "${ORG_NAMES[@]}"; do wait_healthy "ca.$o" 90; done
+  enroll_nodes
+  gen_config   # the consenters' TLS certificates exist now
+  [[ -f "$CCDIR/deployed" ]] || { mkdir -p "$CCDIR"; echo "$DEP_LABEL $DEP_SEQ $DEP_SLOT" >"$CCDIR/deployed"; }
+  for o in "${ORG_NAMES[@]}"; do package_chaincode "$o" "$DEP_LABEL" "$DEP_SLOT"; done
+  for n in $(proc_names); do [[ "$n" == ca.* ]] || start_named "$n"; done
   for n in $(proc_names); do wait_healthy "$n" 90; done
   say "processes healthy after $(since "$t0")s"
   create_channel
   deploy_chaincode
   write_profile
+  trap - EXIT INT TERM
   say "up in $(since "$t0")s; connection profile: $NET/connection.yaml"
   cmd_status
 }
 
 cmd_down() {
-  local n pid stopped=() i
+  local n pid stopped=()
   for n in $(proc_names); do
-    if pid=$(pid_of "$n"); then
-      kill -TERM "$pid" 2>/dev/null || true
-      stopped+=("$n:$pid")
-    fi
+    if pid=$(pid_of "$n"); then stopped+=("$n:$pid"); fi
   done
-  for i in $(seq 1 40); do
-    local alive=0 e
-    for e in "${stopped[@]}"; do [[ -d /proc/${e#*:} ]] && alive=1; done
-    (( alive )) || break
-    sleep 0.25
-  done
-  for e in "${stopped[@]}"; do
-    if [[ -d /proc/${e#*:} ]]; then say "${e%%:*} did not stop on TERM, killing"; kill -KILL "${e#*:}" 2>/dev/null || true; fi
-  done
+  (( ${#stopped[@]} )) && stop_pids TERM "${stopped[@]}"
   stop_strays
   rm -f "$PIDS"/*.pid 2>/dev/null || true
-  local left=()
-  for n in $(proc_names); do port_busy "${P_PORT[$n]}" && left+=("$n(port ${P_PORT[$n]})"); done
-  if (( ${#left[@]} )); then die "still listening after down: ${left[*]}"; fi
+  if [[ "$HOSTS" == loopback ]]; then
+    local left=()
+    for n in $(proc_names); do port_busy "$n" && left+=("$n(port ${P_PORT[$n]})"); done
+    if (( ${#left[@]} )); then die "still listening after down: ${left[*]}"; fi
+  fi
+  netns_down
   say "down (${#stopped[@]} processes stopped; data kept in $NET)"
 }
 
 cmd_status() {
-  local n pid h any=0
-  printf '%-14s %-8s %-6s %s\n' PROCESS PID PORT HEALTH
+  local n pid h
+  printf '%-20s %-8s %-22s %s\n' PROCESS PID ADDRESS HEALTH
   for n in $(proc_names); do
-    if pid=$(pid_of "$n"); then h=$(health "$n"); any=1; else pid=-; h=stopped; fi
-    printf '%-14s %-8s %-6s %s\n' "$n" "$pid" "${P_PORT[$n]}" "$h"
+    if pid=$(pid_of "$n"); then h=$(health "$n"); else pid=-; h=stopped; fi
+    printf '%-20s %-8s %-22s %s\n' "$n" "$pid" "${H_IP[${P_HOST[$n]}]}:${P_PORT[$n]}" "$h"
   done
-  [[ -f "$NET/connection.yaml" ]] && echo "profile: $NET/connection.yaml"
+  [[ -f "$NET/connection.yaml" ]] && echo "profile: $NET/connection.yaml (hosts: $HOSTS)"
   return 0
 }
 
+cmd_stop() { # name [signal]
+  local name=$1 sig=${2:-TERM} pid
+  [[ -n "${P_BIN[$name]:-}" ]] || die "no process $name (see network/network.sh status)"
+  pid=$(pid_of "$name") || die "$name is not running"
+  stop_pids "${sig#SIG}" "$name:$pid"
+  say "$name stopped ($sig)"
+}
+
+cmd_start() { # name
+  local name=$1
+  [[ -n "${P_BIN[$name]:-}" ]] || die "no process $name (see network/network.sh status)"
+  start_named "$name"
+  wait_healthy "$name" 90
+  say "$name started"
+}
+
+cmd_leader() { # the orderer whose Raft node leads the channel, from its metrics
+  local o
+  for o in "${ORDERER_ORGS[@]}"; do
+    if curl -s --max-time 2 "http://${H_IP[orderer0.$o]}:${O_ORDOPS[$o]}/metrics" 2>/dev/null \
+        | grep -qE "^consensus_etcdraft_is_leader\{channel=\"$CHANNEL\"\} 1"; then
+      echo "orderer0.$o"; return 0
+    fi
+  done
+  echo "network: no orderer leads $CHANNEL now" >&2
+  return 1
+}
+
+cmd_partition() { # cluster up|down: take the cluster's uplink to the core bridge down, or up again
+  [[ "$HOSTS" == netns ]] || die "partitions need the hosts of NINETEN_HOSTS=netns (this network runs on loopback)"
+  local j
+  j=$(cluster_index "$1") || die "no cluster $1 (clusters: ${CLUSTERS[*]})"
+  [[ -e /run/netns/$BRNS ]] || die "the network's namespaces do not exist; is it up?"
+  ip -n "$BRNS" link set "core$j" "$2"
+  if [[ "$2" == down ]]; then say "cluster $1 cut off from the rest"; else say "cluster $1 reconnected"; fi
+}
+
+# An upgrade in two steps, so that the commit can land in the middle of a running month:
+# prepare (package the new version for every org, install it, start its servers on the other slot,
+# approve by the given orgs) then commit (by the channel's lifecycle policy: once a majority of
+# the organisations approved; the others approve later with approve-chaincode).
+cmd_prepare() { # version approving-orgs...
+  local version=$1 label=${CC_NAME}_$1 o n; shift
+  local approvers=("$@")
+  (( ${#approvers[@]} )) || approvers=("${ORG_NAMES[@]}")
+  for o in "${approvers[@]}"; do [[ -n "${O_MSP[$o]:-}" ]] || die "unknown organisation $o"; done
+  [[ "$label" != "$DEP_LABEL" ]] || die "$CC_NAME $version is already deployed"
+  [[ ! -f "$CCDIR/prepared" ]] || die "$(cut -d' ' -f1 "$CCDIR/prepared") is prepared already: commit-chaincode first"
+  all_up || die "the network is not up (network/network.sh status)"
+  [[ "$(committed_sequence)" == "$DEP_SEQ" ]] || die "the channel's committed sequence is not $DEP_SEQ, as $CCDIR/deployed says"
+  local seq=$((DEP_SEQ + 1)) slot=$((1 - DEP_SLOT))
+  for o in "${ORG_NAMES[@]}"; do package_chaincode "$o" "$label" "$slot"; done
+  each_org install_chaincode "$label" -- "${ORG_NAMES[@]}" || die "installing $label failed"
+  for o in "${ORG_NAMES[@]}"; do
+    register_chaincode "chaincode-next.$o" "$o" "$slot"
+    start_chaincode "$o" "chaincode-next.$o" "$label" "$slot"
+  done
+  for o in "${ORG_NAMES[@]}"; do wait_healthy "chaincode-next.$o" 60; done
+  echo "$label $seq $slot" >"$CCDIR/prepared"
+  each_org approve_chaincode "$label" "$seq" -- "${approvers[@]}" || die "approving $label failed"
+  say "$CC_NAME $version (sequence $seq) prepared, approved by ${approvers[*]}; its servers run on the org's chaincode port + $slot"
+}
+cmd_commit() {
+  [[ -f "$CCDIR/prepared" ]] || die "no chaincode version is prepared (prepare-chaincode VERSION first)"
+  local label seq slot o n old=()
+  read -r label seq slot <"$CCDIR/prepared"
+  local approved=() readiness   # the peers of organisations that approved endorse the commit
+  readiness=$(peer_cli "${ORG_NAMES[0]}" lifecycle chaincode checkcommitreadiness -C "$CHANNEL" -n "$CC_NAME" \
+    -v "${label#"${CC_NAME}"_}" --sequence "$seq" 2>/dev/null) || die "cannot read the approvals of ${label#"${CC_NAME}"_}"
+  for o in "${ORG_NAMES[@]}"; do grep -q "^${O_MSP[$o]}: true" <<<"$readiness" && approved+=("$o"); done
+  (( ${#approved[@]} )) || die "no organisation approved ${label#"${CC_NAME}"_} yet"
+  commit_chaincode "$label" "$seq" "${approved[@]}"
+  # the peers now run the new version: its servers take the place of the old ones
+  for o in "${ORG_NAMES[@]}"; do n=$(pid_of "chaincode.$o") && old+=("chaincode.$o:$n"); done
+  (( ${#old[@]} )) && stop_pids TERM "${old[@]}"
+  for o in "${ORG_NAMES[@]}"; do mv "$PIDS/chaincode-next.$o.pid" "$PIDS/chaincode.$o.pid"; done
+  mv "$CCDIR/prepared" "$CCDIR/deployed"
+  deployed_read
+  for o in "${ORG_NAMES[@]}"; do register_chaincode "chaincode.$o" "$o" "$DEP_SLOT"; done
+  write_profile
+  say "$CC_NAME ${label#"${CC_NAME}"_} (sequence $seq) committed"
+}
+cmd_approve() { # org: approve the prepared version, else the deployed one (an org that approves late)
+  local label=$DEP_LABEL seq=$DEP_SEQ slot
+  [[ -f "$CCDIR/prepared" ]] && read -r label seq slot <"$CCDIR/prepared"
+  approve_chaincode "$1" "$label" "$seq"
+}
+
 load_orgs
+set_mode "${1:-}"
+assign_hosts
 register_procs
 case "${1:-}" in
   up) cmd_up ;;
@@ -569,14 +972,30 @@ case "${1:-}" in
   status) cmd_status ;;
   env) # print the peer CLI environment of an organisation's admin:  eval "$(network/network.sh env org1)"
     o=${2:-${ORG_NAMES[0]}}; [[ -n "${O_MSP[$o]:-}" ]] || die "unknown organisation $o"
+    oo=$(orderer_of "$o")
     ( admin_env "$o"
+      CORE_PEER_ADDRESS=${H_IP[$o]}:${O_PEER[$o]}   # from this machine, by address (in the TLS certificate)
       for v in FABRIC_CFG_PATH CORE_PEER_LOCALMSPID CORE_PEER_MSPCONFIGPATH CORE_PEER_ADDRESS \
                CORE_PEER_TLS_ENABLED CORE_PEER_TLS_ROOTCERT_FILE; do printf 'export %s=%q\n' "$v" "${!v}"; done
       printf 'export PATH=%q:$PATH\n' "$BIN"
-      printf 'export ORDERER_CA=%q\n' "$(ORDERER_CA)" ) ;;
+      printf 'export ORDERER_ADDRESS=%q ORDERER_HOST=%q\n' "${H_IP[orderer0.$oo]}:${O_ORD[$oo]}" "$(orderer_host "$oo")"
+      printf 'export ORDERER_CA=%q\n' "$(org_tlsca_cert "$oo")" ) ;;
   restart-chaincode) # after changing the Python contracts: no redeploy needed for a ccaas chaincode
-    if pid=$(pid_of chaincode); then kill -TERM "$pid"; for _ in $(seq 1 40); do [[ -d /proc/$pid ]] || break; sleep 0.25; done; fi
-    start_chaincode; wait_healthy chaincode 30; say "chaincode server restarted" ;;
+    for o in "${ORG_NAMES[@]}"; do
+      [[ -n "${2:-}" && "$2" != "$o" ]] && continue
+      if pid=$(pid_of "chaincode.$o"); then stop_pids TERM "chaincode.$o:$pid"; fi
+      start_chaincode "$o"; wait_healthy "chaincode.$o" 30
+    done
+    say "chaincode servers restarted" ;;
+  stop) [[ -n "${2:-}" ]] || die "usage: $0 stop PROCESS [SIGNAL]"; cmd_stop "$2" "${3:-TERM}" ;;
+  start) [[ -n "${2:-}" ]] || die "usage: $0 start PROCESS"; cmd_start "$2" ;;
+  leader) cmd_leader ;;
+  partition) [[ -n "${2:-}" ]] || die "usage: $0 partition CLUSTER"; cmd_partition "$2" down ;;
+  heal) for c in "${CLUSTERS[@]}"; do [[ -z "${2:-}" || "$2" == "$c" ]] && cmd_partition "$c" up; done ;;
+  prepare-chaincode) [[ -n "${2:-}" ]] || die "usage: $0 prepare-chaincode VERSION [ORG...]"; cmd_prepare "${@:2}" ;;
+  commit-chaincode) cmd_commit ;;
+  upgrade-chaincode) [[ -n "${2:-}" ]] || die "usage: $0 upgrade-chaincode VERSION [ORG...]"; cmd_prepare "${@:2}"; cmd_commit ;;
+  approve-chaincode) [[ -n "${O_MSP[${2:-}]:-}" ]] || die "usage: $0 approve-chaincode ORG"; cmd_approve "$2" ;;
   purge) cmd_down; rm -rf "$NET"; say "removed $NET" ;;
-  *) echo "usage: $0 up|down|status|restart-chaincode|purge|env [ORG]" >&2; exit 2 ;;
+  *) echo "usage: $0 up|down|status|env [ORG]|purge|restart-chaincode [ORG]|stop PROCESS [SIGNAL]|start PROCESS|leader|partition CLUSTER|heal [CLUSTER]|prepare-chaincode VERSION [ORG...]|commit-chaincode|upgrade-chaincode VERSION [ORG...]|approve-chaincode ORG" >&2; exit 2 ;;
 esac

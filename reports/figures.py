@@ -7,7 +7,7 @@ of the write that left it as it is; a dispute's votes each carry the write that 
 
 from typing import Any, Callable
 
-from chaincode import records
+from chaincode import records, scope
 from chaincode.contracts.listening import Listening
 from chaincode.contracts.registry import Registry
 from chaincode.contracts.reviews import Reviews
@@ -22,7 +22,7 @@ _PARTS = ("node_operators_micro", "artists_micro", "unallocated_micro", "held_mi
 def collect(reader: ChainReader, month: str, progress: Progress = lambda text: None) -> dict[str, Any]:
     """Every figure of ``month``'s audit document (the month must be settled)."""
     settlement = reader.query(Settlement.GetSettlement, month)
-    policy = reader.query(Registry.GetPolicy, month)
+    policy = next(p for p in reader.query(Registry.ListPolicies) if p["effective_from"] == settlement["policy"])
     nodes = {n["id"]: n for n in reader.query(Registry.ListNodes)}
     artists = {a["id"]: a for a in reader.query(Registry.ListArtists)}
     progress(f"reading {month}'s settlement, payouts, held money, days, reviews and disputes")
@@ -32,8 +32,10 @@ def collect(reader: ChainReader, month: str, progress: Progress = lambda text: N
     anchors = {node_id: reader.query(Listening.ListAnchors, node_id, month) for node_id in node_ids}
     reviews = {node_id: reader.query(Reviews.ListReviews, month, node_id) for node_id in node_ids}
     disputes = reader.query(Reviews.ListDisputes, month)
+    wallets = _wallet_artists(artists, payouts, held)
     cited = [(records.POLICY, policy["effective_from"]), (records.SETTLEMENT, month)]
     cited += [_payout_record(month, p) for p in payouts] + [_held_record(month, h) for h in held]
+    cited += [(records.ARTIST, artist_id) for artist_id in wallets]
     cited += [(records.ANCHOR, node_id, a["date"]) for node_id in node_ids for a in anchors[node_id]]
     cited += [(records.NODE_MONTH, month, node_id) for node_id in node_ids]
     cited += [(records.REVIEW, month, node_id, r["reviewer"]) for node_id in node_ids for r in reviews[node_id]]
@@ -50,8 +52,8 @@ def collect(reader: ChainReader, month: str, progress: Progress = lambda text: N
                    "source": reader.source(records.SETTLEMENT, month)},
     }
     model["payouts"] = {kind: _payouts(reader, month, kind, payouts, artists) for kind in ("artist", "node", "release")}
-    model["held"] = [{**_pick(h, "amount_micro", "artist", "by_node", "dispute", "reason", "released_to", "status"),
-                      "source": reader.source(*_held_record(month, h))} for h in held]
+    model["held"] = [_held(reader, month, h) for h in held]
+    model["wallets"] = _wallets(reader, artists, wallets)
     model["nodes"] = [_node(reader, month, nodes.get(node_id, {"id": node_id}), settlement["nodes"][node_id],
                             model["income"]["source"], anchors[node_id], reviews[node_id]) for node_id in node_ids]
     model["disputes"] = [_dispute(reader, d) for d in disputes]
@@ -76,6 +78,8 @@ def _payout_record(month: str, payout: dict[str, Any]) -> Record:
 
 
 def _held_record(month: str, held: dict[str, Any]) -> Record:
+    if held["reason"] == "node":
+        return records.NODE_HELD, month, held["node"]
     return records.HELD, month, held["dispute"] or held["reason"], held["artist"]
 
 
@@ -94,21 +98,60 @@ def _payouts(reader: ChainReader, month: str, kind: str, payouts: list[dict[str,
 
 def _node(reader: ChainReader, month: str, node: dict[str, Any], totals: dict[str, Any],
           settlement_source: dict[str, Any], anchors: list[dict[str, Any]],
-          reviews: list[dict[str, Any]]) -> dict[str, Any]:
+          reviewed: list[dict[str, Any]]) -> dict[str, Any]:
     node_id = node["id"]
     days = [{**_pick(a, "date", "listeners", "plays", "rows", "seconds", "sha256"),
              "superseded": a["superseded"], "source": reader.source(records.ANCHOR, node_id, a["date"])}
             for a in anchors]
     sealed = None
     history = reader.history(records.NODE_MONTH, month, node_id)
-    if history:
-        sealed = {**_pick(history[-1].value, "batches", "listeners", "merkle_root", "total_micro"),
-                  "source": history[-1].source()}
+    if history and history[-1].value["status"] == "sealed":
+        assigned = reader.query(Reviews.GetReviewers, month, node_id)
+        sealed = {**_pick(history[-1].value, "batches", "listeners", "merkle_root", "total_micro", "version"),
+                  "superseded": len(history[-1].value["superseded"]), "peer": assigned["peer"],
+                  "external": assigned["external"], "source": history[-1].source()}
+    reviews = [{**_pick(r, "node", "reviewer", "verdict", "reason", "evidence_sha256", "version"),
+                "scope": scope.describe(r["scope"]) if r["scope"] else "",
+                "source": reader.source(records.REVIEW, month, node_id, r["reviewer"])}
+               for r in reviewed]
+    state = ", ".join(f"{decided} {ident}" for ident, decided in sorted(totals["disputes"].items()))
     return {"id": node_id, "cluster": node.get("cluster", ""), "msp_id": node.get("msp_id", ""),
-            "wallet": node.get("wallet", ""), "totals": {**totals, "source": settlement_source},
-            "sealed": sealed, "days": days,
-            "reviews": [{**_pick(r, "node", "reviewer", "verdict", "reason", "evidence_sha256"),
-                         "source": reader.source(records.REVIEW, month, node_id, r["reviewer"])} for r in reviews]}
+            "wallet": node.get("wallet", ""),
+            "totals": {**totals, "disputes_text": state or "none", "source": settlement_source},
+            "sealed": sealed, "days": days, "reviews": reviews}
+
+
+def _held(reader: ChainReader, month: str, held: dict[str, Any]) -> dict[str, Any]:
+    """A held amount with what it is held for, in words, and its source."""
+    if held["reason"] == "node":
+        held_for = f"node {held['node']}'s whole part ({held['pending']})"
+    else:
+        held_for = f"dispute {held['dispute']}" if held["dispute"] else held["reason"]
+    return {**_pick(held, "amount_micro", "artist", "by_node", "dispute", "reason", "released_to", "status"),
+            "held_for": held_for, "source": reader.source(*_held_record(month, held))}
+
+
+def _wallet_artists(artists: dict[str, dict[str, Any]], payouts: list[dict[str, Any]],
+                    held: list[dict[str, Any]]) -> list[str]:
+    """The artists of the month's payouts, releases and held money whose wallet a consortium proposal
+    approved (registered after the bootstrap, or changed), sorted."""
+    named = {p["payee"] for p in payouts if p["kind"] in ("artist", "release")}
+    named |= {h["artist"] for h in held if h["artist"]}
+    return [artist_id for artist_id in sorted(named) if artist_id in artists
+            and (artists[artist_id]["proposal"] or artists[artist_id]["previous_wallets"])]
+
+
+def _wallets(reader: ChainReader, artists: dict[str, dict[str, Any]], named: list[str]) -> list[dict[str, Any]]:
+    """The wallet history of each of the artists ``named`` (see :func:`_wallet_artists`)."""
+    rows = []
+    for artist_id in named:
+        artist = artists[artist_id]
+        earlier = [f"{w['wallet']} ({'bootstrap' if not w['proposal'] else 'proposal ' + w['proposal']})"
+                   for w in artist["previous_wallets"]]
+        rows.append({"artist": artist_id, "wallet": artist["wallet"], "proposal": artist["proposal"] or "bootstrap",
+                     "previous": "; ".join(earlier) or "none",
+                     "source": reader.source(records.ARTIST, artist_id)})
+    return rows
 
 
 def _dispute(reader: ChainReader, dispute: dict[str, Any]) -> dict[str, Any]:
@@ -121,8 +164,15 @@ def _dispute(reader: ChainReader, dispute: dict[str, Any]) -> dict[str, Any]:
         if write.value["status"] == "resolved" and before.value["status"] != "resolved":
             resolved = write.source()
     return {**_pick(dispute, "id", "node", "opened_by", "local", "peer", "external", "reason", "evidence",
-                    "status", "resolution", "decided_by", "arbitrator", "arbitration_reason"),
-            "opened": writes[0].source(), "votes": votes, "resolved": resolved}
+                    "status", "resolution", "decided_by", "arbitrator", "arbitration_reason", "version"),
+            "scope": _scope_text(dispute["scope"]), "opened": writes[0].source(), "votes": votes, "resolved": resolved}
+
+
+def _scope_text(disputed: dict[str, Any]) -> str:
+    """A scope in full: the whole month, or every listener, artist and day it names."""
+    if disputed["month"]:
+        return "the whole month"
+    return "; ".join(f"{kind} {', '.join(disputed[kind])}" for kind in scope.KINDS if disputed[kind])
 
 
 def checks(model: dict[str, Any]) -> list[dict[str, Any]]:

@@ -179,7 +179,7 @@ def story(m: dict[str, Any], plots: dict[str, bytes], income_rows: list[tuple[st
            "the block and the transaction of the write that left that record as it is (the full transaction id, "
            f"split over two lines). The figures are as of block {m['as_of_block']}, the newest block any of them "
            f"comes from. Amounts are exact, in {escape(m['currency'])} with six decimals."),
-        _p(f"Policy in force (from {policy['effective_from']}): price {money(policy['price_micro'])}, node share "
+        _p(f"Policy the settlement used (the version effective from {policy['effective_from']}): price {money(policy['price_micro'])}, node share "
            f"{money(policy['node_share_micro'])}, top {policy['top_n']} artists, plays of at least "
            f"{policy['min_seconds']} s count. Source: {_src(policy['source'])}."),
     ]
@@ -207,17 +207,20 @@ def story(m: dict[str, Any], plots: dict[str, bytes], income_rows: list[tuple[st
         [Column("node", 1.3, size=6.5), Column("paid subs", 0.9, "num", 6.5), Column("income", 1.8, "num", 6.5),
          Column("node share", 1.7, "num", 6.5), Column("artists", 1.8, "num", 6.5),
          Column("unallocated", 1.8, "num", 6.5), Column("held", 1.5, "num", 6.5),
-         Column("rejected", 1.6, "num", 6.5), Column("dispute", 1.2, size=6.5), *SOURCE],
+         Column("rejected", 1.6, "num", 6.5), Column("disputes", 1.2, size=6.5), *SOURCE],
         [[f"{n['id']} ({n['cluster']})", t["paid_subscriptions"], money(t["income_micro"]),
           money(t["node_share_micro"]), money(t["artists_micro"]),
           f"{money(t['unallocated_micro'])}\n{t['unallocated_listeners']} listener(s)", money(t["held_micro"]),
-          money(t["rejected_micro"]), t["dispute_state"] or "none", *_source(t["source"])]
+          money(t["rejected_micro"]), t["disputes_text"] + (f"; part held whole: {t['pending']}" if t["pending"] else ""),
+          *_source(t["source"])]
          for n in m["nodes"] for t in [n["totals"]]])]
     flow += _heading("Sealed months", _H3) + [table(
-        [Column("node", 2.0), Column("batches", 1.5, "num"), Column("listeners", 2.0, "num"),
-         Column("allocated", 4.1, "num"), Column("Merkle root", 4.0, "mono"), *SOURCE],
-        [[n["id"], s["batches"], s["listeners"], money(s["total_micro"]), s["merkle_root"], *_source(s["source"])]
-         if s else [n["id"], "not sealed", "", "", "", "", ""] for n in m["nodes"] for s in [n["sealed"]]])]
+        [Column("node", 1.2), Column("version", 1.3, "num"), Column("reviewers", 2.0), Column("batches", 1.1, "num"),
+         Column("listeners", 1.4, "num"), Column("allocated", 2.6, "num"), Column("Merkle root", 4.0, "mono"), *SOURCE],
+        [[n["id"], f"{s['version']}" + (f"\n{s['superseded']} withdrawn" if s["superseded"] else ""),
+          f"{s['peer'] or 'none'}, {s['external'] or 'none'}", s["batches"], s["listeners"], money(s["total_micro"]),
+          s["merkle_root"], *_source(s["source"])]
+         if s else [n["id"], "not sealed", "", "", "", "", "", "", ""] for n in m["nodes"] for s in [n["sealed"]]])]
     flow += _heading("4. Daily listening", keep=PLOT_HEIGHT + cm) + [_plot(plots["daily-listening"])]
     for n in m["nodes"]:
         flow += _heading(f"Days and anchors of node {n['id']} ({len(n['days'])} days)", _H3) + [table(
@@ -228,9 +231,10 @@ def story(m: dict[str, Any], plots: dict[str, bytes], income_rows: list[tuple[st
               d["listeners"], d["plays"], d["seconds"], d["sha256"], *_source(d["source"])] for d in n["days"]],
             empty="no day anchored")]
     flow += _heading("5. Reviews") + [table(
-        [Column("node", 1.2), Column("reviewer", 1.5), Column("verdict", 1.4), Column("reason", 5.5),
-         Column("evidence SHA-256", 4.0, "mono"), *SOURCE],
-        [[r["node"], r["reviewer"], r["verdict"], r["reason"], r["evidence_sha256"], *_source(r["source"])]
+        [Column("node", 1.0), Column("version", 1.0, "num"), Column("reviewer", 1.3), Column("verdict", 1.8),
+         Column("reason", 4.5), Column("evidence SHA-256", 4.0, "mono"), *SOURCE],
+        [[r["node"], r["version"], r["reviewer"], r["verdict"] + (f" ({r['scope']})" if r["scope"] else ""), r["reason"],
+          r["evidence_sha256"], *_source(r["source"])]
          for n in m["nodes"] for r in n["reviews"]], empty="no review")]
     flow += _heading("6. Disputes") + _disputes(m)
     flow += _heading("7. Anomalies") + [
@@ -269,9 +273,16 @@ def story(m: dict[str, Any], plots: dict[str, bytes], income_rows: list[tuple[st
     flow += _heading(f"Held amounts ({held} still held, {released} released)", _H3) + [table(
         [Column("artist", 2.6), Column("held for", 4.0), Column(m["currency"], 2.2, "num"),
          Column("paid by node", 2.6), Column("status", 2.2), *SOURCE],
-        [[h["artist"], f"dispute {h['dispute']}" if h["dispute"] else h["reason"], money(h["amount_micro"]),
+        [[h["artist"], h["held_for"], money(h["amount_micro"]),
           _by_node(h["by_node"]), h["status"] + (f" to {h['released_to']}" if h["released_to"] else ""),
           *_source(h["source"])] for h in m["held"]], empty="nothing held")]
+    flow += _heading("11. Artist wallets approved by the consortium") + [
+        _p("Artists of this month whose wallet a majority of the nodes approved (registered after the bootstrap, "
+           "or changed): the wallet now, the proposal that approved it, and every earlier wallet."),
+        table([Column("artist", 2.2), Column("wallet", 3.0), Column("approved by", 2.8), Column("earlier wallets", 5.6),
+               *SOURCE],
+              [[w["artist"], w["wallet"], w["proposal"], w["previous"], *_source(w["source"])] for w in m["wallets"]],
+              empty="none")]
     return flow
 
 
@@ -290,7 +301,8 @@ def _disputes(m: dict[str, Any]) -> list[Flowable]:
             steps.append(["resolved", "", d["resolution"], f"by {d['decided_by']}", *_source(d["resolved"])])
         arbitrator = f"; arbitrator {escape(d['arbitrator'])}" if d["arbitrator"] else ""
         flow += _heading(title, _H3) + [
-            _p(f"Opened by {escape(d['opened_by'])}: \u201c{escape(d['reason'])}\u201d. Three eyes: local "
+            _p(f"Opened by {escape(d['opened_by'])} on version {d['version']}: \u201c{escape(d['reason'])}\u201d. "
+               f"It disputes {escape(d['scope'])}. Three eyes: local "
                f"{escape(d['local'])}, peer {escape(d['peer'] or 'none eligible')}, external "
                f"{escape(d['external'] or 'none eligible')}{arbitrator}. Opened {_src(d['opened'])}."),
             table([Column("step", 1.8), Column("node", 1.4), Column("decision", 1.8), Column("reason", 8.6), *SOURCE],

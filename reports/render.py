@@ -97,7 +97,9 @@ def _records(m: dict[str, Any]):
             subject = f"{p['payee']}@{p['released_from']}" if kind == "release" else p["payee"]
             yield f"payout_{kind}", subject, p
     for h in m["held"]:
-        yield "held", f"{h['artist']} {h['dispute'] or h['reason']}", h
+        yield "held", f"{h['artist']} {h['held_for']}".strip(), h
+    for w in m["wallets"]:
+        yield "wallet", w["artist"], w
 
 
 def render_csv(model: dict[str, Any]) -> bytes:

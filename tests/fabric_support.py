@@ -7,6 +7,7 @@ Every address comes from the connection profile in ``$NINETEN_NETWORK_DIR`` (wri
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import uuid
@@ -16,15 +17,21 @@ from typing import Any
 import pytest
 import yaml
 
+from admin.embedded.ledger import EmbeddedLedger
 from admin.errors import LedgerRejected
+from admin.session import Session
 from admin.wallet import Identity, Wallet
 
 from conftest import NODES, consortium
+from fabric_network import network  # noqa: F401 (the tests' way to run network/network.sh)
 
 ROOT = Path(__file__).resolve().parent.parent
 NETWORK = Path(os.environ.get("NINETEN_NETWORK_DIR", Path.home() / ".cache/nineten/network"))
 FABRIC_HOME = Path(os.environ.get("NINETEN_FABRIC_HOME", Path.home() / ".cache/nineten/fabric"))
 PROFILE = NETWORK / "connection.yaml"
+#: The Go reference chaincode (bench/anchor-go) and the script that deploys it beside ours.
+GO_CHAINCODE = os.environ.get("NINETEN_GO_CC_NAME", "anchor-go")
+GO_DEPLOY = ROOT / "bench" / "anchor-go" / "deploy.sh"
 
 
 def profile() -> dict[str, Any]:
@@ -32,6 +39,14 @@ def profile() -> dict[str, Any]:
     if not PROFILE.exists():
         pytest.skip(f"no network profile at {PROFILE}; run network/network.sh up")
     return yaml.safe_load(PROFILE.read_text())
+
+
+def deploy_go() -> None:
+    """Build and deploy the Go reference chaincode on the network (a no-op once done)."""
+    profile()
+    done = subprocess.run([str(GO_DEPLOY), "up"], capture_output=True, text=True)
+    if done.returncode:
+        raise RuntimeError(f"{GO_DEPLOY} up failed:\n{done.stdout}{done.stderr}")
 
 
 def org_of(msp_id: str) -> dict[str, Any]:
@@ -109,3 +124,71 @@ def anchor_args(node: str, date: str, seed: str = "") -> tuple[str, str, str, st
     """The arguments of ``Listening:Anchor`` for a made-up report of ``node`` on ``date``."""
     digest = hashlib.sha256(f"{node} {date} {seed}".encode()).hexdigest()
     return node, date, digest, json.dumps({"rows": 3, "listeners": 2, "plays": 3, "seconds": 600})
+
+
+#: The payload the peer CLI prints when an invoke is committed (protobuf text format, ASCII).
+INVOKED = re.compile(r'Chaincode invoke successful\. result: status:200 payload:"((?:[^"\\]|\\.)*)"')
+
+
+def peer_cli(tmp: Path):
+    """``run(role, *args)``: Fabric's peer CLI as an Org1 identity ``n1.<role>`` (admin or reviewer,
+    enrolled with that role; None: the environment's own cryptogen admin, which has no role)."""
+    homes = {role: enroll_home(tmp, org_of("Org1MSP"), f"n1.{role}", role) for role in ("admin", "reviewer")}
+
+    def run(role: str | None, *args: str) -> subprocess.CompletedProcess:
+        script = ('eval "$(network/network.sh env org1)"; [ -n "$1" ] && export CORE_PEER_MSPCONFIGPATH="$1"; '
+                  'shift; export FABRIC_LOGGING_SPEC=INFO; exec peer "$@"')
+        msp = str(homes[role] / "msp") if role else ""
+        return subprocess.run(["bash", "-c", script, "peer", msp, *args],
+                              cwd=ROOT, capture_output=True, text=True, timeout=120)
+    return run
+
+
+def peer_call(function: str, *args: str) -> str:
+    """The ``-c`` argument of the peer CLI for a call."""
+    return json.dumps({"Args": [function, *args]})
+
+
+def invoke_args(function: str, *args: str) -> list[str]:
+    """``peer chaincode invoke`` to an orderer and three peers (the MAJORITY policy), waiting for commit."""
+    prof = profile()
+    orderer = prof["orderers"][0]
+    command = ["chaincode", "invoke", "-o", orderer["address"], "--ordererTLSHostnameOverride",
+               orderer["ssl_target_name_override"], "--tls", "--cafile", orderer["tls_ca_cert"],
+               "-C", prof["channel"], "-n", prof["chaincode"], "--waitForEvent"]
+    for org in sorted(prof["organizations"])[:3]:
+        peer = prof["organizations"][org]["peer"]
+        command += ["--peerAddresses", peer["address"], "--tlsRootCertFiles", peer["tls_ca_cert"]]
+    return command + ["-c", peer_call(function, *args)]
+
+
+def unquote(text: str) -> str:
+    """A payload as the peer CLI prints it (protobuf text format, ASCII) back to its bytes."""
+    return re.sub(r'\\(["\\])', r"\1", text)
+
+
+#: What a settled month's run writes, compared between the backends.
+OUTPUTS = ("payouts.csv", "node_payouts.csv", "settlement.json")
+
+
+def seed_secrets(fabric_out: Path, embedded_out: Path) -> None:
+    """The embedded run's ledger folder starts with the Fabric run's node secrets, so the listener
+    pseudonyms, and hence the keys, are the same."""
+    (embedded_out / "ledger").mkdir(parents=True)
+    shutil.copy2(fabric_out / "ledger" / "config.yaml", embedded_out / "ledger" / "config.yaml")
+
+
+def assert_same_month(fabric_out: Path, embedded_out: Path) -> list[tuple[str, bytes]]:
+    """Equal payouts, settlement and world state; returns the world state."""
+    for name in OUTPUTS:
+        assert (fabric_out / name).read_bytes() == (embedded_out / name).read_bytes(), name
+    fabric = Session(folder=fabric_out / "ledger", gateway_profile=PROFILE)
+    embedded = EmbeddedLedger(embedded_out / "ledger")
+    try:
+        on_fabric = list(fabric.reader().world_state())
+        stored = list(embedded.state_items())
+    finally:
+        fabric.close()
+        embedded.close()
+    assert on_fabric == stored
+    return on_fabric

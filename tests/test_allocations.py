@@ -35,7 +35,7 @@ def root_of(allocations):
 def mark_settled(ledger, month):
     """Stand in for the Settlement contract: write ("settlement", month) straight into the store."""
     ledger.store.commit({"timestamp_ns": 0, "txid": f"test-settle-{month}"},
-                        {records.SETTLEMENT.key(month): json.dumps({"month": month}).encode()})
+                        {records.SETTLEMENT.key(month): json.dumps({"month": month, "nodes": {}}).encode()})
 
 
 ELEVEN = [["k", 3], ["b9", 1], ["b8", 1], ["b7", 1], ["b6", 1], ["b5", 1], ["b4", 1], ["b3", 1], ["b2", 1],
@@ -149,7 +149,7 @@ def test_seal_checks_the_batches_and_the_merkle_root(ledger):
         f"merkle root {wrong} does not match the allocations on chain ({root}).")
     done = ledger.submit("n1.admin", "Allocations:Seal", M, "n1", root, "2")
     nodemonth = {"batches": 2, "listeners": 5, "merkle_root": root, "month": M, "node": "n1",
-                 "status": "sealed", "total_micro": 45_000_000}
+                 "status": "sealed", "superseded": [], "total_micro": 45_000_000, "version": 1}
     assert done.json() == {"sealed": True, "nodemonth": nodemonth}
     assert ledger.block(done.block)["event"]["name"] == "Allocations.Seal"
     assert json.loads(ledger.evaluate("n4.auditor", "Allocations:GetNodeMonth", M, "n1")) == nodemonth
@@ -169,7 +169,8 @@ def test_a_node_with_no_allocations_seals_the_empty_root(ledger):
         "node n2 has submitted no batches for 2026-10, not batches 1..1.")
     done = ledger.submit("n2.admin", "Allocations:Seal", M, "n2", hashlib.sha256(b"").hexdigest(), "0")
     assert done.json()["nodemonth"] == {"batches": 0, "listeners": 0, "merkle_root": merkle.root([]),
-                                        "month": M, "node": "n2", "status": "sealed", "total_micro": 0}
+                                        "month": M, "node": "n2", "status": "sealed", "superseded": [],
+                                        "total_micro": 0, "version": 1}
 
 
 def test_a_settled_month_refuses_allocations(ledger):

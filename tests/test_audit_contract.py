@@ -7,7 +7,7 @@ import pytest
 from admin.errors import LedgerRejected
 from chaincode.contracts.audit import document_sha256
 from conftest import refused
-from settlement_script import MONTH, standard_month
+from settlement_script import MONTH, reviewed_month
 
 FILES = {"audit-2026-10.html": "a" * 64, "audit-2026-10.pdf": "b" * 64}
 SHA = document_sha256(MONTH, 7, FILES)
@@ -19,7 +19,7 @@ def anchor(ledger, identity="n3.auditor", sha=SHA, block="7", files=FILES, month
 
 @pytest.fixture
 def settled(ledger):
-    standard_month(ledger)
+    reviewed_month(ledger)
     ledger.submit("n1.admin", "Settlement:Settle", MONTH)
     return ledger
 

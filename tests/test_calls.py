@@ -18,18 +18,20 @@ def test_invoke_commits_as_the_first_admin_and_again_is_a_no_op(month):
     _, ledger = month
     before = fingerprint(ledger)
     artist = json.dumps({"id": "a9", "name": "Nine", "wallet": "w-a9"})
-    out = run("--ledger", ledger, "invoke", "Registry:RegisterArtist", artist)
-    assert json.loads(out)["registered"] is True
+    out = run("--ledger", ledger, "invoke", "Registry:Propose", "register_artist", artist)
+    assert (json.loads(out)["status"], json.loads(out)["approvals"]) == ("open", ["n1"])
     assert fingerprint(ledger)[1] == before[1] + 1
-    again = run("--ledger", ledger, "invoke", "Registry:RegisterArtist", artist)
-    assert json.loads(again)["registered"] is False
+    state = fingerprint(ledger)[0]
+    assert run("--ledger", ledger, "invoke", "Registry:Propose", "register_artist", artist) == out
+    assert fingerprint(ledger)[0] == state
 
 
 def test_a_refusal_prints_its_sentence_and_exits_3(month):
     _, ledger = month
     before = fingerprint(ledger)
-    out = run("--ledger", ledger, "--as", "n1.reviewer", "invoke", "Registry:RegisterArtist", "{}", expect=3)
-    assert out == ("error: Registry:RegisterArtist refused: Org1MSP identity with reviewer may not do this; "
+    out = run("--ledger", ledger, "--as", "n1.reviewer", "invoke", "Registry:Propose", "register_artist", "{}",
+              expect=3)
+    assert out == ("error: Registry:Propose refused: Org1MSP identity with reviewer may not do this; "
                    "it needs the role admin.\n")
     out = run("--ledger", ledger, "query", "Registry:GetPolicy", "2026-1", expect=3)
     assert out == "error: Registry:GetPolicy refused: month '2026-1' is not of the form YYYY-MM.\n"

@@ -50,6 +50,16 @@ def test_a_month_step_by_step(month):
     run("--ledger", ledger, "month", "reconcile", "2026-10", "--node", "n2")
     assert "n2 approves n1's 2026-10" in run("--ledger", ledger, "month", "review", "2026-10", "--node", "n1",
                                              "--reviewer", "n2")
+    # n1's external reviewer (n3) has not reviewed yet: the month is not paid
+    refused = run("--ledger", ledger, "month", "settle", "2026-10", "--node", "n1", expect=3)
+    assert refused == ("error: Settlement:Settle refused: node n1's 2026-10 (version 1) awaits the review of its "
+                       "assigned external n3; a majority may replace a reviewer that does not review (proposal "
+                       "replace_reviewer) or settle the month without it (proposal settle_without).\n")
+    for node, reviewer in (("n1", "n3"), ("n2", "n1"), ("n2", "n3")):
+        run("--ledger", ledger, "month", "review", "2026-10", "--node", node, "--reviewer", reviewer)
+    status = run("--ledger", ledger, "--format", "csv", "month", "status", "2026-10")
+    assert status.splitlines() == ["node,sealed,peer,external,blocked,pending",
+                                   "n1,version 1,n2 approve,n3 approve,,", "n2,version 1,n1 approve,n3 approve,,"]
     run("--ledger", ledger, "month", "settle", "2026-10", "--node", "n1")
     out = run("--ledger", ledger, "--format", "csv", "payouts", "2026-10")
     assert out.splitlines()[1:] == ["a1,15.000000,15000000,w-a1,instructed", "a2,7.500000,7500000,w-a2,instructed",

@@ -1,32 +1,18 @@
-"""The chaincode server killed and restarted during a run: the peers reconnect to it and the
+"""Org1's chaincode server killed and restarted during a run: its peer reconnects to it and the
 gateway client's retries land every daily anchor exactly once."""
 
-import os
-import signal
-import subprocess
 import threading
 import time
 
 import pytest
 
 from chaincode import canonical_json
-from fabric_support import NETWORK, PROFILE, ROOT, anchor_args, bootstrap, fill_wallet, fresh_month
+from fabric_support import PROFILE, anchor_args, bootstrap, fill_wallet, fresh_month, network
 
 pytestmark = pytest.mark.fabric
 
 DAYS, OUTAGE = 10, 3.0
-
-
-def _chaincode_server() -> int | None:
-    """The pid of the network's chaincode server, if it runs."""
-    pid_file = NETWORK / "pids" / "chaincode.pid"
-    pid = int(pid_file.read_text()) if pid_file.exists() else 0
-    cmdline = f"/proc/{pid}/cmdline"
-    return pid if pid and os.path.exists(cmdline) and b"chaincode" in open(cmdline, "rb").read() else None
-
-
-def _restart_chaincode_server() -> None:
-    subprocess.run(["network/network.sh", "restart-chaincode"], cwd=ROOT, check=True, capture_output=True)
+SERVER = "chaincode.org1"  # n1.admin's organisation: its peer endorses first
 
 
 @pytest.fixture
@@ -38,8 +24,7 @@ def fabric(tmp_path):
     bootstrap(gateway)
     yield gateway
     gateway.close()
-    if _chaincode_server() is None:  # leave the server running whatever happened in the test
-        _restart_chaincode_server()
+    network("start", SERVER, check=False)  # leave the server running whatever happened in the test
 
 
 def test_every_anchor_lands_once_across_a_restart(fabric):
@@ -64,10 +49,10 @@ def test_every_anchor_lands_once_across_a_restart(fabric):
     worker = threading.Thread(target=submit_all)
     worker.start()
     assert started.wait(120)
-    os.kill(_chaincode_server(), signal.SIGKILL)  # a crash: no chance to close its streams
+    network("stop", SERVER, "KILL")  # a crash: no chance to close its streams
     killed_at = len(results)
     time.sleep(OUTAGE)
-    _restart_chaincode_server()
+    network("start", SERVER)
     worker.join(300)
 
     assert not errors, errors

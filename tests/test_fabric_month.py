@@ -11,21 +11,16 @@ orderer cuts one per second), ~3 minutes; the tiny scenario ~30 s; three purge+u
 """
 
 import json
-import shutil
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from admin.cli import main
-from admin.embedded.ledger import EmbeddedLedger
-from admin.session import Session
 from fabric_network import fresh_network, require_network
+from fabric_support import assert_same_month, seed_secrets
 from scenario_files import write_scenario
 
 pytestmark = pytest.mark.fabric
-
-OUTPUTS = ("payouts.csv", "node_payouts.csv", "settlement.json")
 
 
 def run(*args) -> str:
@@ -40,28 +35,6 @@ def leave_fresh():
     require_network()
     yield
     fresh_network()
-
-
-def seed_secrets(fabric_out: Path, embedded_out: Path) -> None:
-    """The embedded run's ledger folder starts with the Fabric run's node secrets."""
-    (embedded_out / "ledger").mkdir(parents=True)
-    shutil.copy2(fabric_out / "ledger" / "config.yaml", embedded_out / "ledger" / "config.yaml")
-
-
-def assert_same_month(fabric_out: Path, embedded_out: Path) -> list[tuple[str, bytes]]:
-    """Equal payouts, settlement and world state; returns the world state."""
-    for name in OUTPUTS:
-        assert (fabric_out / name).read_bytes() == (embedded_out / name).read_bytes(), name
-    fabric = Session(folder=fabric_out / "ledger", gateway_profile=require_network())
-    embedded = EmbeddedLedger(embedded_out / "ledger")
-    try:
-        on_fabric = list(fabric.reader().world_state())
-        stored = list(embedded.state_items())
-    finally:
-        fabric.close()
-        embedded.close()
-    assert on_fabric == stored
-    return on_fabric
 
 
 def test_simulate_gives_the_same_month_on_fabric(tmp_path):

@@ -5,36 +5,21 @@ enrolled at Org1's CA with the ``nineten.role`` attribute; each output is compar
 embedded ledger answers to the same call.
 """
 
-import json
-import re
-import subprocess
-
 import pytest
 
 from admin.errors import LedgerRejected
 from chaincode import canonical_json
-from fabric_support import (PROFILE, ROOT, anchor_args, bootstrap, enroll_home, fill_wallet, fresh_month,
-                            org_of, profile, refusal)
+from fabric_support import (INVOKED, PROFILE, anchor_args, bootstrap, fill_wallet, fresh_month, invoke_args,
+                            peer_call, peer_cli, profile, refusal, unquote)
 
 pytestmark = pytest.mark.fabric
-
-_INVOKED = re.compile(r'Chaincode invoke successful\. result: status:200 payload:"((?:[^"\\]|\\.)*)"')
 
 
 @pytest.fixture(scope="module")
 def cli(tmp_path_factory):
     """``cli(role, *args)``: the peer CLI as an Org1 identity with that role (None: the environment's
     own cryptogen admin, which has no role)."""
-    tmp = tmp_path_factory.mktemp("peer-cli")
-    homes = {role: enroll_home(tmp, org_of("Org1MSP"), f"n1.{role}", role) for role in ("admin", "reviewer")}
-
-    def run(role: str | None, *args: str) -> subprocess.CompletedProcess:
-        script = ('eval "$(network/network.sh env org1)"; [ -n "$1" ] && export CORE_PEER_MSPCONFIGPATH="$1"; '
-                  'shift; export FABRIC_LOGGING_SPEC=INFO; exec peer "$@"')
-        msp = str(homes[role] / "msp") if role else ""
-        return subprocess.run(["bash", "-c", script, "peer", msp, *args],
-                              cwd=ROOT, capture_output=True, text=True, timeout=120)
-    return run
+    return peer_cli(tmp_path_factory.mktemp("peer-cli"))
 
 
 @pytest.fixture(scope="module")
@@ -49,31 +34,9 @@ def fabric(tmp_path_factory):
     gateway.close()
 
 
-def _call(function: str, *args: str) -> str:
-    return json.dumps({"Args": [function, *args]})
-
-
-def _invoke_args(function: str, *args: str) -> list[str]:
-    """``peer chaincode invoke`` to the orderer and three peers (the MAJORITY policy), waiting for commit."""
-    prof = profile()
-    orderer = prof["orderer"]
-    command = ["chaincode", "invoke", "-o", orderer["address"], "--ordererTLSHostnameOverride",
-               orderer["ssl_target_name_override"], "--tls", "--cafile", orderer["tls_ca_cert"],
-               "-C", prof["channel"], "-n", prof["chaincode"], "--waitForEvent"]
-    for org in sorted(prof["organizations"])[:3]:
-        peer = prof["organizations"][org]["peer"]
-        command += ["--peerAddresses", peer["address"], "--tlsRootCertFiles", peer["tls_ca_cert"]]
-    return command + ["-c", _call(function, *args)]
-
-
 def _query_args(function: str, *args: str) -> list[str]:
     prof = profile()
-    return ["chaincode", "query", "-C", prof["channel"], "-n", prof["chaincode"], "-c", _call(function, *args)]
-
-
-def _unquote(text: str) -> str:
-    """A payload as the peer CLI prints it (protobuf text format, ASCII) back to its bytes."""
-    return re.sub(r'\\(["\\])', r"\1", text)
+    return ["chaincode", "query", "-C", prof["channel"], "-n", prof["chaincode"], "-c", peer_call(function, *args)]
 
 
 def test_query_reads_what_the_gateway_reads(cli, fabric):
@@ -84,25 +47,25 @@ def test_query_reads_what_the_gateway_reads(cli, fabric):
 
 def test_invoke_anchors_a_day_as_the_embedded_ledger_does(cli, fabric, ledger):
     args = anchor_args("n1", f"{fresh_month()}-07")
-    result = cli("admin", *_invoke_args("Listening:Anchor", *args))
+    result = cli("admin", *invoke_args("Listening:Anchor", *args))
     assert result.returncode == 0, result.stderr
-    payload = _INVOKED.search(result.stderr)
+    payload = INVOKED.search(result.stderr)
     assert payload, result.stderr
     expected = ledger.submit("n1.admin", "Listening:Anchor", *args).payload
-    assert _unquote(payload.group(1)) == expected
+    assert unquote(payload.group(1)) == expected
     assert canonical_json.loads(expected)["anchored"] is True
 
     query = cli("admin", *_query_args("Listening:GetAnchor", args[0], args[1]))
     assert (query.returncode, query.stdout) == (0, ledger.evaluate("n1.admin", "Listening:GetAnchor",
                                                                    args[0], args[1]) + "\n")
-    again = cli("admin", *_invoke_args("Listening:Anchor", *args))
-    assert _unquote(_INVOKED.search(again.stderr).group(1)) == ledger.submit("n1.admin", "Listening:Anchor",
+    again = cli("admin", *invoke_args("Listening:Anchor", *args))
+    assert unquote(INVOKED.search(again.stderr).group(1)) == ledger.submit("n1.admin", "Listening:Anchor",
                                                                              *args).payload
 
 
 def test_invoke_refusal_is_the_embedded_sentence(cli, fabric, ledger):
     args = anchor_args("n1", f"{fresh_month()}-08")
-    result = cli("reviewer", *_invoke_args("Listening:Anchor", *args))
+    result = cli("reviewer", *invoke_args("Listening:Anchor", *args))
     message = refusal(ledger, "n1.reviewer", "Listening:Anchor", *args)
     assert message == "Org1MSP identity with reviewer may not do this; it needs the role admin."
     assert result.returncode == 1

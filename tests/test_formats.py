@@ -10,7 +10,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from admin import dayfile, formats
+from admin.artists import ArtistCatalogue
 from admin.errors import InputError
+from admin.readers.resolve import ReadOptions
 from admin.pseudonym import new_secret, pseudonym, pseudonymise
 
 SECRET = b"node-secret"
@@ -179,42 +181,46 @@ def test_jsonl_bad_lines_name_line_and_field(tmp_path):
         json.dumps(listen(ALICE, T1, "https://node/artists/x", "-PT3M", "2026-10-01T08:15:00Z")),
         json.dumps(listen(ALICE, T1, None, "PT3M", "2026-10-01T08:15:00Z")),
         json.dumps(listen(ALICE, T1, "https://node/artists/x", "PT3M", "noon")),
-        json.dumps({"listened_at": 1.5, "user_name": "u", "track_metadata": {}}),
+        '{"listened_at": 1.0000001, "user_name": "u", "track_metadata": {}}',
+        json.dumps({"listened_at": 1, "user_name": "u", "track_metadata": {"track_name": "One"}}),
         json.dumps({"listened_at": 1, "user_name": "u",
                     "track_metadata": {"artist_name": "X", "track_name": "One"}}),
     ]) + "\n")
     frame, problems = formats.read_day_report(path)
-    assert as_rows(frame) == [(1, AT_0815, ALICE, "x", T1, 192)]
+    assert as_rows(frame) == [(1, AT_0815, ALICE, "x", T1, 192), (11, 1_000_000, "u", "X", "One", 30)]
     assert [str(p.error()) for p in problems] == [
         f"{path}:2: field (json): is not valid JSON: Expecting property name enclosed in double "
         "quotes at column 2",
         f"{path}:3: field type: activity type 'Like' is not Listen",
         f"{path}:4: field object.duration: 'PT3M12.5S' is not a whole number of seconds",
         f"{path}:6: field object.duration: '-PT3M' is negative",
-        f"{path}:7: field object.attributedTo: is missing",
+        f"{path}:7: field object.artist: is missing (neither artist, artist_credit, artists nor "
+        "attributedTo names the artist)",
         f"{path}:8: field published: 'noon' is not an ISO-8601 UTC time such as "
         "2026-10-01T08:15:00Z",
-        f"{path}:9: field listened_at: 1.5 is not a whole number",
-        f"{path}:10: field track_metadata.additional_info.duration: is missing",
+        f"{path}:9: field listened_at: 1.0000001 has a precision finer than a microsecond",
+        f"{path}:10: field track_metadata.artist_name: is missing",
     ]
     with pytest.raises(InputError, match=r"\(8 bad rows in the file\)$"):
         formats.read_day(path)
 
 
-def test_jsonl_artist_mapping_and_listenbrainz_fallbacks(tmp_path):
+def test_jsonl_artist_catalogue_and_listenbrainz_fallbacks(tmp_path):
     path = jsonl(tmp_path, "2026-10-01.jsonl", [
         listen(ALICE, T1, "https://node/artists/x", "PT1H", "2026-10-01T08:15:00Z"),
         {"listened_at": AT_0815 // 1_000_000, "user_name": "bob", "recording_msid": "msid-1",
          "track_metadata": {"artist_name": "Crosby, Stills", "track_name": "One",
                             "additional_info": {"duration": 61}}},
         listen(ALICE, T1, "https://elsewhere/artists/z", "PT1M", "2026-10-01T08:15:00Z")])
-    mapping = {"https://node/artists/x": "artist-1", "Crosby, Stills": "artist-2"}
-    frame, problems = formats.read_day_report(path, artist_map=mapping)
+    catalogue = ArtistCatalogue([{"id": "artist-1", "name": "X", "aliases": ["https://node/artists/x"]},
+                                 {"id": "artist-2", "name": "Crosby, Stills"}])
+    frame, problems = formats.read_day_report(path, options=ReadOptions(catalogue=catalogue))
     assert as_rows(frame) == [(1, AT_0815, ALICE, "artist-1", T1, 3600),
                               (2, AT_0815, "bob", "artist-2", "msid-1", 61)]
     assert [str(p.error()) for p in problems] == [
-        f"{path}:3: field object.attributedTo: 'https://elsewhere/artists/z' is not in the "
-        "artist mapping"]
+        f"{path}:3: field object.attributedTo: artist 'https://elsewhere/artists/z' is not in the "
+        "artist catalogue (no registered artist has its name or alias); pass --unmapped keep to hold "
+        "its money under an id derived from its name"]
     unmapped = formats.read_day(path)
     assert list(unmapped["artist_id"]) == ["x", "Crosby, Stills", "z"]
 
@@ -224,7 +230,7 @@ def test_unknown_suffix_and_explicit_format(tmp_path):
     with pytest.raises(InputError) as error:
         formats.read_day(path)
     assert str(error.value) == (f"{path}: unknown file type '.txt'; expected one of .csv, "
-                                ".parquet, .jsonl, .ndjson or an explicit format")
+                                ".parquet, .jsonl, .ndjson, .json, .zip or an explicit format")
     assert as_rows(formats.read_day(path, fmt="csv")) == [(2, AT_0815, "a", "x", "t", 5)]
 
 

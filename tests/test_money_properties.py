@@ -1,6 +1,7 @@
 """Properties of the money: splits, top-N, the settlement invariant, and determinism across processes."""
 
 import subprocess
+from dataclasses import replace
 import sys
 from fractions import Fraction
 from pathlib import Path
@@ -9,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chaincode import rules, settle
+from chaincode import rules, scope, settle
 from chaincode.rules import allocate
 from chaincode.errors import Conflict
 
@@ -54,41 +55,55 @@ def test_top_n_picks_the_heaviest_with_id_tiebreak(weights, n):
 
 NODE_IDS = ("n1", "n2", "n3", "n4")
 ARTISTS = ("a1", "a2", "a3", "a4", "a5", "x1", "x2")
+LISTENERS = [f"L{i}" for i in range(12)]
+
+
+@st.composite
+def scopes(draw, listeners):
+    """A dispute scope: the whole month, or some listeners and/or artists (days cover no allocation)."""
+    if draw(st.integers(0, 4)) == 0:
+        return dict(scope.WHOLE_MONTH)
+    named = {"listeners": draw(st.lists(st.sampled_from(listeners or ["L0"]), unique=True, max_size=3)),
+             "artists": draw(st.lists(st.sampled_from(ARTISTS), unique=True, max_size=2)),
+             "days": draw(st.lists(st.sampled_from(["2026-10-01", "2026-10-02"]), unique=True, max_size=1))}
+    return {**scope.NONE, **{k: sorted(v) for k, v in named.items()}}
 
 
 @st.composite
 def months(draw):
-    """A random month: subscriptions, allocations per node, disputes and registered artists."""
+    """A random month: subscriptions, allocations per node, scoped disputes, pending parts and
+    registered artists. Also returns every allocation (node -> listener -> [[artist, weight, amount]])."""
     price = draw(st.integers(min_value=1, max_value=50_000_000))
     node_share = draw(st.integers(min_value=0, max_value=price))
     share = price - node_share
     top = draw(st.integers(min_value=1, max_value=9))
-    subscriptions, nodes = [], {}
+    subscriptions, nodes, allocations = [], {}, {}
     for node in NODE_IDS:
-        listeners = draw(st.lists(st.sampled_from([f"L{i}" for i in range(12)]), unique=True, max_size=8))
+        listeners = draw(st.lists(st.sampled_from(LISTENERS), unique=True, max_size=8))
+        paid = []
         for listener in listeners:
             status = draw(st.sampled_from(("paid", "renewed", "expired")))
             subscriptions.append({"node": node, "listener": listener, "amount_micro": price, "status": status})
-        paid = [listener for listener in listeners
-                if next(s for s in subscriptions if (s["node"], s["listener"]) == (node, listener))["status"] != "expired"]
-        allocated = [listener for listener in paid if draw(st.booleans())]
-        batches, batch = [], {}
-        for listener in allocated:
-            weights = draw(st.dictionaries(st.sampled_from(ARTISTS), st.integers(1, 10_000), min_size=1))
-            for artist, _, amount in allocate(sorted(weights.items()), top, share):
-                batch[artist] = batch.get(artist, 0) + amount
-            if draw(st.booleans()):
-                batches.append(batch)
-                batch = {}
-        if batch:
-            batches.append(batch)
-        dispute = draw(st.sampled_from((("", ""), ("open", f"d-{node}"), ("approve", f"d-{node}"),
-                                        ("reject", f"d-{node}"))))
-        sealed = draw(st.booleans()) or bool(allocated)
-        nodes[node] = settle.NodeMonth(sealed=sealed, allocated_listeners=frozenset(allocated),
-                                       batches=tuple(batches), dispute=dispute)
+            if status != "expired":
+                paid.append(listener)
+        allocated = {listener: allocate(sorted(draw(st.dictionaries(st.sampled_from(ARTISTS), st.integers(1, 10_000),
+                                                                    min_size=1)).items()), top, share)
+                     for listener in paid if draw(st.booleans())}
+        totals: dict[str, int] = {}
+        for parts in allocated.values():
+            for artist, _, amount in parts:
+                totals[artist] = totals.get(artist, 0) + amount
+        states = draw(st.lists(st.sampled_from(("approve", "reject")), max_size=2)) + \
+            (["open"] if draw(st.booleans()) else [])
+        disputes = tuple(settle.DisputeView(f"d-{node}-{i}", state, draw(scopes(sorted(allocated))))
+                         for i, state in enumerate(states))
+        pending = "held for a test" if draw(st.integers(0, 5)) == 0 else ""
+        nodes[node] = settle.NodeMonth(sealed=draw(st.booleans()) or bool(allocated), pending=pending,
+                                       allocated_listeners=frozenset(allocated), totals=totals, parts=allocated,
+                                       disputes=disputes)
+        allocations[node] = allocated
     registered = draw(st.sets(st.sampled_from(ARTISTS)))
-    return subscriptions, nodes, registered, node_share, share
+    return subscriptions, nodes, registered, node_share, share, allocations
 
 
 def _check(result):
@@ -96,14 +111,26 @@ def _check(result):
     assert totals["income_micro"] == (totals["node_operators_micro"] + totals["artists_micro"]
                                       + totals["unallocated_micro"] + totals["held_micro"])
     assert totals["artists_micro"] == sum(sum(by.values()) for by in result["artists"].values())
-    assert totals["held_micro"] == sum(sum(h["by_node"].values()) for h in result["held"].values())
+    assert totals["held_micro"] == (sum(sum(h["by_node"].values()) for h in result["held"].values())
+                                    + sum(result["node_held"].values()))
     assert totals["node_operators_micro"] == sum(result["node_payouts"].values())
+
+
+def _fates(month: settle.NodeMonth, allocated: dict, registered: set) -> dict[str, int]:
+    """Every allocation of a node routed one by one by the payout rule: what each destination gets."""
+    found: dict[str, int] = {}
+    for listener, parts in allocated.items():
+        for artist, _, amount in parts:
+            states = [d.state for d in month.disputes if scope.covers(d.scope, listener, artist)]
+            where = rules.destination(rules.dispute_state(states), artist in registered)
+            found[where] = found.get(where, 0) + amount
+    return found
 
 
 @settings(max_examples=200, deadline=None)
 @given(months())
 def test_the_settlement_of_a_random_month_balances_exactly(month):
-    subscriptions, nodes, registered, node_share, share = month
+    subscriptions, nodes, registered, node_share, share, allocations = month
     result = settle.settle_month(subscriptions, nodes, registered, node_share, share)
     _check(result)
     counted = [s for s in subscriptions if s["status"] != "expired"]
@@ -113,24 +140,57 @@ def test_the_settlement_of_a_random_month_balances_exactly(month):
         if key == rules.HELD_UNREGISTERED:
             assert artist not in registered and entry["reason"] == "unregistered"
         else:
-            assert all(nodes[n].dispute == ("open", key) for n in entry["by_node"])
+            assert all(any(d.id == key and d.state == "open" for d in nodes[n].disputes) for n in entry["by_node"])
     for artist, by_node in result["artists"].items():
         assert artist in registered
-        assert all(nodes[n].dispute[0] in ("", "approve") for n in by_node)
     for node, totals in result["nodes"].items():
-        if nodes[node].dispute[0] == "reject":
-            assert totals["rejected_micro"] == totals["allocated_micro"]
+        month_of = nodes[node]
+        subscribed = len({s["listener"] for s in counted if s["node"] == node})
+        if month_of.pending:  # the whole artist share is held for the node, nothing else moves
+            assert result["node_held"].get(node, 0) == totals["held_micro"] == share * subscribed
+            assert totals["artists_micro"] == totals["unallocated_micro"] == 0
+            continue
+        if not month_of.sealed:
+            continue
+        # a dispute holds only its scope: the aggregate equals routing each allocation by itself
+        fates = _fates(month_of, allocations[node], set(registered))
+        assert totals["rejected_micro"] == fates.get(rules.REJECTED, 0)
+        assert totals["artists_micro"] == fates.get(rules.PAID, 0)
+        assert totals["held_micro"] == fates.get(rules.HELD_DISPUTE, 0) + fates.get(rules.HELD_ARTIST, 0)
+
+
+@settings(max_examples=100, deadline=None)
+@given(months())
+def test_a_pending_part_settled_later_keeps_the_invariant(month):
+    subscriptions, nodes, registered, node_share, share, allocations = month
+    result = settle.settle_month(subscriptions, nodes, registered, node_share, share)
+    record = {**result["totals"], "nodes": result["nodes"]}
+    for node, month_of in sorted(nodes.items()):
+        if not month_of.pending:
+            continue
+        ready = replace(month_of, pending="")
+        subs = [s for s in subscriptions if s["node"] == node]
+        part = settle.node_part(subs, ready, set(registered), node_share, share)
+        before = record["held_micro"]
+        record = settle.settle_node(record, node, part)
+        assert record["nodes"][node]["held_micro"] == part["totals"]["held_micro"]
+        assert record["released_micro"] - result["totals"]["released_micro"] >= 0
+        assert before - record["held_micro"] == result["node_held"].get(node, 0) - part["totals"]["held_micro"]
+        assert record["income_micro"] == (record["node_operators_micro"] + record["artists_micro"]
+                                          + record["unallocated_micro"] + record["held_micro"])
 
 
 @settings(max_examples=100, deadline=None)
 @given(months(), st.data())
 def test_releases_keep_the_invariant_and_empty_what_is_held(month, data):
-    subscriptions, nodes, registered, node_share, share = month
+    subscriptions, nodes, registered, node_share, share, _ = month
     result = settle.settle_month(subscriptions, nodes, registered, node_share, share)
     record = {**result["totals"], "nodes": result["nodes"]}
-    for key in data.draw(st.permutations(sorted(result["held"]))):
+    holds = [result["held"][key]["by_node"] for key in sorted(result["held"])]
+    holds += [{node: amount} for node, amount in sorted(result["node_held"].items())]
+    for by_node in data.draw(st.permutations(holds)):
         target = data.draw(st.sampled_from(("artists", "unallocated")))
-        record = settle.release(record, result["held"][key]["by_node"], target)
+        record = settle.release(record, by_node, target)
         assert record["income_micro"] == (record["node_operators_micro"] + record["artists_micro"]
                                           + record["unallocated_micro"] + record["held_micro"])
     assert record["held_micro"] == 0 and all(t["held_micro"] == 0 for t in record["nodes"].values())
@@ -144,7 +204,7 @@ def test_releases_keep_the_invariant_and_empty_what_is_held(month, data):
 @settings(max_examples=100, deadline=None)
 @given(months(), st.integers(min_value=1, max_value=1000))
 def test_a_month_that_does_not_balance_is_refused(month, extra):
-    subscriptions, nodes, registered, node_share, share = month
+    subscriptions, nodes, registered, node_share, share, _ = month
     counted = [s for s in subscriptions if s["status"] != "expired"]
     if not counted:
         return

@@ -41,11 +41,12 @@ def test_receipt_shows_each_artist_and_a_verified_proof(sealed, tmp_path):
     # L1: a1 100 s, a2 50 s (a3's 20 s do not count) -> 6 + 3 USDP.
     assert out.splitlines() == [
         f"listener L1 at n1 in 2026-10 (pseudonym {alias(sealed, 'L1')}): 9.000000 to 2 artists",
-        "artist_id  seconds  amount",
-        "---------  -------  --------",
-        "a1         100      6.000000",
-        "a2         50       3.000000",
-        f"Merkle proof: leaf {receipt['index'] + 1} of 2, 1 step, root {root} sealed by n1: verified"]
+        "artist_id  seconds  amount    status",
+        "---------  -------  --------  ---------------",
+        "a1         100      6.000000  not settled yet",
+        "a2         50       3.000000  not settled yet",
+        f"Merkle proof: leaf {receipt['index'] + 1} of 2, 1 step, root {root} sealed by n1: verified",
+        "settlement: 9.000000 not settled yet"]
     assert '"L1"' not in json.dumps(receipt)
     assert receipt["listener"] == alias(sealed, "L1") and receipt["merkle_root"] == root
     assert [(a["artist_id"], a["seconds"], a["amount_micro"], a["amount"]) for a in receipt["artists"]] == [
@@ -97,7 +98,7 @@ def test_a_receipt_from_altered_world_state_is_not_verified(sealed):
     db.commit()
     db.close()
     out = run("--ledger", sealed, "receipt", "L1", "--month", "2026-10", "--node", "n1", expect=1)
-    assert out.splitlines()[-1].endswith(f"root {sealed_root(sealed)} sealed by n1: NOT verified")
+    assert out.splitlines()[-2].endswith(f"root {sealed_root(sealed)} sealed by n1: NOT verified")
 
 
 @pytest.mark.parametrize("args, code, message", [

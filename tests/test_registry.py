@@ -39,14 +39,48 @@ def test_bootstrap_refuses_bad_documents(bare_ledger, change, message):
     assert refused(bare_ledger, "n1.admin", "Registry:Bootstrap", json.dumps(document)) == message
 
 
-def test_register_artist_with_isni(ledger):
+def test_an_artist_is_registered_by_a_majority(ledger):
     artist = {"id": "a9", "name": "Nina", "wallet": "w9", "isni": "0000 0001 2103 2683"}
-    result = ledger.submit("n3.admin", "Registry:RegisterArtist", json.dumps(artist)).json()
-    assert result == {"registered": True, "artist": {"id": "a9", "name": "Nina", "wallet": "w9",
-                                                     "isni": "0000000121032683"}}
-    assert ledger.submit("n3.admin", "Registry:RegisterArtist", json.dumps(artist)).json()["registered"] is False
-    assert refused(ledger, "n2.admin", "Registry:RegisterArtist", json.dumps({**artist, "wallet": "w10"})) == (
-        "artist a9 is already registered with other details.")
+    first = ledger.submit("n3.admin", "Registry:Propose", "register_artist", json.dumps(artist)).json()
+    payload = {"id": "a9", "isni": "0000000121032683", "name": "Nina", "wallet": "w9"}
+    assert first == {"approvals": ["n3"], "id": first["id"], "kind": "register_artist",
+                     "note": "artist a9 has no money held for it.", "payload": payload, "proposer": "n3",
+                     "round": 0, "status": "open"}
+    assert ledger.submit("n3.admin", "Registry:Propose", "register_artist", json.dumps(artist)).json() == first
+    with pytest.raises(LedgerRejected) as info:
+        ledger.evaluate("n1.auditor", "Registry:GetArtist", "a9")
+    assert info.value.message == "artist a9 does not exist."
+    ledger.submit("n1.admin", "Registry:Approve", first["id"])
+    applied = ledger.submit("n2.admin", "Registry:Approve", first["id"]).json()
+    assert (applied["status"], applied["approvals"]) == ("applied", ["n1", "n2", "n3"])
+    assert json.loads(ledger.evaluate("n1.auditor", "Registry:GetArtist", "a9")) == {
+        **payload, "previous_wallets": [], "proposal": first["id"]}
+    assert refused(ledger, "n2.admin", "Registry:Propose", "register_artist", json.dumps({**artist, "wallet": "w10"})) \
+        == "artist a9 is already registered; change its wallet with a set_artist_wallet proposal."
+    listed = json.loads(ledger.evaluate("n4.auditor", "Registry:ListProposals", "applied"))
+    assert [p["id"] for p in listed] == [first["id"]]
+    assert json.loads(ledger.evaluate("n4.auditor", "Registry:ListProposals", "open")) == []
+
+
+def test_a_wallet_change_keeps_the_history(ledger):
+    change = {"artist_id": "a1", "wallet": "w-new"}
+    proposal = ledger.submit("n2.admin", "Registry:Propose", "set_artist_wallet", json.dumps(change)).json()
+    assert proposal["payload"] == {"artist_id": "a1", "replaces": "wallet-a1", "wallet": "w-new"}
+    assert proposal["note"] == ("artist a1's wallet changes from wallet-a1 to w-new; payouts instructed from then "
+                                "on, and releases of held money, go to the new wallet.")
+    for node in ("n3", "n4"):
+        ledger.submit(f"{node}.admin", "Registry:Approve", proposal["id"])
+    artist = json.loads(ledger.evaluate("n1.auditor", "Registry:GetArtist", "a1"))
+    assert (artist["wallet"], artist["proposal"]) == ("w-new", proposal["id"])
+    assert artist["previous_wallets"] == [{"proposal": "", "wallet": "wallet-a1"}]
+    back = ledger.submit("n2.admin", "Registry:Propose", "set_artist_wallet",
+                         json.dumps({"artist_id": "a1", "wallet": "wallet-a1"})).json()
+    assert refused(ledger, "n1.admin", "Registry:Propose", "set_artist_wallet", json.dumps(change)) == (
+        "artist a1's wallet is already w-new.")
+    for node in ("n3", "n4"):
+        ledger.submit(f"{node}.admin", "Registry:Approve", back["id"])
+    again = ledger.submit("n2.admin", "Registry:Propose", "set_artist_wallet", json.dumps(change)).json()
+    assert (again["round"], again["status"]) == (1, "open") and again["id"] != proposal["id"]
 
 
 def test_a_policy_change_needs_a_majority(ledger):
@@ -66,8 +100,8 @@ def test_revoked_node_can_no_longer_act(ledger):
     proposal = ledger.submit("n1.admin", "Registry:Propose", "revoke_node", '{"node_id":"n4"}').json()
     for node in ("n2", "n3"):
         ledger.submit(f"{node}.admin", "Registry:Approve", proposal["id"])
-    assert refused(ledger, "n4.admin", "Registry:RegisterArtist", '{"id":"x","name":"X","wallet":"w"}') == (
-        "node n4 of Org4MSP is revoked, not active.")
+    assert refused(ledger, "n4.admin", "Registry:Propose", "register_artist", '{"id":"x","name":"X","wallet":"w"}') \
+        == "node n4 of Org4MSP is revoked, not active."
 
 
 def test_queries_need_a_member_and_name_missing_records(ledger):

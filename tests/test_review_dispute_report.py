@@ -30,7 +30,7 @@ def test_a_reviewer_finding_opens_a_dispute_with_the_findings_as_evidence(sealed
     assert out.splitlines()[-3:] == [
         f"dispute evidence (sha256 {digest}): {evidence}",
         "n3 flags n1's 2026-10: anomaly findings: few_listener_artists 2 (first: a1)",
-        f"dispute {dispute['id']} is open on n1's 2026-10: local n1, peer n2, external n3"]
+        f"dispute {dispute['id']} is open on n1's 2026-10 over 2 artists: local n1, peer n2, external n3"]
     shown = json.loads(run("--ledger", sealed, "--format", "json", "disputes", "show", dispute["id"]))
     assert (shown["evidence"], shown["opened_by"], shown["reason"], shown["status"]) == (
         [digest], "n3", "anomaly findings: few_listener_artists 2 (first: a1)", "open")
@@ -83,7 +83,8 @@ def test_submit_report_lists_every_bad_row_and_anchors_nothing(month, tmp_path):
                                         "2026-10-03T09:00:00Z,L1,a1,t1,-5\n2026-10-03T10:00:00Z,,a1,t1,x\n"
                                         "2026-10-04T10:00:00Z,L2,a1,t1,50\n")
     (bad / "2026-10-05.csv").write_text("played_at,listener_id,artist_id\n")
-    (bad / "oct.csv").write_text(HEADER)
+    (bad / "oct.jsonl").write_text('{"listened_at": 1791014400, "track_metadata": '
+                                   '{"artist_name": "Ann", "track_name": "t1"}}\n')
     good = scenario / "plays" / "n1" / "2026-10-01.csv"
     report = tmp_path / "report.csv"
     before = fingerprint(ledger)
@@ -91,7 +92,7 @@ def test_submit_report_lists_every_bad_row_and_anchors_nothing(month, tmp_path):
               "--report", report, expect=2)
     assert out.splitlines()[-1] == (
         f"error: 3 bad rows and 6 problems in 3 of 4 files ({bad}/2026-10-03.csv, {bad}/2026-10-05.csv, "
-        f"{bad}/oct.csv); nothing was anchored; every problem is listed in {report}")
+        f"{bad}/oct.jsonl); nothing was anchored; every problem is listed in {report}")
     assert report.read_text() == (
         "file,line,field,message\n"
         f"{bad}/2026-10-03.csv,3,seconds,-5 is negative\n"
@@ -100,7 +101,8 @@ def test_submit_report_lists_every_bad_row_and_anchors_nothing(month, tmp_path):
         f"{bad}/2026-10-03.csv,5,played_at,\"2026-10-04T10:00:00.000000Z is not on 2026-10-03, the day of the file name\"\n"
         f"{bad}/2026-10-05.csv,1,track_id,\"column track_id is missing; expected the columns "
         "played_at,listener_id,artist_id,track_id,seconds\"\n"
-        f"{bad}/oct.csv,,(file),the file name 'oct.csv' does not start with a day YYYY-MM-DD.\n")
+        f"{bad}/oct.jsonl,1,user_name,is missing: this file does not say who listened; name the listener "
+        "with --listener\n")
     assert fingerprint(ledger) == before
     assert not (ledger / "days" / "n1").exists()
 

@@ -5,7 +5,8 @@ import json
 import pytest
 
 from admin.errors import LedgerRejected
-from settlement_script import EVIDENCE, MONTH, allocate_and_seal, standard_month, subscribe
+from settlement_script import (MONTH, allocate_and_seal, approve, flag, flagged_month, majority, reviewed_month,
+                               settlement, subscribe)
 
 TOTALS = ("artists_micro", "held_micro", "income_micro", "node_operators_micro", "unallocated_micro")
 
@@ -14,23 +15,6 @@ def rejected(ledger, identity, function, *args) -> str:
     with pytest.raises(LedgerRejected) as caught:
         ledger.submit(identity, function, *args)
     return caught.value.message
-
-
-def settlement(ledger, month=MONTH) -> dict:
-    record = json.loads(ledger.evaluate("n4.auditor", "Settlement:GetSettlement", month))
-    assert_balanced(record)
-    return record
-
-
-def assert_balanced(record: dict) -> None:
-    """income = node operators + artists + unallocated + held, in total and per node."""
-    assert record["income_micro"] == (record["node_operators_micro"] + record["artists_micro"]
-                                      + record["unallocated_micro"] + record["held_micro"])
-    for totals in record["nodes"].values():
-        assert totals["income_micro"] == (totals["node_share_micro"] + totals["artists_micro"]
-                                          + totals["unallocated_micro"] + totals["held_micro"])
-    for name in ("artists_micro", "held_micro", "income_micro", "unallocated_micro"):
-        assert record[name] == sum(t[name] for t in record["nodes"].values())
 
 
 def payouts(ledger, month=MONTH) -> dict:
@@ -44,14 +28,14 @@ def held(ledger, month=MONTH) -> dict:
 
 
 def node_totals(**values) -> dict:
-    base = {"allocated_micro": 0, "artists_micro": 0, "dispute": "", "dispute_state": "", "held_micro": 0,
-            "income_micro": 0, "node_share_micro": 0, "paid_subscriptions": 0, "rejected_micro": 0,
+    base = {"allocated_micro": 0, "artists_micro": 0, "disputes": {}, "held_micro": 0, "income_micro": 0,
+            "node_share_micro": 0, "paid_subscriptions": 0, "pending": "", "rejected_micro": 0,
             "unallocated_listeners": 0, "unallocated_micro": 0}
     return {**base, **values}
 
 
 def test_settle_follows_the_payout_rule(ledger):
-    standard_month(ledger)
+    reviewed_month(ledger)
     done = ledger.submit("n2.admin", "Settlement:Settle", MONTH)
     result = json.loads(done.payload)
     assert result["settled"] is True
@@ -93,7 +77,7 @@ def test_settle_follows_the_payout_rule(ledger):
 
 
 def test_settling_again_is_a_no_op(ledger):
-    standard_month(ledger)
+    reviewed_month(ledger)
     first = json.loads(ledger.submit("n2.admin", "Settlement:Settle", MONTH).payload)
     before = ledger.state_hash()
     again = json.loads(ledger.submit("n4.admin", "Settlement:Settle", MONTH).payload)
@@ -102,7 +86,7 @@ def test_settling_again_is_a_no_op(ledger):
 
 
 def test_a_settled_month_refuses_new_subscriptions(ledger):
-    standard_month(ledger)
+    reviewed_month(ledger)
     ledger.submit("n2.admin", "Settlement:Settle", MONTH)
     message = rejected(ledger, "n1.admin", "Subscriptions:Record", MONTH, "n1", "L9", "pay-late", "10000000", "paid")
     assert message == f"{MONTH} is settled; its subscriptions can no longer change."
@@ -112,12 +96,15 @@ def test_an_unsealed_node_blocks_settlement(ledger):
     subscribe(ledger, "n1", ["L1"])
     subscribe(ledger, "n3", ["M1"])
     allocate_and_seal(ledger, "n1", [{"L1": {"a1": 100}}])
+    approve(ledger, "n1")
     message = rejected(ledger, "n1.admin", "Settlement:Settle", MONTH)
-    assert message == f"node n3 has not sealed {MONTH}; it must run month reconcile first."
+    assert message == (f"node n3 has not sealed {MONTH}; it must run month reconcile first, or a majority "
+                       "may settle the month without it (proposal settle_without).")
     allocate_and_seal(ledger, "n3", [])
+    approve(ledger, "n3")
     record = json.loads(ledger.submit("n1.admin", "Settlement:Settle", MONTH).payload)["settlement"]
     assert (record["artists_micro"], record["unallocated_micro"]) == (9_000_000, 9_000_000)
-    assert_balanced(record)
+    assert record == settlement(ledger)
 
 
 def test_a_month_without_subscriptions_is_not_settled(ledger):
@@ -132,6 +119,7 @@ def test_expired_subscriptions_count_for_nothing(ledger):
     subscribe(ledger, "n1", ["L1", "L2"])
     ledger.submit("n1.admin", "Subscriptions:Expire", MONTH, "n1", "L2", "chargeback")
     allocate_and_seal(ledger, "n1", [{"L1": {"a1": 10, "a2": 20}}])
+    approve(ledger, "n1")
     record = json.loads(ledger.submit("n1.admin", "Settlement:Settle", MONTH).payload)["settlement"]
     assert {k: record[k] for k in TOTALS} == {"artists_micro": 9_000_000, "held_micro": 0,
                                               "income_micro": 10_000_000, "node_operators_micro": 1_000_000,
@@ -142,7 +130,7 @@ def test_expired_subscriptions_count_for_nothing(ledger):
 
 @pytest.mark.parametrize("identity", ["n1.reviewer", "n1.arbitrator", "n1.auditor"])
 def test_only_node_admins_settle_release_and_confirm(ledger, identity):
-    standard_month(ledger)
+    reviewed_month(ledger)
     role = identity.split(".")[1]
     denied = f"Org1MSP identity with {role} may not do this; it needs the role admin."
     assert rejected(ledger, identity, "Settlement:Settle", MONTH) == denied
@@ -152,7 +140,7 @@ def test_only_node_admins_settle_release_and_confirm(ledger, identity):
 
 
 def test_queries_need_a_member(ledger):
-    standard_month(ledger)
+    reviewed_month(ledger)
     assert rejected(ledger, "n1.auditor", "Settlement:GetSettlement", MONTH) == f"{MONTH} is not settled."
     ledger.submit("n2.admin", "Settlement:Settle", MONTH)
     for identity in ("n1.auditor", "n2.reviewer", "n3.arbitrator", "n4.admin"):
@@ -162,14 +150,14 @@ def test_queries_need_a_member(ledger):
 
 
 def test_an_unregistered_artist_is_held_then_released(ledger):
-    standard_month(ledger)
+    reviewed_month(ledger)
     ledger.submit("n2.admin", "Settlement:Settle", MONTH)
     assert rejected(ledger, "n1.admin", "Settlement:ReleaseArtist", MONTH, "a9") == \
         f"artist a9 is not registered; register the artist before releasing {MONTH}."
     assert rejected(ledger, "n1.admin", "Settlement:ReleaseArtist", MONTH, "a1") == \
         f"{MONTH} holds nothing for unregistered artist a1."
     assert rejected(ledger, "n1.admin", "Settlement:ReleaseArtist", "2026-09", "a9") == "2026-09 is not settled."
-    ledger.submit("n4.admin", "Registry:RegisterArtist", json.dumps({"id": "a9", "name": "Nine", "wallet": "w9"}))
+    majority(ledger, "register_artist", {"id": "a9", "name": "Nine", "wallet": "w9"}, "n4", ("n1", "n2"))
     result = json.loads(ledger.submit("n1.admin", "Settlement:ReleaseArtist", MONTH, "a9").payload)
     release = {"amount_micro": 3_000_000, "by_node": {"n3": 3_000_000}, "kind": "release", "month": MONTH,
                "paid_by": {}, "payee": "a9", "source": "unregistered", "status": "instructed", "wallet": "w9"}
@@ -189,7 +177,7 @@ def test_an_unregistered_artist_is_held_then_released(ledger):
 
 
 def test_confirm_payout_by_each_paying_node(ledger):
-    standard_month(ledger)
+    reviewed_month(ledger)
     ledger.submit("n2.admin", "Settlement:Settle", MONTH)
     first = json.loads(ledger.submit("n1.admin", "Settlement:ConfirmPayout", MONTH, "artist", "a1", "bank-7").payload)
     assert first["confirmed"] is True
@@ -209,7 +197,7 @@ def test_confirm_payout_by_each_paying_node(ledger):
         "payout kind 'wire' is not one of artist, node, release."
     assert rejected(ledger, "n1.admin", "Settlement:ConfirmPayout", MONTH, "release", "a9", "x") == \
         "release payee 'a9' is not of the form <artist_id>@<source>."
-    ledger.submit("n1.admin", "Registry:RegisterArtist", json.dumps({"id": "a9", "name": "Nine", "wallet": "w9"}))
+    majority(ledger, "register_artist", {"id": "a9", "name": "Nine", "wallet": "w9"})
     ledger.submit("n1.admin", "Settlement:ReleaseArtist", MONTH, "a9")
     paid = json.loads(ledger.submit("n3.admin", "Settlement:ConfirmPayout", MONTH, "release", "a9@unregistered",
                                     "sepa-9").payload)
@@ -217,21 +205,21 @@ def test_confirm_payout_by_each_paying_node(ledger):
 
 
 def _flag_n1(ledger) -> str:
-    """n3 flags n1's month; the dispute's voters are n1 (local), n2 (peer) and n4 (external)."""
-    result = json.loads(ledger.submit("n3.reviewer", "Reviews:Review", MONTH, "n1", "flag", "loops", EVIDENCE).payload)
-    assert (result["dispute"]["peer"], result["dispute"]["external"]) == ("n2", "n4")
-    return result["dispute"]["id"]
+    """n4 (n1's external reviewer) flags n1's whole month; the dispute's voters are n1 (local), n2
+    (peer) and n3 (external: n4 opened it)."""
+    dispute = flagged_month(ledger)
+    assert (dispute["peer"], dispute["external"]) == ("n2", "n3")
+    return dispute["id"]
 
 
 def test_an_open_dispute_holds_and_an_approval_releases(ledger):
-    standard_month(ledger)
     dispute = _flag_n1(ledger)
     ledger.submit("n1.admin", "Reviews:Vote", dispute, "approve", "fine")
     record = json.loads(ledger.submit("n2.admin", "Settlement:Settle", MONTH).payload)["settlement"]
     assert {k: record[k] for k in TOTALS} == {"artists_micro": 6_000_000, "held_micro": 21_000_000,
                                               "income_micro": 40_000_000, "node_operators_micro": 4_000_000,
                                               "unallocated_micro": 9_000_000}
-    assert (record["nodes"]["n1"]["dispute"], record["nodes"]["n1"]["dispute_state"]) == (dispute, "open")
+    assert record["nodes"]["n1"]["disputes"] == {dispute: "open"}
     assert record["nodes"]["n1"]["held_micro"] == 18_000_000
     assert {key: h["amount_micro"] for key, h in held(ledger).items()} == {
         (dispute, "a1"): 6_000_000, (dispute, "a2"): 3_000_000, (dispute, "a3"): 9_000_000,
@@ -246,18 +234,17 @@ def test_an_open_dispute_holds_and_an_approval_releases(ledger):
     assert {k: record[k] for k in TOTALS} == {"artists_micro": 24_000_000, "held_micro": 3_000_000,
                                               "income_micro": 40_000_000, "node_operators_micro": 4_000_000,
                                               "unallocated_micro": 9_000_000}
-    assert record["released_micro"] == 18_000_000 and record["nodes"]["n1"]["dispute_state"] == "approve"
+    assert record["released_micro"] == 18_000_000 and record["nodes"]["n1"]["disputes"] == {dispute: "approve"}
     releases = {key[1]: p["amount_micro"] for key, p in payouts(ledger).items() if key[0] == "release"}
     assert releases == {"a1": 6_000_000, "a2": 3_000_000, "a3": 9_000_000}
     assert all(h["status"] == "released" for key, h in held(ledger).items() if key[0] == dispute)
 
 
 def test_a_rejection_after_settlement_sends_held_money_to_unallocated(ledger):
-    standard_month(ledger)
     dispute = _flag_n1(ledger)
     ledger.submit("n2.admin", "Settlement:Settle", MONTH)
     ledger.submit("n2.reviewer", "Reviews:Vote", dispute, "reject", "double counted")
-    vote = json.loads(ledger.submit("n4.admin", "Reviews:Vote", dispute, "reject", "agreed").payload)
+    vote = json.loads(ledger.submit("n3.admin", "Reviews:Vote", dispute, "reject", "agreed").payload)
     assert vote["released"]["to_unallocated_micro"] == 18_000_000
     record = settlement(ledger)
     assert {k: record[k] for k in TOTALS} == {"artists_micro": 6_000_000, "held_micro": 3_000_000,
@@ -269,16 +256,15 @@ def test_a_rejection_after_settlement_sends_held_money_to_unallocated(ledger):
 
 
 def test_a_rejection_before_settlement_is_unallocated(ledger):
-    standard_month(ledger)
     dispute = _flag_n1(ledger)
     ledger.submit("n2.reviewer", "Reviews:Vote", dispute, "reject", "double counted")
-    ledger.submit("n4.reviewer", "Reviews:Vote", dispute, "reject", "agreed")
+    ledger.submit("n3.reviewer", "Reviews:Vote", dispute, "reject", "agreed")
     record = json.loads(ledger.submit("n3.admin", "Settlement:Settle", MONTH).payload)["settlement"]
     assert {k: record[k] for k in TOTALS} == {"artists_micro": 6_000_000, "held_micro": 3_000_000,
                                               "income_micro": 40_000_000, "node_operators_micro": 4_000_000,
                                               "unallocated_micro": 27_000_000}
     assert record["nodes"]["n1"] == node_totals(
-        allocated_micro=18_000_000, dispute=dispute, dispute_state="reject", income_micro=30_000_000,
+        allocated_micro=18_000_000, disputes={dispute: "reject"}, income_micro=30_000_000,
         node_share_micro=3_000_000, paid_subscriptions=3, rejected_micro=18_000_000, unallocated_listeners=1,
         unallocated_micro=27_000_000)
 
@@ -288,7 +274,9 @@ def test_an_approved_dispute_of_an_unregistered_artist_waits_for_registration(le
     allocate_and_seal(ledger, "n1", [{"L1": {"a1": 10, "a9": 20}}])
     subscribe(ledger, "n3", ["M1"])
     allocate_and_seal(ledger, "n3", [{"M1": {"a9": 5}}])
-    dispute = _flag_n1(ledger)
+    approve(ledger, "n3")
+    approve(ledger, "n1", roles=("peer",))
+    dispute = flag(ledger, "n1")["dispute"]["id"]
     ledger.submit("n2.admin", "Settlement:Settle", MONTH)
     assert {key: h["amount_micro"] for key, h in held(ledger).items()} == {
         (dispute, "a1"): 3_000_000, (dispute, "a9"): 6_000_000, ("unregistered", "a9"): 9_000_000}
@@ -301,7 +289,7 @@ def test_an_approved_dispute_of_an_unregistered_artist_waits_for_registration(le
         15_000_000, {"n1": 6_000_000, "n3": 9_000_000}, "held")
     record = settlement(ledger)
     assert (record["held_micro"], record["artists_micro"]) == (15_000_000, 3_000_000)
-    ledger.submit("n1.admin", "Registry:RegisterArtist", json.dumps({"id": "a9", "name": "Nine", "wallet": "w9"}))
+    majority(ledger, "register_artist", {"id": "a9", "name": "Nine", "wallet": "w9"})
     result = json.loads(ledger.submit("n1.admin", "Settlement:ReleaseArtist", MONTH, "a9").payload)
     assert result["release"]["by_node"] == {"n1": 6_000_000, "n3": 9_000_000}
     record = settlement(ledger)

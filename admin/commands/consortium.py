@@ -4,7 +4,7 @@ from pathlib import Path
 
 import click
 
-from . import pass_session, show
+from . import json_argument, pass_session, show
 
 FILE = click.Path(path_type=Path, exists=True, dir_okay=False)
 
@@ -36,7 +36,13 @@ def init(session, consortium_file: Path) -> None:
 
 @click.group()
 def consortium() -> None:
-    """The consortium on chain: clusters, nodes, artists and policy."""
+    """The consortium on chain: clusters, nodes, artists, policy, and the proposals that change them.
+
+    \b
+    No node changes the consortium alone: one node proposes, a majority of the active nodes
+    approves (`consortium propose`, `consortium approve`), and the change applies with the
+    approval that makes the majority.
+    """
 
 
 @consortium.command("load")
@@ -64,12 +70,93 @@ def consortium_show(session, what: str) -> None:
 
     function, columns = {
         "nodes": (Registry.ListNodes, ["id", "cluster", "msp_id", "wallet", "status", "duties"]),
-        "artists": (Registry.ListArtists, ["id", "name", "wallet", "isni"]),
+        "artists": (Registry.ListArtists, ["id", "name", "wallet", "isni", "proposal"]),
         "clusters": (Registry.ListClusters, ["id"]),
         "policies": (Registry.ListPolicies, ["effective_from", "price_micro", "node_share_micro", "top_n",
                                              "min_seconds", "currency"]),
     }[what]
     show(session.reader().evaluate(function), columns)
+
+
+PROPOSAL_COLUMNS = ["id", "kind", "status", "approvals", "proposer", "note"]
+KINDS_HELP = """
+    \b
+    KIND and its JSON payload:
+      register_artist    {"id", "name", "wallet", "isni"?}  (says how much is held for the id)
+      set_artist_wallet  {"artist_id", "wallet"}
+      admit_node         {"id", "cluster", "msp_id", "wallet", "duties"?}
+      revoke_node        {"node_id"}
+      grant_duty, revoke_duty  {"node_id", "duty": "reviewer" | "arbitrator"}
+      set_policy         {"effective_from", "price_micro", "node_share_micro", "top_n", "min_seconds",
+                          "currency", "anomalies"?}  (only from a month with nothing recorded yet)
+      replace_reviewer   {"month", "node", "role": "peer" | "external", "reviewer"}
+      settle_without     {"month", "node"}  (settle the month; hold that node's part until it is reviewed)
+      decide_dispute     {"dispute", "decision": "approve" | "reject", "reason"}
+"""
+
+
+def _proposer(session, node: str | None) -> str:
+    """The node acting: --node, else the first node of this ledger folder."""
+    from ..errors import ConfigError
+
+    if node is not None:
+        return node
+    nodes = sorted(session.config.nodes)
+    if not nodes:
+        raise ConfigError(f"no node in {session.folder}; pass --node NODE.")
+    return nodes[0]
+
+
+def _show_proposal(proposal: dict) -> None:
+    fmt = click.get_current_context().find_root().meta["format"]
+    if fmt == "json":
+        show(proposal)
+        return
+    show([{**proposal, "approvals": ",".join(proposal["approvals"])}], PROPOSAL_COLUMNS)
+
+
+@consortium.command("propose", help="""Propose a consortium change of KIND with the JSON PAYLOAD (inline or
+    @FILE), approved by your node; it applies once a majority of the active nodes approve it. The
+    proposal is printed with its id (`--format json` for the whole record); proposing the same
+    open change again changes nothing.
+""" + KINDS_HELP)
+@click.argument("kind")
+@click.argument("payload", metavar="JSON|@FILE")
+@click.option("--node", help="Your node (you act as <node>.admin unless --as; default: the first node of "
+              "this ledger folder).")
+@pass_session
+def consortium_propose(session, kind: str, payload: str, node: str | None) -> None:
+    from chaincode.contracts.registry import Registry
+
+    body = json_argument(payload, "PAYLOAD")
+    _show_proposal(session.admin(_proposer(session, node)).submit(Registry.Propose, kind, body).json())
+
+
+@consortium.command("approve")
+@click.argument("proposal_id", metavar="ID")
+@click.option("--node", help="Your node (you act as <node>.admin unless --as; default: the first node of "
+              "this ledger folder).")
+@pass_session
+def consortium_approve(session, proposal_id: str, node: str | None) -> None:
+    """Approve proposal ID for your node; the approval that makes a majority of the active nodes
+    applies it (refused, with the reason, when the ledger no longer allows the change).
+    Approving again changes nothing."""
+    from chaincode.contracts.registry import Registry
+
+    _show_proposal(session.admin(_proposer(session, node)).submit(Registry.Approve, proposal_id).json())
+
+
+@consortium.command("proposals")
+@click.option("--status", type=click.Choice(["open", "applied"]), help="Only the proposals with this status.")
+@pass_session
+def consortium_proposals(session, status: str | None) -> None:
+    """The consortium's proposals, by id, with their approvals and status."""
+    from chaincode.contracts.registry import Registry
+
+    rows = session.reader().evaluate(Registry.ListProposals, status or "")
+    fmt = click.get_current_context().find_root().meta["format"]
+    show(rows if fmt == "json" else [{**p, "approvals": ",".join(p["approvals"])} for p in rows],
+         PROPOSAL_COLUMNS)
 
 
 COMMANDS = [init, consortium]

@@ -4,13 +4,16 @@ import click
 
 from . import pass_session, show
 
-COLUMNS = ["id", "month", "node", "status", "resolution", "decided_by", "local", "peer", "external", "arbitrator"]
+COLUMNS = ["id", "month", "node", "version", "status", "resolution", "decided_by", "local", "peer", "external",
+           "arbitrator", "scope"]
 
 
 @click.group()
 def disputes() -> None:
-    """Disputed monthly reports: the local, peer and external nodes vote; 2 of 3 decides; otherwise
-    an arbitrator of another cluster decides."""
+    """Disputed monthly reports: the local, peer and external nodes vote; two agreeing votes decide.
+    Once the peer and external voted without agreeing, the arbitrator decides (a node of another
+    cluster, never the one that opened the dispute), without waiting for the accused; when no node
+    is eligible, a majority of the consortium decides (proposal decide_dispute)."""
 
 
 @disputes.command("list")

@@ -18,8 +18,10 @@ from . import pass_session, show
 @pass_session
 def receipt(session, listener: str | None, month: str | None, node: str | None, saved: Path | None) -> None:
     """Show LISTENER (the raw id as NODE knows it) where their MONTH's artist share went: each
-    artist, the counted seconds and the exact amount, with the Merkle proof that this allocation is
-    a leaf of the month root NODE sealed on chain. Exits 1 if the proof does not verify.
+    artist, the counted seconds, the exact amount and where it stands (paid, held under a dispute
+    or for an unregistered artist, rejected by a dispute, or not settled yet), with the Merkle
+    proof that this allocation is a leaf of the month root NODE sealed on chain. Exits 1 if the
+    proof does not verify.
 
     \b
     The raw id is pseudonymised here with NODE's secret and never sent to the chain.
@@ -47,12 +49,13 @@ def receipt(session, listener: str | None, month: str | None, node: str | None, 
         if fmt == "table":
             click.echo(f"listener {listener} at {node} in {month} (pseudonym {found['listener']}): "
                        f"{format_micro(found['artist_share_micro'])} to {len(found['artists'])} artists")
-        show(found["artists"], ["artist_id", "seconds", "amount"])
+        show(found["artists"], ["artist_id", "seconds", "amount", "status"])
     if fmt == "table":
         steps = len(found["proof"])
         click.echo(f"Merkle proof: leaf {found['index'] + 1} of {found['leaves']}, {steps} "
                    f"step{'s' if steps != 1 else ''}, root {found['merkle_root']} sealed by {node}: "
                    + ("verified" if found["verified"] else "NOT verified"))
+        click.echo(f"settlement: {found['summary']}")
     if not found["verified"]:
         raise CheckFailed()
 

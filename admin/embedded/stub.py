@@ -68,7 +68,18 @@ class EmbeddedStub:
         self.writes[key] = None
 
     async def get_state_by_range(self, start_key: str, end_key: str) -> AsyncIterator[KV]:
-        return _iterate([KV(k, v) for k, v in self.store.range(start_key, end_key)])
+        """The keys in [start_key, end_key), read a page at a time (as Fabric's iterator does), so
+        a query that stops early reads little."""
+        return self._pages(start_key, end_key)
+
+    async def _pages(self, start: str, end: str, size: int = 100) -> AsyncIterator[KV]:
+        while True:
+            rows = self.store.range(start, end, size)
+            for key, value in rows:
+                yield KV(key, value)
+            if len(rows) < size:
+                return
+            start = rows[-1][0] + "\x00"
 
     async def get_state_by_range_with_pagination(self, start_key: str, end_key: str, page_size: int,
                                                  bookmark: str = "") -> AsyncIterator[KV]:

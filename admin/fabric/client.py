@@ -30,19 +30,38 @@ from . import blocks
 from .profile import load_profile, organisations
 
 # How long a call may take: endorsement and commit wait for the orderer to cut a block.
-ENDORSE_TIMEOUT, SUBMIT_TIMEOUT, COMMIT_TIMEOUT, EVALUATE_TIMEOUT = 300.0, 30.0, 60.0, 30.0
+# (Endorsing the settlement of a month of 20,000 artists takes about a minute on the local network:
+# the peers allow 300 s, see network/network.sh.)
+ENDORSE_TIMEOUT, SUBMIT_TIMEOUT, EVALUATE_TIMEOUT = 300.0, 30.0, 30.0
+# How long a transaction may take to be reported committed, and after how long without a report
+# the same signed transaction is sent to the orderers again.
+COMMIT_TIMEOUT, RESUBMIT_AFTER = 90.0, 15.0
 CONNECT_TIMEOUT = 10.0
 # Blocks read at once when reading the chain (key histories).
 CALLS_IN_FLIGHT = 4
 MAX_MESSAGE = 100 * 1024 * 1024  # as the peers allow (gRPC clients default to 4 MiB answers)
-# How long a call is sent again while the peers cannot reach the chaincode server or the orderer
-# (a restart) or do not yet see enough organisations (gossip converging after `up`), and the
-# pauses between tries.
+# How long a call is sent again while the peers cannot reach the chaincode server, the orderers or
+# each other (a restart, a Raft election, a network partition) or do not yet see enough
+# organisations (gossip converging after `up`), and the pauses between tries.
 RETRY_FOR, RETRY_FIRST_PAUSE, RETRY_MAX_PAUSE = 60.0, 0.2, 2.0
+#: Endorsers that disagree are asked again for this long: peers endorsing a transaction right after
+#: the block before it may not all have committed that block yet (the caller's gateway peer has),
+#: so for a moment their results differ; a chaincode whose results really differ is still refused.
+LAG_FOR = 3.0
+# How many times a transaction is endorsed when what it read changed before it was committed.
+STALE_TRIES = 5
 # The peers' query system chaincode: blocks and transactions of a channel.
 QSCC = "qscc"
-# Peer messages of a chaincode server that is down or went away mid-transaction.
-_CHAINCODE_DOWN = ("could not launch chaincode", "chaincode stream terminated")
+# Peer messages of an endorsement that another try can get: the chaincode server is down or went
+# away mid-transaction, or the peer does not run the chaincode definition just committed (its
+# organisation has not approved it yet).
+_TRY_AGAIN = ("could not launch chaincode", "chaincode stream terminated", "has not yet been approved by this org")
+# The caller's peer endorsed, but too few others did: they are unreachable, restarting, or have not
+# yet committed the block the caller's peer read (their chaincode refuses, or answers otherwise).
+_TOO_FEW = "failed to collect enough transaction endorsements"
+# A transaction that wrote nothing because the state it read changed before it was committed
+# (another transaction's write, or a new chaincode definition): endorsing it again is safe.
+_STALE = (transaction_pb2.TxValidationCode.MVCC_READ_CONFLICT, transaction_pb2.TxValidationCode.PHANTOM_READ_CONFLICT)
 # Nothing was endorsed yet: the gateway's discovery sees too few organisations' peers for the policy.
 _NO_PLAN = "no combination of peers can be derived"
 # A peer reports a chaincode refusal as "chaincode response STATUS, MESSAGE" (the status is its kind).
@@ -81,7 +100,14 @@ class FabricClient:
     # -- the LedgerClient interface ----------------------------------------------------------------
 
     def submit(self, identity: str, function: str, *args: str) -> Committed:
-        """Endorse, order and commit a transaction; a rejection raises LedgerRejected."""
+        """Endorse, order and commit a transaction; a rejection raises LedgerRejected. A transaction
+        invalidated because what it read changed before it was committed (it wrote nothing) is
+        endorsed again, up to STALE_TRIES times."""
+        for _ in range(STALE_TRIES - 1):
+            prepared = self.endorse(identity, function, *args)
+            status = self._order(prepared)
+            if status.result not in _STALE:
+                return _committed(prepared, status)
         return self.commit(self.endorse(identity, function, *args))
 
     def endorse(self, identity: str, function: str, *args: str) -> Prepared:
@@ -95,31 +121,38 @@ class FabricClient:
         return Prepared(identity, function, txid, envelope)
 
     def commit(self, prepared: Prepared) -> Committed:
-        """Sign an endorsed transaction, have it ordered and wait until the peers validate it.
+        """Sign an endorsed transaction, have it ordered and wait until the peers validate it."""
+        return _committed(prepared, self._order(prepared))
 
-        Retries resend this same transaction, so it is committed at most once: a copy that reaches
-        the orderer twice is invalidated by the peers as a duplicate transaction id.
+    def _order(self, prepared: Prepared) -> gateway_pb2.CommitStatusResponse:
+        """Sign an endorsed transaction, send it to the orderers and wait for its validation code.
+
+        Every try sends this same signed transaction, so it is committed at most once: a copy that
+        reaches the ledger twice is invalidated by the peers as a duplicate transaction id, and the
+        status reported is the first copy's. It is sent again when its commit is not reported within
+        RESUBMIT_AFTER: an orderer that accepted it may have lost it (a Raft leader that fails
+        before replicating it).
         """
         ident = self.wallet.get(prepared.identity)
         stub, address = self._stub(ident)
         function, txid = prepared.function, prepared.txid
         unsigned = prepared.transaction.payload
         envelope = common_pb2.Envelope(payload=unsigned, signature=ident.sign(unsigned))
-        self._call(stub.Submit, gateway_pb2.SubmitRequest(transaction_id=txid, channel_id=self.channel,
-                                                          prepared_transaction=envelope),
-                   SUBMIT_TIMEOUT, function, address)
+        submit = gateway_pb2.SubmitRequest(transaction_id=txid, channel_id=self.channel, prepared_transaction=envelope)
         request = gateway_pb2.CommitStatusRequest(transaction_id=txid, channel_id=self.channel,
                                                   identity=_creator(ident)).SerializeToString()
-        status = self._call(stub.CommitStatus,
-                            gateway_pb2.SignedCommitStatusRequest(request=request, signature=ident.sign(request)),
-                            COMMIT_TIMEOUT, function, address)
-        if status.result == transaction_pb2.TxValidationCode.ENDORSEMENT_POLICY_FAILURE:
-            raise EndorsementRejected(function, ENDORSEMENTS_DISAGREE)
-        if status.result != transaction_pb2.TxValidationCode.VALID:
-            code = transaction_pb2.TxValidationCode.Name(status.result)
-            raise LedgerRejected(function, f"transaction {txid} was not committed: validation code {code} "
-                                           f"(block {status.block_number}).")
-        return Committed(_response_payload(envelope).decode(), txid, status.block_number)
+        signed = gateway_pb2.SignedCommitStatusRequest(request=request, signature=ident.sign(request))
+        deadline = time.monotonic() + COMMIT_TIMEOUT
+        while True:
+            self._call(stub.Submit, submit, SUBMIT_TIMEOUT, function, address)
+            try:
+                return stub.CommitStatus(signed, timeout=min(RESUBMIT_AFTER, max(deadline - time.monotonic(), 1.0)))
+            except grpc.RpcError as exc:
+                waited = exc.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+                if not (waited or _transient(exc)) or time.monotonic() >= deadline:
+                    raise _translate(exc, function, address) from None
+                if not waited:
+                    time.sleep(RETRY_MAX_PAUSE)
 
     def evaluate(self, identity: str, function: str, *args: str) -> str:
         """Run a query on the caller's organisation's peer; nothing is written."""
@@ -228,13 +261,15 @@ class FabricClient:
         return proposal_pb2.SignedProposal(proposal_bytes=proposal, signature=ident.sign(proposal)), txid
 
     def _call(self, method, request, timeout: float, function: str, address: str):
-        """One gRPC call, sent again while the failure is transient (see ``_transient``)."""
-        deadline, pause = time.monotonic() + RETRY_FOR, RETRY_FIRST_PAUSE
+        """One gRPC call, sent again while the failure is transient (see ``_transient``), or while
+        endorsers disagree for up to ``LAG_FOR`` seconds."""
+        started, pause = time.monotonic(), RETRY_FIRST_PAUSE
         while True:
             try:
                 return method(request, timeout=timeout)
             except grpc.RpcError as exc:
-                if not _transient(exc) or time.monotonic() + pause > deadline:
+                lagging = _disagree(exc) and time.monotonic() + pause <= started + LAG_FOR
+                if not (_transient(exc) or lagging) or time.monotonic() + pause > started + RETRY_FOR:
                     raise _translate(exc, function, address) from None
             time.sleep(pause)
             pause = min(pause * 2, RETRY_MAX_PAUSE)
@@ -256,16 +291,37 @@ def _response_payload(envelope: common_pb2.Envelope) -> bytes:
 
 
 def _transient(exc: grpc.RpcError) -> bool:
-    """A failure a later try of the same request can get past: the chaincode server or the
-    orderer is restarting. A refusal by the chaincode or a validation failure is not."""
+    """A failure a later try of the same request can get past: a chaincode server, an orderer or a
+    peer is restarting, unreachable or behind, or took too long (every try sends the same signed
+    request, so none can land twice). A refusal by the caller's own peer's chaincode or a
+    validation failure is not."""
     code = exc.code()
-    if code == grpc.StatusCode.UNAVAILABLE:
+    if code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
         return True
     if code == grpc.StatusCode.FAILED_PRECONDITION:
         return _NO_PLAN in (exc.details() or "")
+    if code == grpc.StatusCode.ABORTED and _TOO_FEW in (exc.details() or ""):
+        return True
     messages = [d.message for d in _error_details(exc)]
     return code == grpc.StatusCode.ABORTED and bool(messages) and all(
-        any(down in message for down in _CHAINCODE_DOWN) for message in messages)
+        any(again in message for again in _TRY_AGAIN) for message in messages)
+
+
+def _committed(prepared: Prepared, status: gateway_pb2.CommitStatusResponse) -> Committed:
+    """The committed transaction, or LedgerRejected when the peers invalidated it."""
+    function, txid = prepared.function, prepared.txid
+    if status.result == transaction_pb2.TxValidationCode.ENDORSEMENT_POLICY_FAILURE:
+        raise EndorsementRejected(function, ENDORSEMENTS_DISAGREE)
+    if status.result != transaction_pb2.TxValidationCode.VALID:
+        code = transaction_pb2.TxValidationCode.Name(status.result)
+        raise LedgerRejected(function, f"transaction {txid} was not committed: validation code {code} "
+                                       f"(block {status.block_number}).")
+    return Committed(_response_payload(prepared.transaction).decode(), txid, status.block_number)
+
+
+def _disagree(exc: grpc.RpcError) -> bool:
+    """Whether the gateway found the endorsers' results different."""
+    return any(_MISMATCH in message for message in [d.message for d in _error_details(exc)] + [exc.details() or ""])
 
 
 def _translate(exc: grpc.RpcError, function: str, address: str) -> Exception:
@@ -274,7 +330,7 @@ def _translate(exc: grpc.RpcError, function: str, address: str) -> Exception:
     if code == grpc.StatusCode.UNAVAILABLE and not _error_details(exc):
         return ConfigError(f"the peer at {address} is unreachable: {details}")
     messages = [d.message for d in _error_details(exc)] + [details]
-    if any(_MISMATCH in message for message in messages):
+    if _disagree(exc):
         return EndorsementRejected(function, ENDORSEMENTS_DISAGREE)
     for message in messages:
         match = _CHAINCODE_MESSAGE.search(message)

@@ -10,13 +10,19 @@ checks the Merkle root of every allocation (one leaf per listener, in listener o
 A batch's ``sha256`` is SHA-256 of the canonical JSON of its entries after normalisation: entries
 sorted by listener, each listener's artists sorted by (-weight, artist_id), all artists as
 submitted (before the top-N cut).
+
+A node may withdraw its batches while its month is not sealed (a reconciliation interrupted, a late
+day) and submit them again; it may unseal a sealed month that no open dispute is about (to correct
+it), keeping the withdrawn seal under ``superseded``: the next seal is a new version, which its
+assigned reviewers review again. The first seal assigns the month's reviewers
+(:func:`chaincode.three_eyes.month_reviewers`).
 """
 
 from typing import Any
 
-from .. import canonical_json, guards, lookups, merkle, records, rules, state, validate
-from ..errors import Conflict, InvalidArgument
-from ..guards import node_admin, refuse_sealed, refuse_settled
+from .. import canonical_json, guards, lookups, merkle, records, rules, state, three_eyes, validate
+from ..errors import Conflict, InvalidArgument, NotFound
+from ..guards import node_admin, refuse_node_settled, refuse_sealed
 from ..records import Allocation
 from ..state import LedgerContext
 from .base import LedgerContract
@@ -87,7 +93,7 @@ class Allocations(LedgerContract):
         if number > 999_999:
             raise InvalidArgument(f"batch {number} is more than 999999.")
         normalised = _entries(number, entries)
-        digest = canonical_json.sha256(normalised)
+        digest = records.batch_sha256(normalised)
         existing = await state.get(ctx, records.ALLOCATION_BATCH, month, node, records.batch_attribute(number))
         if existing is not None:
             if existing["sha256"] == digest:
@@ -96,7 +102,7 @@ class Allocations(LedgerContract):
                 f"batch {number} of node {node} for {month} was already submitted with other content "
                 f"(sha256 {existing['sha256']})."
             )
-        await refuse_settled(ctx, month, "allocations")
+        await refuse_node_settled(ctx, month, node, "allocations")
         await refuse_sealed(ctx, month, node, "allocations")
         policy = await lookups.policy_for(ctx, month)
         share = policy.artist_share_micro
@@ -131,20 +137,20 @@ class Allocations(LedgerContract):
 
     async def Seal(self, ctx: LedgerContext, month: str, node: str, merkle_root: str, batches: str) -> str:
         """Seal a node's month: batches 1..N all present and the Merkle root of its allocations;
-        the same seal again is a no-op (node admin)."""
-        await node_admin(ctx, node)
+        the first seal assigns its reviewers; the same seal again is a no-op (node admin)."""
+        mine = await node_admin(ctx, node)
         validate.month(month)
         root = validate.sha256("merkle root", merkle_root)
         count = validate.count("batches", batches)
         existing = await state.get(ctx, records.NODE_MONTH, month, node)
-        if existing is not None:
+        if existing is not None and existing["status"] == "sealed":
             if existing["merkle_root"] == root and existing["batches"] == count:
                 return canonical_json.dumps({"sealed": False, "nodemonth": existing})
             raise Conflict(
                 f"node {node} already sealed {month} with {existing['batches']} batches "
                 f"and merkle root {existing['merkle_root']}."
             )
-        await refuse_settled(ctx, month, "allocations")
+        await refuse_node_settled(ctx, month, node, "allocations")
         batches_on_chain = await state.records(ctx, records.ALLOCATION_BATCH, month, node)
         found = [record["batch"] for record in batches_on_chain]
         if found != list(range(1, count + 1)):
@@ -160,11 +166,61 @@ class Allocations(LedgerContract):
             raise Conflict(f"node {node}'s batches for {month} count {listeners} listeners, "
                            f"but {len(allocated)} are allocated.")
         nodemonth = {"batches": count, "listeners": listeners, "merkle_root": root, "month": month,
-                     "node": node, "status": "sealed",
-                     "total_micro": sum(record["total_micro"] for record in batches_on_chain)}
+                     "node": node, "status": "sealed", "superseded": existing["superseded"] if existing else [],
+                     "total_micro": sum(record["total_micro"] for record in batches_on_chain),
+                     "version": existing["version"] + 1 if existing else 1}
         await state.put(ctx, nodemonth, records.NODE_MONTH, month, node)
+        if await state.get(ctx, records.REVIEWERS, month, node) is None:
+            picked = three_eyes.month_reviewers(month, mine, await lookups.active_nodes(ctx))
+            await state.put(ctx, {**picked, "month": month, "node": node, "replaced": []},
+                            records.REVIEWERS, month, node)
         state.emit(ctx, "Allocations.Seal", nodemonth)
         return canonical_json.dumps({"sealed": True, "nodemonth": nodemonth})
+
+    async def Unseal(self, ctx: LedgerContext, month: str, node: str, reason: str) -> str:
+        """Withdraw a node's seal of its month to correct it (its days, its batches): the seal is
+        kept under ``superseded``; the month is reviewed again once sealed anew. Refused while a
+        dispute is open on it; again is a no-op (node admin)."""
+        await node_admin(ctx, node)
+        validate.month(month)
+        if not validate.text("reason", reason).strip():
+            raise InvalidArgument(f"unsealing node {node}'s {month} needs a reason.")
+        existing = await state.must_get(ctx, f"node {node} has not sealed {month}.", records.NODE_MONTH, month, node)
+        if existing["status"] != "sealed":
+            return canonical_json.dumps({"unsealed": False, "nodemonth": existing})
+        await refuse_node_settled(ctx, month, node, "allocations")
+        open_id = await state.get(ctx, records.OPEN_DISPUTE, month, node)
+        if open_id is not None:
+            raise Conflict(f"dispute {open_id} is open on node {node}'s {month}; it can be unsealed once "
+                           "the dispute is resolved.")
+        withdrawn = {name: existing[name] for name in ("batches", "listeners", "merkle_root", "total_micro", "version")}
+        nodemonth = {**existing, "batches": 0, "listeners": 0, "merkle_root": "", "status": "unsealed",
+                     "superseded": existing["superseded"] + [{**withdrawn, "reason": reason}], "total_micro": 0}
+        await state.put(ctx, nodemonth, records.NODE_MONTH, month, node)
+        state.emit(ctx, "Allocations.Unseal", {"month": month, "node": node, "reason": reason,
+                                               "version": existing["version"]})
+        return canonical_json.dumps({"unsealed": True, "nodemonth": nodemonth})
+
+    async def Withdraw(self, ctx: LedgerContext, month: str, node: str, first_batch: str) -> str:
+        """Withdraw a node's unsealed batches from ``first_batch`` on, with their allocations, so
+        they can be submitted again (a reconciliation resumed after a crash or a late day); with
+        none to withdraw it is a no-op (node admin)."""
+        await node_admin(ctx, node)
+        validate.month(month)
+        first = validate.count("first_batch", first_batch, 1)
+        await refuse_node_settled(ctx, month, node, "allocations")
+        await refuse_sealed(ctx, month, node, "batches")
+        withdrawn = [b for b in await state.records(ctx, records.ALLOCATION_BATCH, month, node) if b["batch"] >= first]
+        if withdrawn:
+            for attrs, allocation in await state.scan(ctx, records.ALLOCATION, month, node):
+                if allocation["batch"] >= first:
+                    await state.delete(ctx, records.ALLOCATION, month, node, attrs[-1])
+            for batch in withdrawn:
+                await state.delete(ctx, records.ALLOCATION_BATCH, month, node, records.batch_attribute(batch["batch"]))
+            state.emit(ctx, "Allocations.Withdraw", {"batches": [b["batch"] for b in withdrawn], "month": month,
+                                                     "node": node})
+        return canonical_json.dumps({"withdrawn": [b["batch"] for b in withdrawn],
+                                     "listeners": sum(b["listeners"] for b in withdrawn)})
 
     async def GetAllocation(self, ctx: LedgerContext, month: str, node: str, listener: str) -> str:
         """One listener's allocation for a month at a node."""
@@ -184,8 +240,9 @@ class Allocations(LedgerContract):
         validate.month(month)
         validate.ident("node", node)
         validate.ident("listener", listener)
-        sealed = await state.must_get(ctx, f"node {node} has not sealed {month}; there is no root to prove against.",
-                                      records.NODE_MONTH, month, node)
+        sealed = await state.get(ctx, records.NODE_MONTH, month, node)
+        if sealed is None or sealed["status"] != "sealed":
+            raise NotFound(f"node {node} has not sealed {month}; there is no root to prove against.")
         allocated = await _month_leaves(ctx, month, node)
         index = next((i for i, (who, _, _) in enumerate(allocated) if who == listener), None)
         path = None if index is None else [list(step) for step in merkle.proof([leaf for *_, leaf in allocated], index)]

@@ -3,14 +3,15 @@
 An anchor is the SHA-256 of the canonical report file with its row, listener, play and second
 counts; the file stays with the node and its reviewers. A day is anchored once; a correction
 replaces it and keeps the replaced hash, with the reason, under ``superseded``. Nothing changes
-once the node has sealed the month or the month is settled.
+while the node's month is sealed (it unseals it to correct a day: ``Allocations:Unseal``) or once
+its part of the month is settled.
 """
 
 from typing import Any
 
 from .. import canonical_json, guards, records, state, validate
 from ..errors import Conflict, InvalidArgument, NotFound
-from ..guards import node_admin, refuse_sealed, refuse_settled
+from ..guards import node_admin, refuse_node_settled, refuse_sealed
 from ..records import Anchor
 from ..state import LedgerContext
 from .base import LedgerContract
@@ -40,7 +41,7 @@ async def _args(ctx: LedgerContext, node: str, date: str, sha256: str, counts: s
 
 
 async def _refuse_closed(ctx: LedgerContext, node: str, date: str) -> None:
-    await refuse_settled(ctx, date[:7], "anchors")
+    await refuse_node_settled(ctx, date[:7], node, "anchors")
     await refuse_sealed(ctx, date[:7], node, "anchors")
 
 

@@ -1,0 +1,370 @@
+"""Consortium decisions: what a proposal may change, what it is checked against, and how a
+majority applies it.
+
+No member moves money or changes the rules alone: one node admin proposes, and the proposal
+applies in the transaction that brings the approvals of a majority of the *active* nodes (more
+than half; a revoked node's approval no longer counts). Each kind's payload is checked when it is
+proposed and again when it applies (the ledger may have moved meanwhile: then the approval that
+would apply it is refused with the reason).
+
+Kinds and their payloads:
+
+- ``admit_node`` {id, cluster, msp_id, wallet, duties?}; ``revoke_node`` {node_id};
+  ``grant_duty`` / ``revoke_duty`` {node_id, duty};
+- ``set_policy`` (a :class:`chaincode.rules.Policy`): only from a month in which nothing is
+  recorded yet (no subscription, anchor, batch, seal or settlement in it or any later month), so
+  a policy never changes a started or settled month;
+- ``register_artist`` {id, name, wallet, isni?}: the proposal says how much money is held for
+  that id as unregistered (its ``note``); ``set_artist_wallet`` {artist_id, wallet}, to which the
+  chaincode adds ``replaces`` (the wallet it replaces). The artist keeps every earlier wallet
+  with the proposal that approved it;
+- ``replace_reviewer`` {month, node, role (peer | external), reviewer}: a reviewer of a node's
+  month that does not review;
+- ``settle_without`` {month, node}: settle the month without waiting for the node (its part is
+  held whole until it is sealed and reviewed, see :mod:`chaincode.readiness`);
+- ``decide_dispute`` {dispute, decision (approve | reject), reason}: the consortium decides an
+  open dispute (when no arbitrator is eligible, or the voters or arbitrator stall).
+
+A proposal's id is the first 16 hex of SHA-256 of canonical {"kind", "payload"}; proposing the
+same open change again returns it unchanged; proposing a change that was applied before (a duty
+granted, revoked and granted again) adds ``"round": n`` to the hashed object.
+"""
+
+from dataclasses import dataclass
+from itertools import count
+from typing import Any, Awaitable, Callable
+
+from . import canonical_json, disputes, lookups, records, rules, state, three_eyes, validate
+from .errors import Conflict, InvalidArgument, NotFound, Rejected
+from .money import format_micro
+from .records import Artist, Node, Proposal
+from .rules import Policy
+from .state import LedgerContext
+
+DUTIES = ("reviewer", "arbitrator")
+Check = Callable[[LedgerContext, dict[str, Any]], Awaitable[tuple[dict[str, Any], str]]]
+Apply = Callable[[LedgerContext, Proposal], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class ProposalKind:
+    """How a kind of proposal is checked (its payload normalised, and a note) and applied."""
+
+    check: Check
+    apply: Apply
+
+
+def check_node(raw: Any, clusters: set[str]) -> Node:
+    """A node of a consortium document or an admit_node payload."""
+    if not isinstance(raw, dict):
+        raise InvalidArgument("a node must be a JSON object.")
+    node = {
+        "id": validate.ident("node id", raw.get("id")),
+        "cluster": validate.ident("node cluster", raw.get("cluster")),
+        "msp_id": validate.ident("node msp_id", raw.get("msp_id")),
+        "wallet": validate.ident("node wallet", raw.get("wallet")),
+        "status": "active",
+        "duties": sorted(set(raw.get("duties") or DUTIES)),
+    }
+    if node["cluster"] not in clusters:
+        raise NotFound(f"node {node['id']} names cluster {node['cluster']}, which is not registered.")
+    for duty in node["duties"]:
+        validate.choice("node duty", duty, DUTIES)
+    return node
+
+
+def check_artist(raw: Any, proposal: str = "") -> Artist:
+    """An artist of a consortium document or a register_artist payload, registered by ``proposal``."""
+    if not isinstance(raw, dict):
+        raise InvalidArgument("an artist must be a JSON object.")
+    artist = {
+        "id": validate.ident("artist id", raw.get("id")),
+        "name": validate.text("artist name", raw.get("name"), 300),
+        "wallet": validate.ident("artist wallet", raw.get("wallet")),
+        "isni": validate.isni(raw["isni"]) if raw.get("isni") else "",
+        "previous_wallets": [],
+        "proposal": proposal,
+    }
+    if not artist["name"]:
+        raise InvalidArgument(f"artist {artist['id']} has no name.")
+    return artist
+
+
+async def put_node(ctx: LedgerContext, node: Node) -> None:
+    """Write a node and its organisation's index."""
+    await state.put(ctx, node, records.NODE, node["id"])
+    await state.put(ctx, node["id"], records.NODE_OF_MSP, node["msp_id"])
+
+
+async def _must_node(ctx: LedgerContext, payload: dict[str, Any], field: str = "node_id") -> Node:
+    node_id = validate.ident(field, payload.get(field))
+    return await state.must_get(ctx, f"node {node_id} is not registered.", records.NODE, node_id)
+
+
+# -- nodes and duties ----------------------------------------------------------------------------
+
+async def _check_admit(ctx: LedgerContext, payload: dict[str, Any]) -> tuple[dict, str]:
+    clusters = {c["id"] for c in await state.records(ctx, records.CLUSTER)} | {payload.get("cluster")}
+    node = check_node(payload, clusters)
+    if await state.get(ctx, records.NODE, node["id"]) is not None:
+        raise Conflict(f"node {node['id']} already exists.")
+    if await state.get(ctx, records.NODE_OF_MSP, node["msp_id"]) is not None:
+        raise Conflict(f"organisation {node['msp_id']} is already a node.")
+    return node, ""
+
+
+async def _apply_admit(ctx: LedgerContext, proposal: Proposal) -> None:
+    node = proposal["payload"]
+    if await state.get(ctx, records.CLUSTER, node["cluster"]) is None:
+        await state.put(ctx, {"id": node["cluster"]}, records.CLUSTER, node["cluster"])
+    await put_node(ctx, node)
+
+
+async def _check_revoke(ctx: LedgerContext, payload: dict[str, Any]) -> tuple[dict, str]:
+    node = await _must_node(ctx, payload)
+    if node["status"] != "active":
+        raise Conflict(f"node {node['id']} is already {node['status']}.")
+    return {"node_id": node["id"]}, ""
+
+
+async def _apply_revoke(ctx: LedgerContext, proposal: Proposal) -> None:
+    node = await state.get(ctx, records.NODE, proposal["payload"]["node_id"])
+    await put_node(ctx, {**node, "status": "revoked"})
+
+
+def _check_duty(granted: bool) -> Check:
+    async def check(ctx: LedgerContext, payload: dict[str, Any]) -> tuple[dict, str]:
+        node = await _must_node(ctx, payload)
+        duty = validate.choice("duty", payload.get("duty"), DUTIES)
+        if (duty in node["duties"]) == granted:
+            raise Conflict(f"node {node['id']} {'already has' if granted else 'does not have'} the {duty} duty.")
+        return {"duty": duty, "node_id": node["id"]}, ""
+    return check
+
+
+def _apply_duty(granted: bool) -> Apply:
+    async def apply(ctx: LedgerContext, proposal: Proposal) -> None:
+        payload = proposal["payload"]
+        node = await state.get(ctx, records.NODE, payload["node_id"])
+        duties = set(node["duties"]) | {payload["duty"]} if granted else set(node["duties"]) - {payload["duty"]}
+        await put_node(ctx, {**node, "duties": sorted(duties)})
+    return apply
+
+
+# -- policy --------------------------------------------------------------------------------------
+
+async def started(ctx: LedgerContext, month: str) -> str:
+    """What is already recorded for ``month`` or a later month ("" when nothing is), as the end of
+    a sentence: "2026-10, which is already settled"."""
+    for kind, what in ((records.SETTLEMENT, "is already settled"),
+                       (records.SUBSCRIPTION, "already has subscriptions recorded"),
+                       (records.ALLOCATION_BATCH, "already has allocations submitted"),
+                       (records.NODE_MONTH, "already has a sealed month")):
+        found = await state.first_from(ctx, kind, (), month)
+        if found is not None:
+            return f"{found[0]}, which {what}"
+    for node in await state.records(ctx, records.NODE):
+        found = await state.first_from(ctx, records.ANCHOR, (node["id"],), month)
+        if found is not None:
+            return f"{found[1][:7]}, which already has days anchored"
+    return ""
+
+
+async def _check_policy(ctx: LedgerContext, payload: dict[str, Any]) -> tuple[dict, str]:
+    policy = Policy.parse(payload).record()
+    month = policy["effective_from"]
+    recorded = await started(ctx, month)
+    if recorded:
+        raise Conflict(f"a policy effective from {month} would change {recorded}; a new policy takes "
+                       "effect only from a month in which nothing is recorded yet.")
+    return policy, ""
+
+
+async def _apply_policy(ctx: LedgerContext, proposal: Proposal) -> None:
+    await state.put(ctx, proposal["payload"], records.POLICY, proposal["payload"]["effective_from"])
+
+
+# -- artists -------------------------------------------------------------------------------------
+
+async def held_for(ctx: LedgerContext, artist_id: str) -> list[tuple[str, int]]:
+    """(month, amount) of every settled month holding money for ``artist_id`` as unregistered."""
+    found = []
+    for settlement in await state.records(ctx, records.SETTLEMENT):
+        waiting = await state.get(ctx, records.HELD, settlement["month"], rules.HELD_UNREGISTERED, artist_id)
+        if waiting is not None and waiting["status"] == "held":
+            found.append((settlement["month"], waiting["amount_micro"]))
+    return found
+
+
+async def _check_register(ctx: LedgerContext, payload: dict[str, Any]) -> tuple[dict, str]:
+    artist = check_artist(payload)
+    if await state.get(ctx, records.ARTIST, artist["id"]) is not None:
+        raise Conflict(f"artist {artist['id']} is already registered; change its wallet with a "
+                       "set_artist_wallet proposal.")
+    body = {k: artist[k] for k in ("id", "isni", "name", "wallet")}
+    held = await held_for(ctx, artist["id"])
+    if not held:
+        return body, f"artist {artist['id']} has no money held for it."
+    months = ", ".join(f"{month} {format_micro(amount)}" for month, amount in held)
+    return body, (f"artist {artist['id']} has {format_micro(sum(a for _, a in held))} held for it while "
+                  f"unregistered ({months}); once registered, it is released to wallet {artist['wallet']}.")
+
+
+async def _apply_register(ctx: LedgerContext, proposal: Proposal) -> None:
+    artist = check_artist(proposal["payload"], proposal["id"])
+    await state.put(ctx, artist, records.ARTIST, artist["id"])
+
+
+async def _check_wallet(ctx: LedgerContext, payload: dict[str, Any]) -> tuple[dict, str]:
+    artist_id = validate.ident("artist_id", payload.get("artist_id"))
+    wallet = validate.ident("wallet", payload.get("wallet"))
+    artist = await state.must_get(ctx, f"artist {artist_id} is not registered; register it with a "
+                                  "register_artist proposal.", records.ARTIST, artist_id)
+    if "replaces" in payload and payload["replaces"] != artist["wallet"]:
+        raise Conflict(f"artist {artist_id}'s wallet is now {artist['wallet']}, not {payload['replaces']}.")
+    if artist["wallet"] == wallet:
+        raise Conflict(f"artist {artist_id}'s wallet is already {wallet}.")
+    return ({"artist_id": artist_id, "replaces": artist["wallet"], "wallet": wallet},
+            f"artist {artist_id}'s wallet changes from {artist['wallet']} to {wallet}; payouts instructed "
+            "from then on, and releases of held money, go to the new wallet.")
+
+
+async def _apply_wallet(ctx: LedgerContext, proposal: Proposal) -> None:
+    payload = proposal["payload"]
+    artist = await state.get(ctx, records.ARTIST, payload["artist_id"])
+    earlier = {"proposal": artist["proposal"], "wallet": artist["wallet"]}
+    await state.put(ctx, {**artist, "previous_wallets": artist["previous_wallets"] + [earlier],
+                          "proposal": proposal["id"], "wallet": payload["wallet"]},
+                    records.ARTIST, artist["id"])
+
+
+# -- months and disputes -------------------------------------------------------------------------
+
+async def _unsettled(ctx: LedgerContext, payload: dict[str, Any]) -> tuple[str, Node]:
+    month = validate.month(payload.get("month"))
+    node = await _must_node(ctx, payload, "node")
+    settlement = await state.get(ctx, records.SETTLEMENT, month)
+    if settlement is not None and not settlement["nodes"].get(node["id"], {}).get("pending"):
+        raise Conflict(f"node {node['id']}'s part of {month} is already settled.")
+    return month, node
+
+
+async def _check_replace(ctx: LedgerContext, payload: dict[str, Any]) -> tuple[dict, str]:
+    month, node = await _unsettled(ctx, payload)
+    role = validate.choice("role", payload.get("role"), three_eyes.ROLES)
+    reviewer = validate.ident("reviewer", payload.get("reviewer"))
+    assigned = await state.must_get(ctx, f"node {node['id']} has not sealed {month}; it has no reviewers yet.",
+                                    records.REVIEWERS, month, node["id"])
+    if assigned[role] == reviewer:
+        raise Conflict(f"node {reviewer} is already the {role} reviewer of node {node['id']}'s {month}.")
+    eligible = three_eyes.eligible_reviewers(node, await lookups.active_nodes(ctx), role)
+    other = assigned["external" if role == "peer" else "peer"]
+    if reviewer not in eligible or reviewer == other:
+        raise Conflict(f"node {reviewer} may not be the {role} reviewer of node {node['id']}'s {month}; "
+                       f"eligible: {', '.join(c for c in eligible if c != other) or 'none'}.")
+    return ({"month": month, "node": node["id"], "replaces": assigned[role], "reviewer": reviewer, "role": role},
+            f"node {node['id']}'s {month} gets {reviewer} as {role} reviewer instead of {assigned[role] or 'none'}.")
+
+
+async def _apply_replace(ctx: LedgerContext, proposal: Proposal) -> None:
+    payload = proposal["payload"]
+    assigned = await state.get(ctx, records.REVIEWERS, payload["month"], payload["node"])
+    replaced = {"proposal": proposal["id"], "reviewer": assigned[payload["role"]], "role": payload["role"]}
+    await state.put(ctx, {**assigned, payload["role"]: payload["reviewer"],
+                          "replaced": assigned["replaced"] + [replaced]},
+                    records.REVIEWERS, payload["month"], payload["node"])
+
+
+async def _check_without(ctx: LedgerContext, payload: dict[str, Any]) -> tuple[dict, str]:
+    month = validate.month(payload.get("month"))
+    node = await _must_node(ctx, payload, "node")
+    if await state.get(ctx, records.SETTLEMENT, month) is not None:
+        raise Conflict(f"{month} is already settled.")
+    if await state.get(ctx, records.EXCUSED, month, node["id"]) is not None:
+        raise Conflict(f"{month} may already be settled without node {node['id']}.")
+    return ({"month": month, "node": node["id"]},
+            f"{month} may be settled without waiting for node {node['id']}: while its month is not sealed "
+            "and reviewed, its listeners' artist share is held for it, reported.")
+
+
+async def _apply_without(ctx: LedgerContext, proposal: Proposal) -> None:
+    payload = proposal["payload"]
+    await state.put(ctx, {**payload, "proposal": proposal["id"]}, records.EXCUSED, payload["month"], payload["node"])
+
+
+async def _check_decide(ctx: LedgerContext, payload: dict[str, Any]) -> tuple[dict, str]:
+    dispute = await disputes.must_get(ctx, payload.get("dispute"))
+    decision = validate.choice("decision", payload.get("decision"), three_eyes.DECISIONS)
+    reason = validate.text("reason", payload.get("reason"))
+    if not reason.strip():
+        raise InvalidArgument(f"deciding dispute {dispute['id']} needs a reason.")
+    if dispute["status"] != "open":
+        raise Conflict(f"dispute {dispute['id']} is already resolved ({dispute['resolution']}).")
+    return ({"decision": decision, "dispute": dispute["id"], "reason": reason},
+            f"the consortium decides dispute {dispute['id']} on node {dispute['node']}'s {dispute['month']}: {decision}.")
+
+
+async def _apply_decide(ctx: LedgerContext, proposal: Proposal) -> None:
+    payload = proposal["payload"]
+    dispute = await disputes.must_get(ctx, payload["dispute"])
+    await disputes.resolve(ctx, dispute, payload["decision"], "consortium", payload["reason"])
+
+
+KINDS: dict[str, ProposalKind] = {
+    "admit_node": ProposalKind(_check_admit, _apply_admit),
+    "revoke_node": ProposalKind(_check_revoke, _apply_revoke),
+    "set_policy": ProposalKind(_check_policy, _apply_policy),
+    "grant_duty": ProposalKind(_check_duty(True), _apply_duty(True)),
+    "revoke_duty": ProposalKind(_check_duty(False), _apply_duty(False)),
+    "register_artist": ProposalKind(_check_register, _apply_register),
+    "set_artist_wallet": ProposalKind(_check_wallet, _apply_wallet),
+    "replace_reviewer": ProposalKind(_check_replace, _apply_replace),
+    "settle_without": ProposalKind(_check_without, _apply_without),
+    "decide_dispute": ProposalKind(_check_decide, _apply_decide),
+}
+
+
+def proposal_id(kind: str, payload: dict[str, Any], round_: int = 0) -> str:
+    """The id of the ``round_``-th proposal of this change."""
+    body = {"kind": kind, "payload": payload}
+    return canonical_json.sha256(body if round_ == 0 else {**body, "round": round_})[:16]
+
+
+async def propose(ctx: LedgerContext, proposer: str, kind: str, raw: Any) -> tuple[Proposal, bool]:
+    """Check and record a proposal with the proposer's approval (applied at once if that is a
+    majority); the same open proposal again is returned unchanged. (proposal, whether written)."""
+    validate.choice("proposal kind", kind, tuple(KINDS))
+    if not isinstance(raw, dict):
+        raise InvalidArgument("payload must be a JSON object.")
+    payload, note = await KINDS[kind].check(ctx, raw)
+    for round_ in count():
+        ident = proposal_id(kind, payload, round_)
+        existing = await state.get(ctx, records.PROPOSAL, ident)
+        if existing is None:
+            break
+        if existing["status"] == "open":
+            return existing, False
+    proposal = {"approvals": [], "id": ident, "kind": kind, "note": note, "payload": payload,
+                "proposer": proposer, "round": round_, "status": "open"}
+    return await approve(ctx, proposal, proposer), True
+
+
+async def approve(ctx: LedgerContext, proposal: Proposal, node_id: str) -> Proposal:
+    """Record ``node_id``'s approval; apply the proposal once a majority of active nodes approve
+    (its payload checked again first: a change the ledger no longer allows is refused)."""
+    proposal = {**proposal, "approvals": sorted(set(proposal["approvals"]) | {node_id})}
+    active = {n["id"] for n in await lookups.active_nodes(ctx)}
+    if 2 * len(active & set(proposal["approvals"])) > len(active):
+        kind = KINDS[proposal["kind"]]
+        try:
+            payload, _ = await kind.check(ctx, proposal["payload"])
+        except Rejected as exc:
+            raise Conflict(f"proposal {proposal['id']} can no longer apply: {exc}") from None
+        if payload != proposal["payload"]:
+            raise Conflict(f"proposal {proposal['id']} can no longer apply: the ledger changed since it was proposed.")
+        await kind.apply(ctx, proposal)
+        proposal["status"] = "applied"
+    await state.put(ctx, proposal, records.PROPOSAL, proposal["id"])
+    state.emit(ctx, "Registry.Proposal", {"approvals": proposal["approvals"], "id": proposal["id"],
+                                          "kind": proposal["kind"], "status": proposal["status"]})
+    return proposal
