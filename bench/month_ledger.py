@@ -4,7 +4,7 @@ would; time each command and its peak memory.
 From Parquet day files made by ``bench/generate.py`` (listeners ``user-NNNNNN``, artists
 ``artist-NNNNNN``): 4 nodes in 2 clusters with every artist registered; 9 in 10 listeners
 subscribed at n1; every day anchored (``listens submit``); the month reconciled and sealed
-(``month reconcile``), recomputed and approved by a peer and an external reviewer
+(``month reconcile``), recomputed and approved by the peer and the external reviewer the chain assigns
 (``month review``), and settled (``month settle``). The ledger is left in OUT/ledger for
 benchmarks over a settled month (e.g. the audit document) and ``OUT/build.json`` records the
 figures; an OUT that already holds a build.json is reported, not rebuilt.
@@ -64,6 +64,15 @@ def nineten(ledger: Path, log: Path, *args: str, gateway: str | None = None) -> 
             "peak_rss_mib": round(usage.ru_maxrss / 1024), "last_line": output.strip().splitlines()[-1]}
 
 
+def assigned_reviewers(ledger: Path, gateway: str | None, month: str) -> list[str]:
+    """The peer and the external reviewer the chain assigned to the node's sealed month."""
+    command = [str(Path(sys.executable).parent / "nineten"), "--ledger", str(ledger),
+               *(["--gateway", gateway] if gateway else []), "--format", "json",
+               "query", "Reviews:GetReviewers", month, NODE]
+    assigned = json.loads(subprocess.run(command, capture_output=True, text=True, check=True).stdout)
+    return [assigned["peer"], assigned["external"]]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--plays", type=Path, required=True, help="Folder of YYYY-MM-DD.parquet day files.")
@@ -88,19 +97,22 @@ def main() -> None:
     consortium, subscriptions = args.out / "consortium.yaml", args.out / "subscriptions.csv"
     write_consortium(consortium, args.artists)
     subscribed = write_subscriptions(subscriptions, month, args.listeners)
-    steps = [("init", "--consortium", str(consortium)), ("consortium", "load", str(consortium)),
-             ("subscriptions", "import", str(subscriptions)),
-             ("listens", "submit", *map(str, days), "--node", NODE),
-             ("month", "reconcile", month, "--node", NODE),
-             ("month", "review", month, "--node", NODE, "--reviewer", "n2"),
-             ("month", "review", month, "--node", NODE, "--reviewer", "n3"),
-             ("month", "settle", month, "--node", NODE)]
     gateway = str(args.gateway.resolve()) if args.gateway else None
     results = []
-    for step in steps:
+
+    def run(*step: str) -> None:
         results.append(nineten(ledger, args.out / "nineten.log", *step, gateway=gateway))
         print(f"{results[-1]['command']}: {results[-1]['wall_s']} s, {results[-1]['peak_rss_mib']} MiB",
               file=sys.stderr)
+
+    for step in [("init", "--consortium", str(consortium)), ("consortium", "load", str(consortium)),
+                 ("subscriptions", "import", str(subscriptions)),
+                 ("listens", "submit", *map(str, days), "--node", NODE),
+                 ("month", "reconcile", month, "--node", NODE)]:
+        run(*step)
+    for reviewer in assigned_reviewers(ledger, gateway, month):
+        run("month", "review", month, "--node", NODE, "--reviewer", reviewer)
+    run("month", "settle", month, "--node", NODE)
     figures = {"ledger": str(ledger), "gateway": gateway, "month": month, "node": NODE, "days": len(days),
                "listeners": args.listeners, "subscribed": subscribed, "artists": args.artists,
                "wall_s": round(sum(r["wall_s"] for r in results), 2),
