@@ -185,7 +185,7 @@ def test_key_histories_read_from_the_blocks_are_the_peers_history_database(audit
     try:
         keys = [key for key, _ in Connection(client, "n1.auditor").world_state()]
         from_blocks = client.key_histories("n1.auditor", keys)
-        assert len(keys) > 50 and all(from_blocks[key] for key in keys)
+        assert len(keys) > 40 and all(from_blocks[key] for key in keys)
         for start in range(0, len(keys), MAX_KEYS):
             batch = keys[start:start + MAX_KEYS]
             answer = json.loads(client.evaluate("n1.auditor", "History:ForKeys", json.dumps(batch)))
