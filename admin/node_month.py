@@ -1,8 +1,8 @@
 """A node's month: load its days, check them against their anchors, reconcile, review, settle."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 import pandas as pd
 
@@ -15,6 +15,8 @@ from chaincode.rules import Policy
 from . import anomalies as anomaly_checks
 from . import dayfile
 from .errors import InputError, NotFoundRejected
+from .formats import raise_first
+from .intake import read_files
 from .pseudonym import Pseudonymiser
 from .readers.resolve import ReadOptions
 from .reconcile import MonthSums, Reconciliation, batches
@@ -30,9 +32,9 @@ DAY_CHECKS = ("day_total_outlier",)
 
 @dataclass
 class MonthDays:
-    """A node's month recomputed from its day files, each checked against its anchor on chain.
+    """A node's month recomputed from its days, each checked against its anchor on chain.
 
-    days: the days whose file matches its anchor, in order; only those are reconciled (``result``);
+    days: the days that match their anchors, in order; only those are reconciled (``result``);
     problems: a sentence per missing, extra or altered day; bad_days: the anchored days whose file is
     missing or altered; day_findings: the per-day anomaly checks of ``days`` (when asked for).
     """
@@ -52,46 +54,67 @@ def _day_files(folder: Path, month: str) -> dict[str, Path]:
     return files
 
 
-def load_month(session: Session, month: str, node: str, policy: Policy, plays: Path | None = None,
-               secret: bytes | None = None, options: ReadOptions | None = None,
+def load_month(session: Session, month: str, node: str, policy: Policy, folder: Path | None = None,
                anomalies: bool = False) -> MonthDays:
-    """The node's month from its days: the raw files in ``plays`` pseudonymised with ``secret`` and
-    read with ``options``, or else the canonical ones kept in the ledger folder (see
-    :func:`load_month_from`)."""
-    if plays is not None:
-        return load_month_from(session, month, node, plays, policy, secret, options, anomalies)
-    return load_month_from(session, month, node, dayfile.kept_folder(session.folder, node), policy,
-                           anomalies=anomalies)
-
-
-def load_month_from(session: Session, month: str, node: str, folder: Path, policy: Policy,
-                    secret: bytes | None = None, options: ReadOptions | None = None,
-                    anomalies: bool = False) -> MonthDays:
-    """The node's month from the day files of ``folder`` (raw when ``secret`` is given, else canonical),
-    read one day after another (:func:`dayfile.anchored_days`; no day is kept): each compared with its
-    on-chain anchor (a missing, extra or altered day is a problem, named by date), the matching ones
-    reconciled by the payout rule of ``policy`` and, with ``anomalies``, run through the per-day checks."""
-    anchors = {a["date"]: a for a in session.reader().evaluate(Listening.ListAnchors, node, month)}
+    """The node's month from the canonical days of ``folder`` (default: those ``listens submit`` kept
+    in the ledger folder), each compared with its on-chain anchor (see :func:`_against_anchors`)."""
+    folder = folder or dayfile.kept_folder(session.folder, node)
     files = _day_files(folder, month) if folder.exists() else {}
-    if secret:
-        pseudonyms = Pseudonymiser(secret, month)
-        load: Callable[[Path], pd.DataFrame] = lambda path: dayfile.load_day(path, pseudonyms, options=options)
-    else:
-        load = dayfile.read_canonical
+    return _against_anchors(session, month, node, policy, files, dayfile.read_canonical,
+                            {d: str(p) for d, p in files.items()}, str(folder), "the file was altered", anomalies)
+
+
+def raw_files(paths: list[Path], month: str) -> list[Path]:
+    """The files of ``paths`` (a folder: every file in it, not hidden) that may hold plays of
+    ``month`` (a file named for a day of another month does not)."""
+    files = [f for p in paths for f in (sorted(c for c in p.iterdir() if c.is_file() and not c.name.startswith("."))
+                                        if p.is_dir() else [p])]
+    return [f for f in files if not dayfile.is_day_file(f) or dayfile.day_of(f).startswith(month)]
+
+
+def load_month_raw(session: Session, month: str, node: str, policy: Policy, files: list[Path],
+                   options: ReadOptions, listeners: Mapping[Path, str] | None = None,
+                   anomalies: bool = False) -> MonthDays:
+    """Read the node's raw ``files`` in any format ``listens submit`` reads, with its catalogue and
+    played-time rule, pseudonymise them with the node's secret, and compare each day of ``month``
+    with its on-chain anchor. An artist the catalogue does not know is kept under its
+    unregistered id, as ``listens submit --unmapped keep`` anchored it."""
+    intake = read_files(files, None, replace(options, month=month, keep_unmapped=True), listeners=listeners)
+    if intake.problems:
+        raise_first(intake.problems)
+    pseudonyms = Pseudonymiser(session.config.secret(node), month)
+    days = {day: day for day in intake.days}
+    return _against_anchors(session, month, node, policy, days,
+                            lambda day: dayfile.canonicalise(intake.day_frame(day)[0], pseudonyms),
+                            {d: f"the plays of {d}" for d in days}, ", ".join(sorted({str(f.parent) for f in files})),
+                            "a file was altered, or the artist catalogue changed since the day was anchored: "
+                            "reconcile from the canonical days `listens submit` kept", anomalies)
+
+
+def _against_anchors(session: Session, month: str, node: str, policy: Policy, sources: Mapping[str, Any],
+                     load: Callable[[Any], pd.DataFrame], names: dict[str, str], where: str, altered: str,
+                     anomalies: bool) -> MonthDays:
+    """Each day's canonical frame (``load`` of its source) compared with its on-chain anchor — a
+    missing, extra or altered day is a problem, named by date (``altered`` says why a hash may
+    differ) — and the matching days reconciled by the payout rule of ``policy`` and, with
+    ``anomalies``, run through the per-day checks. The days are read one after another
+    (:func:`dayfile.anchored_days`); none is kept."""
+    anchors = {a["date"]: a for a in session.reader().evaluate(Listening.ListAnchors, node, month)}
     sums = MonthSums(paid_listeners(session, month, node), policy.min_seconds)
     days, problems, bad_days, findings = [], [], [], []
-    loaded = dayfile.anchored_days([files[day] for day in sorted(files)], load, policy.min_seconds)
-    for day in sorted(set(anchors) | set(files)):
-        if day not in files:
-            problems.append(f"{day}: anchored on chain (sha256 {anchors[day]['sha256'][:12]}…) but no file in {folder}")
+    loaded = dayfile.anchored_days([sources[day] for day in sorted(sources)], load, policy.min_seconds)
+    for day in sorted(set(anchors) | set(sources)):
+        if day not in sources:
+            problems.append(f"{day}: anchored on chain (sha256 {anchors[day]['sha256'][:12]}…) but no file in "
+                            f"{where} holds plays of that day")
             bad_days.append(day)
             continue
         _, frame, anchor = next(loaded)
         if day not in anchors:
-            problems.append(f"{day}: {files[day]} has no anchor on chain (submit it with `listens submit`)")
+            problems.append(f"{day}: {names[day]} has no anchor on chain (submit it with `listens submit`)")
         elif anchor["sha256"] != anchors[day]["sha256"]:
-            problems.append(f"{day}: {files[day]} hashes to {anchor['sha256'][:12]}…, the chain anchored "
-                            f"{anchors[day]['sha256'][:12]}… (the file was altered)")
+            problems.append(f"{day}: {names[day]} hashes to {anchor['sha256'][:12]}…, the chain anchored "
+                            f"{anchors[day]['sha256'][:12]}… ({altered})")
             bad_days.append(day)
         else:
             sums.add(frame)
@@ -150,23 +173,62 @@ def _node_month(session: Session, month: str, node: str) -> dict[str, Any] | Non
         return None
 
 
-def review_verdict(session: Session, month: str, node: str, days: MonthDays) -> tuple[str, str, str, dict | None]:
-    """(verdict, reason, evidence sha256, scope) of a reviewer's recomputation against the sealed
-    month: days that do not match their anchors are flagged (scope: those days), a different root
-    the whole month."""
+@dataclass(frozen=True)
+class Verdict:
+    """A reviewer's vote: the verdict, the reason on chain (a summary that fits, see :func:`summary`),
+    the evidence, whose canonical JSON is the evidence file and its SHA-256 the hash on chain, and
+    the scope a flag disputes (None for an approval)."""
+
+    verdict: str
+    reason: str
+    evidence: Any
+    scope: dict | None = None
+
+    @property
+    def sha256(self) -> str:
+        return canonical_json.sha256(self.evidence)
+
+
+def summary(head: str, items: list[str]) -> str:
+    """``head: item; item; ...`` cut to what a reason on chain holds: the items that fit (each at most
+    200 characters), then how many more the evidence file lists."""
+    items = [item if len(item) <= 200 else item[:199] + "…" for item in items]
+    text = f"{head}: {'; '.join(items)}"
+    kept = len(items)
+    while len(text) > REASON_LIMIT and kept > 0:
+        kept -= 1
+        listed = "; ".join(items[:kept] + [f"... and {len(items) - kept} more, every one in the evidence file"])
+        text = f"{head}: {listed}"
+    return text[:REASON_LIMIT]
+
+
+def review_verdict(session: Session, month: str, node: str, days: MonthDays) -> Verdict:
+    """A reviewer's vote on its recomputation of the sealed month; the evidence is the anchors, the
+    recomputed root and every problem found. Days that do not match their anchors are flagged (scope:
+    those days), a different root the whole month."""
     result = days.result
     sealed = session.reader().evaluate(Allocations.GetNodeMonth, month, node)
     evidence = {"days": {d: a["sha256"] for d, a in sorted(days.anchors.items())},
                 "merkle_root": result.merkle_root, "problems": days.problems}
-    evidence_sha = canonical_json.sha256(evidence)
     if days.problems:
+        count = len(days.problems)
         scope = {"days": days.bad_days} if days.bad_days else {"month": True}
-        return "flag", "day files do not match their anchors: " + "; ".join(days.problems), evidence_sha, scope
+        return Verdict("flag", summary(f"{count} day file{'s' if count != 1 else ''} do not match their anchors",
+                                       days.problems), evidence, scope)
     if sealed["merkle_root"] != result.merkle_root:
-        return "flag", (f"recomputed Merkle root {result.merkle_root} differs from the sealed "
-                        f"{sealed['merkle_root']}"), evidence_sha, {"month": True}
-    return ("approve", f"recomputed {len(result.allocations)} allocations from {len(days.days)} days: same root",
-            evidence_sha, None)
+        return Verdict("flag", f"recomputed Merkle root {result.merkle_root} differs from the sealed "
+                               f"{sealed['merkle_root']}", evidence, {"month": True})
+    return Verdict("approve", f"recomputed {len(result.allocations)} allocations from {len(days.days)} days: "
+                              f"same root", evidence)
+
+
+def keep_evidence(folder: Path, node: str, month: str, reviewer: str, verdict: Verdict) -> Path:
+    """Write a review's evidence file, ``<folder>/findings/<node>/<month>.evidence-<reviewer>.json``
+    (canonical JSON: its SHA-256 is the evidence hash on chain)."""
+    target = Path(folder) / "findings" / node / f"{month}.evidence-{reviewer}.json"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(canonical_json.dumpb(verdict.evidence))
+    return target
 
 
 def anomaly_findings(policy: Policy, days: MonthDays) -> list[dict[str, Any]]:
@@ -199,12 +261,10 @@ def findings_scope(findings: list[dict[str, Any]]) -> dict[str, list[str]]:
     return found or {"month": True}
 
 
-def findings_flag(findings: list[dict[str, Any]], checks: set[str]) -> tuple[str, list[dict[str, Any]]] | None:
-    """A flag's reason and evidence (the findings of ``checks``, in order), or None without any.
-
-    The reason counts the findings per check with the first subject; the evidence hash is
-    :func:`findings_sha256` of the evidence; its scope is :func:`findings_scope`.
-    """
+def findings_flag(findings: list[dict[str, Any]], checks: set[str]) -> Verdict | None:
+    """A flag on the findings of ``checks`` (the evidence: those findings, in order), or None without
+    any. The reason counts the findings per check with the first subject; the scope is
+    :func:`findings_scope`."""
     evidence = [f for f in findings if f["check"] in checks]
     if not evidence:
         return None
@@ -212,6 +272,5 @@ def findings_flag(findings: list[dict[str, Any]], checks: set[str]) -> tuple[str
     for finding in evidence:
         count, subject = first.get(finding["check"], (0, finding["subject"]))
         first[finding["check"]] = (count + 1, subject)
-    summary = "; ".join(f"{check} {count} (first: {subject})" for check, (count, subject) in first.items())
-    reason = f"anomaly findings: {summary}"
-    return (reason if len(reason) <= REASON_LIMIT else reason[:REASON_LIMIT - 1] + "…"), evidence
+    parts = [f"{check} {count} (first: {subject})" for check, (count, subject) in first.items()]
+    return Verdict("flag", summary("anomaly findings", parts), evidence, findings_scope(evidence))

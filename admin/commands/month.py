@@ -1,7 +1,7 @@
 """``nineten month``: reconcile, review and settle a month."""
 
-import hashlib
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -9,6 +9,7 @@ import click
 from ..choices import ANOMALY_CHECKS
 from ..errors import InputError
 from . import json_argument, pass_session, progress, show
+from .listens import listener_options
 
 DIR = click.Path(path_type=Path, exists=True, file_okay=False)
 
@@ -21,11 +22,15 @@ def month() -> None:
 @month.command("reconcile")
 @click.argument("month_id", metavar="MONTH")
 @click.option("--node", required=True, help="The node reconciling its own month.")
-@click.option("--plays", type=DIR, help="Folder of the node's raw day files, YYYY-MM-DD.<suffix>, each "
-              "naming its listeners, read as `listens submit` reads them (default: the canonical days kept "
-              "by `listens submit`, which also hold plays split from exports).")
+@click.option("--plays", "plays", multiple=True, type=click.Path(path_type=Path, exists=True),
+              help="The node's raw files (a folder: every file in it), read as `listens submit` reads them: any "
+              "format, split into UTC days, artists through the catalogue (unmapped ones under their "
+              "unregistered ids), seconds by the month's played-time rule. Repeatable. Default: the canonical "
+              "days kept by `listens submit`.")
+@listener_options
 @pass_session
-def month_reconcile(session, month_id: str, node: str, plays: Path | None) -> None:
+def month_reconcile(session, month_id: str, node: str, plays: tuple[Path, ...], listener: str | None,
+                    listener_map: Path | None) -> None:
     """Check every day of MONTH against its anchor, compute the allocations of the payout rule,
     submit them in batches and seal the month with its Merkle root.
 
@@ -37,15 +42,19 @@ def month_reconcile(session, month_id: str, node: str, plays: Path | None) -> No
     month's reviewers, a peer of the same cluster and an external node, picked by the chain.
     """
     from .. import node_month
-    from ..listens import read_options
+    from ..listens import load_listener_map, read_options
 
     policy = session.policy(month_id)
-    secret = session.config.secret(node) if plays else None
-    options = read_options(session) if plays else None
-    days = node_month.load_month(session, month_id, node, policy, plays, secret, options, anomalies=True)
+    if plays:
+        files = node_month.raw_files(list(plays), month_id)
+        listeners = load_listener_map(listener_map, files) if listener_map else None
+        days = node_month.load_month_raw(session, month_id, node, policy, files, read_options(session, listener),
+                                         listeners, anomalies=True)
+    else:
+        days = node_month.load_month(session, month_id, node, policy, anomalies=True)
     if days.problems:
         raise InputError("the days do not match their anchors: " + "; ".join(days.problems),
-                         str(plays or session.folder / "days" / node))
+                         ", ".join(str(p) for p in plays) or str(session.folder / "days" / node))
     result = days.result
     findings = node_month.anomaly_findings(policy, days)
     with progress(len(result.allocations), "submitting allocations") as bar:
@@ -95,10 +104,12 @@ def month_review(session, month_id: str, node: str, days_dir: Path | None, revie
     when the recomputed root differs, or with --dispute the listeners, artists or days the
     findings name (an account farm: its accounts). With --dispute CHECK, the anomaly checks run
     over the same days; every finding is written to <ledger>/findings/<node>/<month>.by-<reviewer>.json.
-    A month that recomputes to the sealed root is still flagged when a chosen check finds something:
-    the reason counts the findings and the evidence hash on chain is the SHA-256 of
-    <month>.evidence-<reviewer>.json, the chosen findings as canonical JSON. Reviewing again with
-    the same result changes nothing.
+    A month that recomputes to the sealed root is still flagged when a chosen check finds something.
+    The evidence is written to <ledger>/findings/<node>/<month>.evidence-<reviewer>.json as
+    canonical JSON, and its SHA-256 is the evidence hash on chain: the anchors, the recomputed
+    root and every problem found (or, for a flag from --dispute, the chosen findings). The reason
+    on chain is a summary of at most 1,000 characters; the evidence file lists everything.
+    Reviewing again with the same result changes nothing.
     """
     from chaincode import scope as scopes
     from chaincode.contracts.reviews import Reviews
@@ -107,25 +118,26 @@ def month_review(session, month_id: str, node: str, days_dir: Path | None, revie
 
     policy = session.policy(month_id)
     folder = days_dir or session.folder / "days" / node
-    days = node_month.load_month_from(session, month_id, node, folder, policy, anomalies=bool(checks))
-    verdict, reason, evidence, scope = node_month.review_verdict(session, month_id, node, days)
-    findings, chosen = [], None
+    days = node_month.load_month(session, month_id, node, policy, folder, anomalies=bool(checks))
+    vote = node_month.review_verdict(session, month_id, node, days)
+    findings = []
     if checks:
         findings = node_month.anomaly_findings(policy, days)
         flag = node_month.findings_flag(findings, set(ANOMALY_CHECKS if "all" in checks else checks))
-        if flag is not None and verdict == "approve":
-            verdict, (reason, chosen) = "flag", flag
-            evidence, scope = node_month.findings_sha256(chosen), node_month.findings_scope(chosen)
+        if flag is not None and vote.verdict == "approve":
+            vote = flag
     if scope_text is not None:
-        if verdict != "flag":
+        if vote.verdict != "flag":
             raise InputError(f"{node}'s {month_id} recomputes to its sealed root: there is nothing to flag "
                              "(use --dispute CHECK to flag anomaly findings)", field="--scope")
-        scope = json_argument(scope_text, "--scope")
-    answer = session.reviewer(reviewer).submit(Reviews.Review, month_id, node, verdict, reason, evidence,
-                                               "" if scope is None else scope).json()
+        vote = replace(vote, scope=json_argument(scope_text, "--scope"))
+    answer = session.reviewer(reviewer).submit(Reviews.Review, month_id, node, vote.verdict, vote.reason,
+                                               vote.sha256, "" if vote.scope is None else vote.scope).json()
     if checks:
-        _keep_review_findings(session.folder / "findings" / node, f"{month_id}.%s-{reviewer}.json", findings, chosen)
-    click.echo(f"{reviewer} {verdict}s {node}'s {month_id}: {reason}")
+        _report_findings(session.folder / "findings" / node / f"{month_id}.by-{reviewer}.json", findings)
+    evidence = node_month.keep_evidence(session.folder, node, month_id, reviewer, vote)
+    click.echo(f"review evidence (sha256 {vote.sha256}): {evidence}")
+    click.echo(f"{reviewer} {vote.verdict}s {node}'s {month_id}: {vote.reason}")
     if not answer["reviewed"]:
         click.echo("this review was already on chain; nothing changed")
     elif answer["dispute"] is not None:
@@ -133,18 +145,6 @@ def month_review(session, month_id: str, node: str, days_dir: Path | None, revie
         click.echo(f"dispute {dispute['id']} is open on {node}'s {month_id} over "
                    f"{scopes.describe(dispute['scope'])}: local {dispute['local']}, "
                    f"peer {dispute['peer'] or '-'}, external {dispute['external'] or '-'}")
-
-
-def _keep_review_findings(folder: Path, name: str, findings: list[dict], chosen: list[dict] | None) -> None:
-    """A reviewer's findings (``name % "by"``) and the evidence of its flag (``name % "evidence"``),
-    canonical JSON so that the file's SHA-256 is the evidence hash on chain."""
-    from chaincode import canonical_json
-
-    _report_findings(folder / (name % "by"), findings)
-    if chosen is not None:
-        target = folder / (name % "evidence")
-        target.write_bytes(canonical_json.dumpb(chosen))
-        click.echo(f"dispute evidence (sha256 {hashlib.sha256(target.read_bytes()).hexdigest()}): {target}")
 
 
 @month.command("settle")

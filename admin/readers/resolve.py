@@ -9,7 +9,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from admin.artists import ArtistCatalogue, unregistered_id
+from admin.artists import ArtistCatalogue
+from chaincode.artist_ids import unregistered_id
+from chaincode.rules import MAX_PLAY_SECONDS
 
 from .model import ArtistRef, Listen
 from .playtime import PlaytimeRule
@@ -32,7 +34,7 @@ class ReadOptions:
         user of a ListenBrainz export's ``user.json``);
     catalogue: the artist catalogue; without one, artists are the sources' own references
         (a URL's last segment, the first MBID, else the name) and CSV ids are taken as they are;
-    keep_unmapped: keep an unmapped artist's plays under :func:`admin.artists.unregistered_id`
+    keep_unmapped: keep an unmapped artist's plays under :func:`chaincode.artist_ids.unregistered_id`
         of its name instead of refusing them;
     playtime: the played-time rule of a month ``YYYY-MM``;
     month: read only the plays of this month (the others are counted as left out).
@@ -107,6 +109,10 @@ def resolve(part: Part, options: ReadOptions) -> Resolved:
                 plays.issues.append(Issue(listen.line, "(played time)",
                                           f"the listen says no time played; {rule.describe()}"))
                 continue
+        if seconds > MAX_PLAY_SECONDS:
+            plays.issues.append(Issue(listen.line, "(played time)", f"{seconds} s is longer than a day "
+                                      f"({MAX_PLAY_SECONDS} s)"))
+            continue
         if artist is None:
             continue
         plays.lines.append(listen.line)
