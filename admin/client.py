@@ -15,7 +15,7 @@ block log kept on this machine (the embedded ledger), or None where the peers ke
 
 import hashlib
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Iterator, Protocol
+from typing import Any, Callable, Iterable, Iterator, Protocol, Sequence
 
 from chaincode import canonical_json
 
@@ -110,9 +110,9 @@ class LedgerClient(Protocol):
 
     def evaluate(self, identity: str, function: str, *args: str) -> str: ...
 
-    def key_history(self, identity: str, key: str) -> list[dict[str, Any]]:
-        """Every write of ``key``, newest first: {"txid", "block", "timestamp_ns", "value" (None for
-        a delete), "is_delete"}, read as ``identity``."""
+    def key_histories(self, identity: str, keys: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+        """Every write of each of ``keys``, newest first: {key: [{"txid", "block", "timestamp_ns",
+        "value" (None for a delete), "is_delete"}, ...]}, read as ``identity``; any number of keys."""
 
     def local_chain(self) -> LocalChain | None:
         """The block log on this machine, or None (on Fabric the peers keep and validate blocks)."""
@@ -139,9 +139,9 @@ class Connection:
         return canonical_json.loads(self.client.evaluate(self.identity, wire_name(transaction),
                                                          *map(wire_arg, args)))
 
-    def key_history(self, key: str) -> list[dict[str, Any]]:
-        """Every write of a world-state key, newest first (see :meth:`LedgerClient.key_history`)."""
-        return self.client.key_history(self.identity, key)
+    def key_histories(self, keys: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+        """Every write of each world-state key, newest first (see :meth:`LedgerClient.key_histories`)."""
+        return self.client.key_histories(self.identity, keys)
 
     def world_state(self, page_size: int = 500) -> Iterator[tuple[str, bytes]]:
         """Every (key, value) of the world state in key order, paged through ``WorldState:Page``,

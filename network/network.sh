@@ -558,7 +558,8 @@ peer_env() { # org: the peer node's own environment
   export CORE_PEER_TLS_ROOTCERT_FILE=$pd/tls/ca.crt
   export CORE_PEER_FILESYSTEMPATH=$NET/peer0.$o/data CORE_LEDGER_SNAPSHOTS_ROOTDIR=$NET/peer0.$o/snapshots
   export CORE_OPERATIONS_LISTENADDRESS=$ip:${O_PEEROPS[$o]} CORE_METRICS_PROVIDER=prometheus
-  export CORE_PEER_PROFILE_ENABLED=false CORE_CHAINCODE_EXECUTETIMEOUT=60s
+  # A month's settlement (20,000 payouts in one transaction) takes about a minute to endorse.
+  export CORE_PEER_PROFILE_ENABLED=false CORE_CHAINCODE_EXECUTETIMEOUT=300s CORE_PEER_GATEWAY_ENDORSEMENTTIMEOUT=300s
 }
 admin_env() { # org: the peer CLI acting as the org's admin against its peer, on the org's host
   local o=$1 od; od=$(org_dir "$o")

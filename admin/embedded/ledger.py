@@ -14,7 +14,7 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, Sequence
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
@@ -170,11 +170,12 @@ class EmbeddedLedger:
             raise LedgerRejected.of(proposal["function"], response.status, response.message)
         return stub, response.payload.decode()
 
-    def key_history(self, identity: str, key: str) -> list[dict[str, Any]]:
-        """Every write of ``key``, newest first, with its transaction and block, read from the block
+    def key_histories(self, identity: str, keys: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+        """Every write of each key, newest first, with its transaction and block, read from the block
         store itself (whoever ``identity`` is: the ledger file is on this machine)."""
-        return [{"txid": t, "block": b, "timestamp_ns": ts, "value": v.decode() if v else None,
-                 "is_delete": d} for t, b, ts, v, d in self.store.history(key)]
+        return {key: [{"txid": t, "block": b, "timestamp_ns": ts, "value": v.decode() if v else None,
+                       "is_delete": d} for t, b, ts, v, d in writes]
+                for key, writes in self.store.histories(keys).items()}
 
     def state_items(self) -> Iterator[tuple[str, bytes]]:
         """Every (key, value) of the world state in key order, read from the block store itself."""
