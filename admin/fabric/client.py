@@ -21,7 +21,6 @@ from fabric_protos.gateway import gateway_pb2, gateway_pb2_grpc
 from fabric_protos.msp import identities_pb2
 from fabric_protos.peer import chaincode_pb2, proposal_pb2, proposal_response_pb2, transaction_pb2
 
-from chaincode import canonical_json
 
 from ..client import ENDORSEMENTS_DISAGREE, Committed, Prepared
 from ..errors import ConfigError, EndorsementRejected, LedgerRejected
