@@ -80,7 +80,8 @@ def world(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("membership")
     made = World(profile, tmp / "ledger", tmp / "ledger5", Path(profile).parent / "orgs" / "org5" / "org5.json", tmp)
     made.cli("init", "--consortium", consortium_file(tmp / "consortium.yaml", NODES))
-    made.cli("consortium", "load", tmp / "consortium.yaml")
+    # the consortium of conftest (and fabric_support.bootstrap): later modules find it bootstrapped
+    made.cli("consortium", "load", tmp / "consortium.yaml", "--effective-from", "2026-01")
     network("add-org", "org5", "--cluster", "B")
     yield made
     network("remove-org", "org5", check=False)
