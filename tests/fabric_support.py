@@ -10,6 +10,7 @@ import os
 import re
 import shutil
 import subprocess
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -112,6 +113,17 @@ def refusal(backend, identity: str, function: str, *args: str) -> str:
     with pytest.raises(LedgerRejected) as caught:
         backend.submit(identity, function, *args)
     return caught.value.message
+
+
+def wait_lines(path: Path, count: int, timeout: float = 60.0) -> list[str]:
+    """The lines of ``path`` once it has at least ``count`` (a file another process appends to)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        lines = path.read_text().splitlines() if path.exists() else []
+        if len(lines) >= count:
+            return lines
+        time.sleep(0.05)
+    raise AssertionError(f"{path} has fewer than {count} lines after {timeout}s")
 
 
 def fresh_month() -> str:

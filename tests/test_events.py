@@ -6,7 +6,6 @@ import json
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -14,7 +13,7 @@ from click.testing import CliRunner
 
 from admin.cli import main
 from admin.events import Checkpoint, FileOutput, follow, line
-from fabric_support import anchor_args
+from fabric_support import anchor_args, wait_lines
 
 NINETEN = Path(sys.executable).with_name("nineten")
 
@@ -50,16 +49,6 @@ def follower():
             proc.wait()
 
 
-def wait_lines(path: Path, count: int, timeout: float = 20.0) -> list[str]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        lines = path.read_text().splitlines() if path.exists() else []
-        if len(lines) >= count:
-            return lines
-        time.sleep(0.05)
-    raise AssertionError(f"{path} has fewer than {count} lines after {timeout}s")
-
-
 def test_a_follower_killed_and_started_again_prints_every_event_once(ledger, tmp_path, follower):
     checkpoint, out = tmp_path / "follower.json", tmp_path / "events.log"
     args = ("--checkpoint", str(checkpoint), "--from-block", "0", "--out", str(out))
@@ -80,19 +69,15 @@ def test_a_follower_killed_and_started_again_prints_every_event_once(ledger, tmp
 
 
 def test_sigterm_stops_a_follower_between_events_and_it_resumes_after_the_last(ledger, tmp_path, follower):
-    checkpoint = tmp_path / "follower.json"
-    anchors(ledger, 6)
-    seen = []
+    checkpoint, printed = tmp_path / "follower.json", tmp_path / "stdout"
     for round_ in range(2):
-        proc = follower(ledger.folder, "--checkpoint", str(checkpoint), "--from-block", "1",
-                        stdout=subprocess.PIPE, text=True)
-        for _ in range(3):
-            seen.append(proc.stdout.readline().rstrip("\n"))
-        proc.send_signal(signal.SIGTERM)
-        rest, _ = proc.communicate(timeout=10)
-        seen += rest.splitlines()
-        assert proc.returncode == 0
-    assert seen == committed(ledger, first=1)
+        anchors(ledger, 3, start=1 + 3 * round_)   # committed while no follower runs
+        with printed.open("a") as stdout:
+            proc = follower(ledger.folder, "--checkpoint", str(checkpoint), "--from-block", "1", stdout=stdout)
+            wait_lines(printed, 3 * (round_ + 1))
+            proc.send_signal(signal.SIGTERM)
+            assert proc.wait(timeout=10) == 0
+    assert printed.read_text().splitlines() == committed(ledger, first=1)
 
 
 def test_an_event_written_but_not_recorded_is_written_again_once(ledger, tmp_path):

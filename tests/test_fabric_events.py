@@ -5,27 +5,16 @@ exactly the sequence of events committed, each once."""
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from chaincode import canonical_json
-from fabric_support import PROFILE, anchor_args, bootstrap, fill_wallet, fresh_month
+from fabric_support import PROFILE, anchor_args, bootstrap, fill_wallet, fresh_month, wait_lines
 
 pytestmark = pytest.mark.fabric
 
 NINETEN = Path(sys.executable).with_name("nineten")
-
-
-def wait_lines(path: Path, count: int, timeout: float = 60.0) -> list[str]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        lines = path.read_text().splitlines() if path.exists() else []
-        if len(lines) >= count:
-            return lines
-        time.sleep(0.1)
-    raise AssertionError(f"{path} has fewer than {count} lines after {timeout}s")
 
 
 def test_a_follower_killed_mid_stream_and_restarted_prints_every_committed_event_once(tmp_path):

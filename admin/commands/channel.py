@@ -11,6 +11,11 @@ FILE = click.Path(path_type=Path, exists=True, dir_okay=False)
 NEW_FILE = click.Path(path_type=Path, dir_okay=False)
 
 
+def _org_option(what: str):
+    return click.option("--org", required=True, help="Your organisation (its name in the connection profile, "
+                        f"or its MSP id): its admin's certificate and key {what}.")
+
+
 @click.group()
 def channel() -> None:
     """The channel's organisations (a Fabric network: --gateway PROFILE).
@@ -130,8 +135,7 @@ def channel_inspect(session, update_file: Path) -> None:
 
 @channel.command("sign")
 @click.argument("update_file", type=FILE)
-@click.option("--org", required=True, help="Your organisation (its name in the connection profile, or MSP id): "
-              "its admin's certificate and key sign.")
+@_org_option("sign the update")
 @pass_session
 def channel_sign(session, update_file: Path, org: str) -> None:
     """Check the update file against the channel and the registry (as `inspect`), then add your
@@ -157,8 +161,7 @@ def channel_sign(session, update_file: Path, org: str) -> None:
 
 @channel.command("submit")
 @click.argument("update_file", type=FILE)
-@click.option("--org", required=True, help="Your organisation (its name in the connection profile, or MSP id): "
-              "its admin signs the envelope sent to the orderers.")
+@_org_option("sign the envelope sent to the orderers")
 @pass_session
 def channel_submit(session, update_file: Path, org: str) -> None:
     """Check the update file (as `inspect`) and that a majority of the organisations' admins signed
