@@ -1055,8 +1055,8 @@ cmd_add_org() { # name [cluster]
     --out "$home/$o.json" || die "cannot write the definition of $o"
   write_profile
   trap - EXIT
-  say "$o ready in $(since "$t0")s, not in channel $CHANNEL: its definition is $home/$o.json (the consortium"
-  say "admits it: nineten consortium propose admit_node ... \"definition_sha256\" ..., then nineten channel prepare admit)"
+  say "$o ready in $(since "$t0")s, not in channel $CHANNEL yet; its definition: $home/$o.json"
+  say "next: the consortium admits it (README.md, \"Admitting an organisation\"), then: $0 join-org $o"
 }
 add_failed() { # status org: the EXIT trap of add-org: leave nothing of the organisation behind
   (( $1 )) || return 0

@@ -31,7 +31,7 @@ from ..errors import ConfigError, ConflictRejected, InputError, LedgerRejected
 from ..membership import CHANNEL_UPDATE
 from ..wallet import Identity
 from . import configtx
-from .client import CONNECT_TIMEOUT, RETRY_FOR, RETRY_MAX_PAUSE, FabricClient
+from .client import CONNECT_TIMEOUT, RETRY_FOR, RETRY_MAX_PAUSE, FabricClient, _creator
 from .profile import load_profile
 
 #: How long ``submit`` waits for the caller's peer to hold the new configuration.
@@ -69,10 +69,6 @@ def org_admin(profile_path: Path, org: str) -> Identity:
         raise ConfigError(f"the connection profile {profile_path} gives no readable admin certificate and "
                           f"key of {entry.get('msp_id', org)} ({exc}); an organisation's admin signs with "
                           "its own key, on its own machine.") from None
-
-
-def _creator(identity: Identity) -> bytes:
-    return identities_pb2.SerializedIdentity(mspid=identity.msp_id, id_bytes=identity.cert_pem).SerializeToString()
 
 
 def signed_envelope(channel_id: str, body: configtx_pb2.ConfigUpdateEnvelope, signer: Identity) -> common_pb2.Envelope:
