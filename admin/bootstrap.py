@@ -21,7 +21,8 @@ def init_folder(folder: Path, consortium: Consortium, gateway_profile: Path | No
     """Make the ledger folder: node secrets, and the identities (enrolled at the network's CAs with
     ``gateway_profile``, else an embedded ledger with a CA per node). Returns the identities.
 
-    Node secrets already in ``<folder>/config.yaml`` are kept: pseudonyms must not change.
+    Node secrets and the payment key already in ``<folder>/config.yaml`` are kept: pseudonyms and
+    payment hashes must not change.
     """
     folder = Path(folder)
     if holds_ledger(folder):
@@ -29,6 +30,7 @@ def init_folder(folder: Path, consortium: Consortium, gateway_profile: Path | No
     config = LedgerConfig.load(folder) if (folder / CONFIG_FILE).exists() else LedgerConfig(folder)
     for node in consortium.nodes:
         config.add_node(node["id"], node["msp_id"])
+    config.add_payment_key()
     if gateway_profile is not None:
         from .fabric.setup import enroll_identities
 

@@ -85,15 +85,28 @@ class Prepared:
     transaction: Any
 
 
+@dataclass(frozen=True)
+class ChainCheck:
+    """What re-walking a block log found: its height, the hash of its head (the last block, or the
+    genesis hash of an empty log) and every problem, one sentence each."""
+
+    height: int
+    head: str
+    problems: list[str]
+
+
 class LocalChain(Protocol):
     """A block log kept on this machine, which can be re-walked and read block by block."""
 
-    def verify(self) -> tuple[int, list[str]]:
-        """(blocks checked, every problem found)."""
+    def verify(self) -> ChainCheck:
+        """Every block re-executed and compared; see :class:`ChainCheck`."""
 
     def height(self) -> int: ...
 
     def block(self, number: int) -> dict[str, Any] | None: ...
+
+    def as_of(self, number: int) -> "LedgerClient":
+        """The ledger as it was after block ``number``, for queries and key histories."""
 
 
 class LedgerClient(Protocol):

@@ -28,7 +28,7 @@ from admin.readers.resolve import ReadOptions
 CANONICAL_COLUMNS = ("played_at", "listener", "artist_id", "track_id", "seconds")
 HEADER = (",".join(CANONICAL_COLUMNS) + "\n").encode("ascii")
 MICROS_PER_DAY = 86_400_000_000
-_DAY_NAME = re.compile(r"^(\d{4}-\d{2}-\d{2})\.")
+_DAY_NAME = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2})\.")
 
 
 def kept_folder(ledger_folder: Path, node: str) -> Path:

@@ -59,8 +59,9 @@ def _audit(run: Run) -> None:
     run.note("-- auditor: the world state read from the chain" + (", the ledger re-walked" if chain else ""))
     run.note(f"world state: {state_digest(run.session.reader().world_state())}")
     if chain is not None:
-        checked, problems = chain.verify()
-        run.note(f"ledger verify: {checked} blocks, {'intact' if not problems else problems}")
+        check = chain.verify()
+        run.note(f"ledger verify: {check.height} blocks, {'intact' if not check.problems else check.problems}; "
+                 f"head {check.head}")
 
 
 def _reviews(run: Run) -> tuple[str, list[str]]:

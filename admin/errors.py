@@ -87,6 +87,14 @@ class EndorsementRejected(LedgerRejected):
     """The endorsements do not vouch for one result of the proposal; nothing was written."""
 
 
+class ReadConflictRejected(LedgerRejected):
+    """A key the transaction read changed before it was committed (Fabric's MVCC read conflict)."""
+
+
+class LedgerBusy(LedgerRejected):
+    """Another writer held the ledger longer than this one would wait; nothing was written."""
+
+
 _BY_STATUS = {kind.status: kind for kind in (InvalidArgumentRejected, AccessRejected, NotFoundRejected,
                                              ConflictRejected)}
 

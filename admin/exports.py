@@ -1,6 +1,5 @@
 """A settled month's payouts and settlement, read from the chain and written as files."""
 
-import csv
 import json
 from pathlib import Path
 from typing import Any
@@ -8,6 +7,7 @@ from typing import Any
 from chaincode.contracts.settlement import Settlement
 from chaincode.money import format_micro
 
+from .output import write_csv
 from .session import Session
 
 
@@ -35,6 +35,5 @@ def write_outputs(session: Session, month: str, out: Path) -> dict[str, Path]:
 
 def _write_csv(path: Path, payee_column: str, rows: list[dict[str, Any]]) -> None:
     with path.open("w", newline="") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(["month", payee_column, "amount_micro", "amount"])
-        writer.writerows([[r["month"], r["payee"], r["amount_micro"], r["amount"]] for r in rows])
+        write_csv(handle, ["month", payee_column, "amount_micro", "amount"],
+                  [[r["month"], r["payee"], r["amount_micro"], r["amount"]] for r in rows])

@@ -37,6 +37,7 @@ from admin.pseudonym import LISTENER_ID_LIMIT, check_listener
 from admin.readers import archive, sources
 from admin.readers.fields import TIME_HINT, UTC_TIME
 from admin.readers.resolve import UNMAPPED_FIELD_HINT, ReadOptions, Unmapped, map_artist_column, resolve
+from chaincode.rules import MAX_PLAY_SECONDS
 
 COLUMNS = ("played_at", "listener_id", "artist_id", "track_id", "seconds")
 ID_COLUMNS = ("listener_id", "artist_id", "track_id")
@@ -182,8 +183,16 @@ class _Checker:
              describe: Callable[[Any], str]) -> None:
         for i in np.flatnonzero(mask):
             self.problems.append(Problem(self.file, int(self.lines[i]), field,
-                                         describe(raw[int(i)].as_py())))
+                                         describe(_value(raw, int(i)))))
         self.bad |= mask
+
+
+def _value(raw: pa.Array, index: int) -> Any:
+    """The Python value of ``raw[index]``; a timestamp beyond Python's dates as its ticks."""
+    try:
+        return raw[index].as_py()
+    except (OverflowError, ValueError):
+        return raw.cast(pa.int64())[index].as_py()
 
 
 def _mask(array: pa.Array) -> np.ndarray:
@@ -211,35 +220,51 @@ def _check_timestamps(check: _Checker, raw: pa.Array) -> np.ndarray:
         check.flag("played_at", ticks % 1000 != 0, raw,
                    lambda v: f"{v} has a precision finer than a microsecond")
         return ticks // 1000
-    return ticks * unit_us
+    outside = np.abs(ticks) > np.iinfo(np.int64).max // unit_us
+    check.flag("played_at", outside, raw, lambda v: "is out of range")
+    return np.where(outside, 0, ticks) * unit_us
 
 
 def _check_seconds(check: _Checker, raw: pa.Array) -> np.ndarray:
-    """Whole, non-negative seconds from an integer, float or string column."""
+    """Whole, non-negative seconds of at most a day, from an integer, float or string column."""
     field, kind = "seconds", raw.type
     check.flag(field, _mask(pc.is_null(raw)), raw, lambda v: "is missing")
     if pa.types.is_integer(kind):
-        values = pc.fill_null(raw.cast(pa.int64()), 0).to_numpy()
-        check.flag(field, values < 0, raw, lambda v: f"{v} is negative")
-        return values
-    if pa.types.is_floating(kind):
+        negative = _mask(pc.less(raw, 0))
+        longer = _mask(pc.greater(raw, MAX_PLAY_SECONDS))
+        check.flag(field, negative, raw, lambda v: f"{v} is negative")
+        good = ~(negative | longer)
+        values = pc.if_else(pa.array(good), pc.fill_null(raw, 0), 0).cast(pa.int64()).to_numpy()
+    elif pa.types.is_floating(kind):
         values = pc.fill_null(raw, 0.0).to_numpy()
-        whole = np.isfinite(values) & (np.floor(values) == values) & (np.abs(values) < 2**53)
+        whole = np.isfinite(values) & (np.floor(values) == values)
+        negative, longer = whole & (values < 0), whole & (values > MAX_PLAY_SECONDS)
         check.flag(field, ~whole, raw, lambda v: f"{v!r} is not a whole number of seconds")
-        check.flag(field, whole & (values < 0), raw, lambda v: f"{v:g} is negative")
-        return np.where(whole, values, 0).astype(np.int64)
-    text = pc.utf8_trim_whitespace(raw)
-    empty = _mask(pc.equal(text, ""))
-    digits = _mask(pc.match_substring_regex(text, r"^\d+$"))
-    negative = _mask(pc.match_substring_regex(text, r"^-\d+$"))
-    too_long = digits & _mask(pc.greater(pc.utf8_length(text), _MAX_DIGITS))
-    check.flag(field, empty, raw, lambda v: "is missing")
-    check.flag(field, negative, raw, lambda v: f"{v.strip()} is negative")
-    check.flag(field, too_long, raw, lambda v: f"{v.strip()} is too large")
-    check.flag(field, ~(digits | negative | empty) & _mask(pc.is_valid(raw)), raw,
-               lambda v: f"{v!r} is not a whole number of seconds")
-    good = digits & ~too_long
-    return pc.if_else(pa.array(good), text, "0").cast(pa.int64()).to_numpy()
+        check.flag(field, negative, raw, lambda v: f"{v:g} is negative")
+        good = whole & ~negative & ~longer
+        values = np.where(good, values, 0).astype(np.int64)
+    else:
+        text = pc.utf8_trim_whitespace(raw)
+        empty = _mask(pc.equal(text, ""))
+        digits = _mask(pc.match_substring_regex(text, r"^[0-9]+$"))
+        negative = _mask(pc.match_substring_regex(text, r"^-[0-9]+$"))
+        check.flag(field, empty, raw, lambda v: "is missing")
+        check.flag(field, negative, raw, lambda v: f"{v.strip()} is negative")
+        check.flag(field, ~(digits | negative | empty) & _mask(pc.is_valid(raw)), raw,
+                   lambda v: f"{v!r} is not a whole number of seconds")
+        short = digits & _mask(pc.less_equal(pc.utf8_length(text), _MAX_DIGITS))
+        values = pc.if_else(pa.array(short), text, "0").cast(pa.int64()).to_numpy()
+        longer = digits & ~(short & (values <= MAX_PLAY_SECONDS))
+        good = short & ~longer
+        values = np.where(good, values, 0)
+    check.flag(field, longer, raw, lambda v: f"{_seconds_text(v)} s is longer than a day "
+                                             f"({MAX_PLAY_SECONDS} s)")
+    return values
+
+
+def _seconds_text(value: Any) -> str:
+    text = value.strip() if isinstance(value, str) else f"{value:g}" if isinstance(value, float) else str(value)
+    return text if len(text) <= 24 else text[:21] + "..."
 
 
 def _check_ids(check: _Checker, field: str, raw: pa.Array) -> pa.Array:
@@ -332,7 +357,7 @@ def _read_csv(file: str, options: ReadOptions) -> Reading:
         return "skip"
 
     table = pa_csv.read_csv(
-        file,
+        pa.BufferReader(_utf8(file)),
         read_options=pa_csv.ReadOptions(use_threads=False),
         parse_options=pa_csv.ParseOptions(invalid_row_handler=skip, ignore_empty_lines=False,
                                           newlines_in_values=True),
@@ -343,6 +368,23 @@ def _read_csv(file: str, options: ReadOptions) -> Reading:
         return _refused(file, wrong)
     lines, problems = _csv_lines(file, table, invalid)
     return _validated(file, table, lines, problems, options)
+
+
+def _utf8(file: str) -> pa.Buffer:
+    """The bytes of a text file, checked to be UTF-8 first (pyarrow's CSV reader would print a
+    traceback for a badly encoded row of the wrong width): InputError at the first bad byte."""
+    data = pa.memory_map(file).read_buffer()
+    offsets = pa.py_buffer(np.array([0, data.size], dtype=np.int64).tobytes())
+    try:
+        pa.LargeBinaryArray.from_buffers(pa.large_binary(), 1, [None, offsets, data]).cast(pa.large_string())
+    except pa.ArrowInvalid:
+        raw = data.to_pybytes()
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise InputError(f"is not UTF-8 text (byte {exc.start + 1})", file,
+                             raw.count(b"\n", 0, exc.start) + 1) from None
+    return data
 
 
 def _csv_lines(file: str, table: pa.Table, invalid: list[tuple[int, int, int, str]]

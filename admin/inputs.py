@@ -1,9 +1,10 @@
 """Reading the consortium and subscription files users write, with errors naming file, line and field."""
 
 import csv
+import io
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import yaml
 
@@ -19,20 +20,47 @@ _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def _compose(path: Path) -> tuple[Any, yaml.Node | None]:
-    """The data of a YAML file and its node tree (for line numbers), from one parse."""
+    """The data of a YAML file and its node tree (for line numbers), from one parse; a key repeated
+    in one mapping is refused with its line (YAML loaders would silently keep the last value)."""
     try:
-        loader = _LOADER(path.read_text())
+        loader = _LOADER(path.read_bytes().decode("utf-8-sig"))
         try:
             tree = loader.get_single_node()
+            _refuse_repeated_keys(tree, str(path))
             return (None if tree is None else loader.construct_document(tree)), tree
         finally:
             loader.dispose()
     except FileNotFoundError:
         raise InputError("file not found", str(path)) from None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"is not UTF-8 text (byte {exc.start + 1})", str(path)) from None
+    except RecursionError:
+        raise InputError("not valid YAML: nested too deeply", str(path)) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise InputError(f"not valid YAML: {getattr(exc, 'problem', exc)}", str(path),
                          mark.line + 1 if mark else None) from None
+
+
+def _refuse_repeated_keys(tree: yaml.Node | None, file: str) -> None:
+    """InputError at the second occurrence of a key within one mapping of ``tree``."""
+    pending, seen = [tree], set()
+    while pending:
+        node = pending.pop()
+        if node is None or id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            lines: dict[str, int] = {}
+            for key, value in node.value:
+                if isinstance(key, yaml.ScalarNode):
+                    if key.value in lines:
+                        raise InputError(f"key {key.value!r} appears twice in one mapping (first on line "
+                                         f"{lines[key.value]})", file, key.start_mark.line + 1)
+                    lines[key.value] = key.start_mark.line + 1
+                pending += [key, value]
+        elif isinstance(node, yaml.SequenceNode):
+            pending += node.value
 
 
 def _line(tree: yaml.Node | None, path: tuple) -> int | None:
@@ -94,6 +122,10 @@ def read_consortium(path: Path, effective_from: str) -> Consortium:
     file = str(path)
     if not isinstance(data, dict):
         raise InputError("must be a mapping with policy, clusters, nodes and artists", file, 1)
+    for name, kind, what in (("policy", dict, "a mapping"), ("clusters", list, "a list"), ("nodes", list, "a list"),
+                             ("artists", list, "a list")):
+        if data.get(name) is not None and not isinstance(data[name], kind):
+            raise InputError(f"is not {what}", file, _line(tree, (name,)), name)
     get = lambda p, check: _field(data, tree, file, p, check)  # noqa: E731
     policy = {
         "effective_from": effective_from,
@@ -114,9 +146,11 @@ def read_consortium(path: Path, effective_from: str) -> Consortium:
         if cluster not in known:
             raise InputError(f"cluster {cluster!r} is not among the clusters", file,
                              _line(tree, ("nodes", i, "cluster")), f"nodes[{i}].cluster")
+        msp_id = (get(("nodes", i, "msp_id"), lambda v: validate.ident("msp_id", v))
+                  if raw.get("msp_id") is not None else f"Org{i + 1}MSP")
         nodes.append({"id": get(("nodes", i, "id"), lambda v: validate.ident("id", v)), "cluster": cluster,
                       "wallet": get(("nodes", i, "wallet"), lambda v: validate.ident("wallet", v)),
-                      "msp_id": str(raw.get("msp_id") or f"Org{i + 1}MSP")})
+                      "msp_id": msp_id})
     artists = []
     for i, raw in enumerate(data.get("artists") or []):
         artist = {"id": get(("artists", i, "id"), lambda v: validate.ident("id", str(v))),
@@ -127,11 +161,15 @@ def read_consortium(path: Path, effective_from: str) -> Consortium:
         artists.append(artist)
     if not nodes:
         raise InputError("no nodes are listed", file, _line(tree, ("nodes",)), "nodes")
-    for what, values in (("nodes", [n["id"] for n in nodes]), ("artists", [a["id"] for a in artists])):
+    for what, name, values in (("clusters", "id", [c["id"] for c in clusters]),
+                               ("nodes", "id", [n["id"] for n in nodes]),
+                               ("nodes", "msp_id", [n["msp_id"] for n in nodes]),
+                               ("artists", "id", [a["id"] for a in artists])):
         dup = _first_repeated(values)
         if dup is not None:
             idx = len(values) - 1 - values[::-1].index(dup)
-            raise InputError(f"id {dup!r} appears twice", file, _line(tree, (what, idx, "id")), f"{what}[{idx}].id")
+            raise InputError(f"{name} {dup!r} appears twice", file, _line(tree, (what, idx, name)),
+                             f"{what}[{idx}].{name}")
     return Consortium({"artists": artists, "clusters": clusters, "nodes": nodes, "policy": policy})
 
 
@@ -156,33 +194,70 @@ class Subscription:
 
 
 def read_subscriptions(path: Path, nodes: set[str]) -> list[Subscription]:
-    """Every row of subscriptions.csv, validated; the first bad row raises InputError."""
+    """Every row of subscriptions.csv (UTF-8, a byte-order mark allowed), validated; the first bad
+    row raises InputError naming its line and field. A payment reference used twice, or a listener
+    twice for one month at one node, is refused at its second line."""
     path, file = Path(path), str(path)
-    if not path.exists():
-        raise InputError("file not found", file)
     rows: list[Subscription] = []
     refs: dict[str, int] = {}
-    with path.open(newline="") as handle:
-        reader = csv.DictReader(handle)
-        if reader.fieldnames != SUBSCRIPTION_COLUMNS:
-            raise InputError(f"header must be {','.join(SUBSCRIPTION_COLUMNS)}, got "
-                             f"{','.join(reader.fieldnames or [])}", file, 1)
-        for line, row in enumerate(reader, start=2):
-            def check(field: str, fn):
-                try:
-                    return fn(row[field] if row[field] is not None else "")
-                except (InvalidArgument, ValueError) as exc:
-                    raise InputError(str(exc).rstrip("."), file, line, field) from None
-            sub = Subscription(
-                month=check("month", validate.month), node=check("node_id", lambda v: validate.ident("node_id", v)),
-                listener_id=check("listener_id", check_listener),
-                payment_ref=check("payment_ref", lambda v: validate.ident("payment_ref", v)),
-                amount_micro=check("amount", money.parse_amount), line=line)
-            if sub.node not in nodes:
-                raise InputError(f"node {sub.node!r} is not in the consortium", file, line, "node_id")
-            if sub.payment_ref in refs:
-                raise InputError(f"payment reference {sub.payment_ref!r} was already used on line "
-                                 f"{refs[sub.payment_ref]}", file, line, "payment_ref")
-            refs[sub.payment_ref] = line
-            rows.append(sub)
+    listeners: dict[tuple[str, str, str], int] = {}
+    for line, cells in csv_records(path, SUBSCRIPTION_COLUMNS):
+        row = dict(zip(SUBSCRIPTION_COLUMNS, cells))
+
+        def check(field: str, fn):
+            try:
+                return fn(row[field])
+            except (InvalidArgument, ValueError) as exc:
+                raise InputError(str(exc).rstrip("."), file, line, field) from None
+        sub = Subscription(
+            month=check("month", validate.month), node=check("node_id", lambda v: validate.ident("node_id", v)),
+            listener_id=check("listener_id", check_listener),
+            payment_ref=check("payment_ref", lambda v: validate.ident("payment_ref", v)),
+            amount_micro=check("amount", money.parse_amount), line=line)
+        if sub.node not in nodes:
+            raise InputError(f"node {sub.node!r} is not in the consortium", file, line, "node_id")
+        if sub.payment_ref in refs:
+            raise InputError(f"payment reference {sub.payment_ref!r} was already used on line "
+                             f"{refs[sub.payment_ref]}", file, line, "payment_ref")
+        listener = (sub.month, sub.node, sub.listener_id)
+        if listener in listeners:
+            raise InputError(f"listener {sub.listener_id!r} already has a {sub.month} subscription at node "
+                             f"{sub.node} on line {listeners[listener]}", file, line, "listener_id")
+        refs[sub.payment_ref] = listeners[listener] = line
+        rows.append(sub)
     return rows
+
+
+def csv_records(path: Path, columns: list[str]) -> Iterator[tuple[int, list[str]]]:
+    """(first line, cells) of every non-blank record of a UTF-8 CSV file (a byte-order mark
+    allowed) whose header is ``columns``; InputError naming the line of a wrong header, a record of
+    the wrong width, bytes that are not UTF-8 or CSV that does not parse."""
+    file = str(path)
+    try:
+        data = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise InputError("file not found", file) from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"is not UTF-8 text (byte {exc.start + 1})", file, data[:exc.start].count(b"\n") + 1) from None
+    reader = csv.reader(io.StringIO(text, newline=""))
+    start, header = 1, None
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            raise InputError(f"not valid CSV: {exc}", file, reader.line_num) from None
+        if cells and header is None:
+            header = cells
+            if header != columns:
+                raise InputError(f"header must be {','.join(columns)}, got {','.join(header)!r}", file, start)
+        elif cells:
+            if len(cells) != len(columns):
+                raise InputError(f"has {len(cells)} fields, expected {len(columns)}", file, start)
+            yield start, cells
+        start = reader.line_num + 1
+    if header is None:
+        raise InputError(f"header must be {','.join(columns)}, got ''", file, 1)

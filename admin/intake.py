@@ -37,6 +37,8 @@ class Intake:
     def day_frame(self, day: str) -> tuple[pd.DataFrame, int]:
         """The plays of a day in one reading frame, and how many had their seconds estimated."""
         pieces = self.days[day]
+        if not pieces:  # a day file without a play: the day is anchored empty
+            return formats.empty_frame(), 0
         frame = pd.concat([f for f, _ in pieces], ignore_index=True) if len(pieces) > 1 else pieces[0][0]
         return frame, int(sum(int(e.sum()) for _, e in pieces))
 

@@ -1,7 +1,6 @@
 """Daily listening: a node's plays, read from any files, pseudonymised and canonicalised here,
 anchored on chain one UTC day at a time."""
 
-import csv
 import json
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -14,10 +13,12 @@ from . import dayfile
 from .artists import ArtistCatalogue
 from .errors import InputError, NotFoundRejected
 from .formats import Problem, raise_first
+from .inputs import csv_records
 from .intake import Intake, read_files
 from .pseudonym import Pseudonymiser, check_listener
 from .readers.playtime import PlaytimeRule
 from .readers.resolve import ReadOptions, Unmapped
+from .output import write_csv
 from .session import Session
 
 REPORT_COLUMNS = ("file", "line", "field", "message")
@@ -62,24 +63,18 @@ def load_listener_map(path: Path, files: Iterable[Path]) -> dict[Path, str]:
     for file in files:
         by_name[file.name].append(file)
     found: dict[Path, str] = {}
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        reader = csv.DictReader(handle)
-        if reader.fieldnames != LISTENER_MAP_COLUMNS:
-            raise InputError(f"header must be {','.join(LISTENER_MAP_COLUMNS)}, got "
-                             f"{','.join(reader.fieldnames or [])}", str(path), 1)
-        for line, row in enumerate(reader, start=2):
-            name = row["file"] or ""
-            matches = [by_path[name]] if name in by_path else by_name.get(name, [])
-            if len(matches) != 1:
-                why = "is not among the files submitted" if not matches else "names several files submitted"
-                raise InputError(f"{name!r} {why}", str(path), line, "file")
-            try:
-                listener = check_listener(row["listener_id"] or "")
-            except ValueError as exc:
-                raise InputError(str(exc), str(path), line, "listener_id") from None
-            if matches[0] in found and found[matches[0]] != listener:
-                raise InputError(f"{name!r} is given two listeners", str(path), line, "file")
-            found[matches[0]] = listener
+    for line, (name, listener_id) in csv_records(path, LISTENER_MAP_COLUMNS):
+        matches = [by_path[name]] if name in by_path else by_name.get(name, [])
+        if len(matches) != 1:
+            why = "is not among the files submitted" if not matches else "names several files submitted"
+            raise InputError(f"{name!r} {why}", str(path), line, "file")
+        try:
+            listener = check_listener(listener_id)
+        except ValueError as exc:
+            raise InputError(str(exc), str(path), line, "listener_id") from None
+        if matches[0] in found and found[matches[0]] != listener:
+            raise InputError(f"{name!r} is given two listeners", str(path), line, "file")
+        found[matches[0]] = listener
     return found
 
 
@@ -126,20 +121,28 @@ def unmapped_text(unmapped: list[Unmapped], kept: bool) -> str:
     return "\n".join([head, *lines])
 
 
+def _canonical_day(intake: Intake, day: str, pseudonyms: Pseudonymiser, min_seconds: int):
+    """(canonical frame, anchor, estimated plays) of one day of the intake."""
+    reading, estimated = intake.day_frame(day)
+    frame = dayfile.canonicalise(reading, pseudonyms)
+    return frame, dayfile.anchor(frame, min_seconds), estimated
+
+
+def _counts(anchor: dict[str, Any]) -> dict[str, int]:
+    return {k: anchor[k] for k in ("listeners", "plays", "rows", "seconds")}
+
+
 def anchor_day(session: Session, node: str, day: str, intake: Intake, pseudonyms: Pseudonymiser,
                min_seconds: int, correction: str | None = None) -> dict[str, Any]:
     """Pseudonymise, canonicalise and anchor one day of the intake (with ``correction``, its reason:
     replace the day's anchor, ``Listening:Correct``); the canonical file is kept once the anchor is
     on chain, a replaced one under ``superseded/``."""
-    reading, estimated = intake.day_frame(day)
-    frame = dayfile.canonicalise(reading, pseudonyms)
-    anchor = dayfile.anchor(frame, min_seconds)
-    counts = {k: anchor[k] for k in ("listeners", "plays", "rows", "seconds")}
+    frame, anchor, estimated = _canonical_day(intake, day, pseudonyms, min_seconds)
     admin = session.admin(node)
     if correction is None:
-        record = admin.submit(Listening.Anchor, node, day, anchor["sha256"], counts)
+        record = admin.submit(Listening.Anchor, node, day, anchor["sha256"], _counts(anchor))
     else:
-        record = admin.submit(Listening.Correct, node, day, anchor["sha256"], counts, correction)
+        record = admin.submit(Listening.Correct, node, day, anchor["sha256"], _counts(anchor), correction)
     target = dayfile.kept_path(session.folder, node, day)  # written only once the anchor is on chain
     if correction is not None and target.exists() and record.json()["corrected"]:
         kept = dayfile.superseded_path(session.folder, node, day, record.json()["anchor"]["superseded"][-1]["sha256"])
@@ -153,7 +156,8 @@ def anchor_day(session: Session, node: str, day: str, intake: Intake, pseudonyms
 def anchor_days(session: Session, node: str, intake: Intake,
                 progress: Callable[[int], None] = lambda n: None) -> list[dict[str, Any]]:
     """Anchor every day of the intake, in date order (one pseudonymiser per month); nothing when a
-    month of the intake has no policy in force."""
+    month of the intake has no policy in force, or when the chain refuses the anchor of any day
+    (with several days, each is first run against the chain without being committed)."""
     secret = session.config.secret(node)
     policies, missing = {}, []
     for month in sorted({day[:7] for day in intake.days}):
@@ -165,10 +169,16 @@ def anchor_days(session: Session, node: str, intake: Intake,
         raise InputError(f"no policy is in force for {', '.join(missing)}, months the files hold plays of; "
                          f"nothing was anchored {MONTH_HINT}")
     months: dict[str, Pseudonymiser] = {}
+    days = [(day, months.setdefault(day[:7], Pseudonymiser(secret, day[:7])), policies[day[:7]].min_seconds)
+            for day in sorted(intake.days)]
+    if len(days) > 1:
+        admin = session.admin(node)
+        for day, pseudonyms, min_seconds in days:
+            anchor = _canonical_day(intake, day, pseudonyms, min_seconds)[1]
+            admin.evaluate(Listening.Anchor, node, day, anchor["sha256"], _counts(anchor))
     rows = []
-    for day in sorted(intake.days):
-        pseudonyms = months.setdefault(day[:7], Pseudonymiser(secret, day[:7]))
-        rows.append(anchor_day(session, node, day, intake, pseudonyms, policies[day[:7]].min_seconds))
+    for day, pseudonyms, min_seconds in days:
+        rows.append(anchor_day(session, node, day, intake, pseudonyms, min_seconds))
         progress(1)
     return rows
 
@@ -209,9 +219,7 @@ def write_problem_report(problems: list[Problem], target: Path) -> None:
         target.write_text(json.dumps(rows, indent=2, ensure_ascii=False) + "\n")
         return
     with target.open("w", newline="") as out:
-        writer = csv.DictWriter(out, REPORT_COLUMNS, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
+        write_csv(out, REPORT_COLUMNS, [[row[c] for c in REPORT_COLUMNS] for row in rows])
 
 
 def problem_rows(problems: Iterable[Problem]) -> int:

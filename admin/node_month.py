@@ -133,23 +133,61 @@ def _node_month(session: Session, month: str, node: str) -> dict[str, Any] | Non
         return None
 
 
-def review_verdict(session: Session, month: str, node: str, days: MonthDays,
-                   result: Reconciliation) -> tuple[str, str, str, dict | None]:
-    """(verdict, reason, evidence sha256, scope) of a reviewer's recomputation against the sealed
-    month: days that do not match their anchors are flagged (scope: those days), a different root
-    the whole month."""
+@dataclass(frozen=True)
+class Verdict:
+    """A reviewer's vote: the verdict, the reason on chain (a summary that fits, see :func:`summary`),
+    the evidence, whose canonical JSON is the evidence file and its SHA-256 the hash on chain, and
+    the scope a flag disputes (None for an approval)."""
+
+    verdict: str
+    reason: str
+    evidence: Any
+    scope: dict | None = None
+
+    @property
+    def sha256(self) -> str:
+        return canonical_json.sha256(self.evidence)
+
+
+def summary(head: str, items: list[str]) -> str:
+    """``head: item; item; ...`` cut to what a reason on chain holds: the items that fit (each at most
+    200 characters), then how many more the evidence file lists."""
+    items = [item if len(item) <= 200 else item[:199] + "…" for item in items]
+    text = f"{head}: {'; '.join(items)}"
+    kept = len(items)
+    while len(text) > REASON_LIMIT and kept > 0:
+        kept -= 1
+        listed = "; ".join(items[:kept] + [f"... and {len(items) - kept} more, every one in the evidence file"])
+        text = f"{head}: {listed}"
+    return text[:REASON_LIMIT]
+
+
+def review_verdict(session: Session, month: str, node: str, days: MonthDays, result: Reconciliation) -> Verdict:
+    """A reviewer's vote on its recomputation of the sealed month; the evidence is the anchors, the
+    recomputed root and every problem found. Days that do not match their anchors are flagged (scope:
+    those days), a different root the whole month."""
     sealed = session.reader().evaluate(Allocations.GetNodeMonth, month, node)
     evidence = {"days": {d: a["sha256"] for d, a in sorted(days.anchors.items())},
                 "merkle_root": result.merkle_root, "problems": days.problems}
-    evidence_sha = canonical_json.sha256(evidence)
     if days.problems:
+        count = len(days.problems)
         scope = {"days": days.bad_days} if days.bad_days else {"month": True}
-        return "flag", "day files do not match their anchors: " + "; ".join(days.problems), evidence_sha, scope
+        return Verdict("flag", summary(f"{count} day file{'s' if count != 1 else ''} do not match their anchors",
+                                       days.problems), evidence, scope)
     if sealed["merkle_root"] != result.merkle_root:
-        return "flag", (f"recomputed Merkle root {result.merkle_root} differs from the sealed "
-                        f"{sealed['merkle_root']}"), evidence_sha, {"month": True}
-    return ("approve", f"recomputed {len(result.allocations)} allocations from {len(days.frames)} days: same root",
-            evidence_sha, None)
+        return Verdict("flag", f"recomputed Merkle root {result.merkle_root} differs from the sealed "
+                               f"{sealed['merkle_root']}", evidence, {"month": True})
+    return Verdict("approve", f"recomputed {len(result.allocations)} allocations from {len(days.frames)} days: "
+                              f"same root", evidence)
+
+
+def keep_evidence(folder: Path, node: str, month: str, reviewer: str, verdict: Verdict) -> Path:
+    """Write a review's evidence file, ``<folder>/findings/<node>/<month>.evidence-<reviewer>.json``
+    (canonical JSON: its SHA-256 is the evidence hash on chain)."""
+    target = Path(folder) / "findings" / node / f"{month}.evidence-{reviewer}.json"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(canonical_json.dumpb(verdict.evidence))
+    return target
 
 
 def anomaly_findings(policy: Policy, days: MonthDays, result: Reconciliation) -> list[dict[str, Any]]:
@@ -184,12 +222,10 @@ def findings_scope(findings: list[dict[str, Any]]) -> dict[str, list[str]]:
     return found or {"month": True}
 
 
-def findings_flag(findings: list[dict[str, Any]], checks: set[str]) -> tuple[str, list[dict[str, Any]]] | None:
-    """A flag's reason and evidence (the findings of ``checks``, in order), or None without any.
-
-    The reason counts the findings per check with the first subject; the evidence hash is
-    :func:`findings_sha256` of the evidence; its scope is :func:`findings_scope`.
-    """
+def findings_flag(findings: list[dict[str, Any]], checks: set[str]) -> Verdict | None:
+    """A flag on the findings of ``checks`` (the evidence: those findings, in order), or None without
+    any. The reason counts the findings per check with the first subject; the scope is
+    :func:`findings_scope`."""
     evidence = [f for f in findings if f["check"] in checks]
     if not evidence:
         return None
@@ -197,6 +233,5 @@ def findings_flag(findings: list[dict[str, Any]], checks: set[str]) -> tuple[str
     for finding in evidence:
         count, subject = first.get(finding["check"], (0, finding["subject"]))
         first[finding["check"]] = (count + 1, subject)
-    summary = "; ".join(f"{check} {count} (first: {subject})" for check, (count, subject) in first.items())
-    reason = f"anomaly findings: {summary}"
-    return (reason if len(reason) <= REASON_LIMIT else reason[:REASON_LIMIT - 1] + "…"), evidence
+    parts = [f"{check} {count} (first: {subject})" for check, (count, subject) in first.items()]
+    return Verdict("flag", summary("anomaly findings", parts), evidence, findings_scope(evidence))

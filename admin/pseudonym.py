@@ -3,6 +3,11 @@
 A listener id is whatever a platform names a listener with (an actor URL, a user name with
 spaces, any Unicode): it is taken in Unicode NFC, so the same name typed two ways is one
 listener, and never leaves the node's machine.
+
+Payment references get a keyed hash too (:func:`payment_hash`), under one key the consortium
+shares: every node hashes a payment to the same value, so the chain still refuses a payment used
+twice anywhere, while a payment's public reference (a transaction hash on a public blockchain)
+cannot be matched to the chain by anyone without the key.
 """
 
 import hashlib
@@ -17,7 +22,7 @@ import pyarrow as pa
 SECRET_BYTES = 32
 PSEUDONYM_HEX = 32
 LISTENER_ID_LIMIT = 1000
-_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+_MONTH = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
@@ -48,7 +53,7 @@ class Pseudonymiser:
     def __init__(self, secret: bytes, month: str) -> None:
         if not isinstance(secret, bytes) or not secret:
             raise ValueError("the pseudonym secret must be non-empty bytes")
-        if not isinstance(month, str) or not _MONTH.match(month):
+        if not isinstance(month, str) or not _MONTH.fullmatch(month):
             raise ValueError(f"month {month!r} is not YYYY-MM")
         self.month = month
         self._base = hmac.new(secret, month.encode("utf-8") + b"\x1f", hashlib.sha256)
@@ -83,3 +88,9 @@ def pseudonym(secret: bytes, month: str, listener_id: str) -> str:
 def pseudonymise(secret: bytes, month: str, listeners: pd.Series) -> pd.Series:
     """The pseudonym of every listener id of ``listeners``."""
     return Pseudonymiser(secret, month).series(listeners)
+
+
+def payment_hash(key: bytes, payment_ref: str) -> str:
+    """HMAC-SHA256(consortium payment key, "payment" + "\\x1f" + payment reference) as 64 hex: what
+    the chain keeps of a payment reference."""
+    return hmac.new(key, b"payment\x1f" + payment_ref.encode("utf-8"), hashlib.sha256).hexdigest()

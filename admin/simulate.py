@@ -89,7 +89,7 @@ def set_up(run: Run) -> None:
     file = scenario.folder / "subscriptions.csv"
     rows = [s for s in read_subscriptions(file, {n["id"] for n in scenario.consortium.nodes})
             if s.month == scenario.month]
-    with run.bar(len(rows), "subscriptions") as progress:
+    with run.bar(2 * len(rows), "subscriptions") as progress:
         totals = import_subscriptions(session, rows, str(file), progress.update)
     run.note(f"subscriptions: {totals['recorded']} paid months recorded")
 
@@ -134,11 +134,12 @@ def review(run: Run, subject: str, reviewer: str) -> str:
     policy = session.policy(month)
     days = node_month.load_month(session, month, subject, None, policy.min_seconds, None)
     result = node_month.compute(session, month, subject, days, policy)
-    verdict, reason, evidence, scope = node_month.review_verdict(session, month, subject, days, result)
-    session.reviewer(reviewer).submit(Reviews.Review, month, subject, verdict, reason, evidence,
-                                      "" if scope is None else scope)
-    run.note(f"review: {reviewer} {verdict}s {subject}'s month")
-    return verdict
+    vote = node_month.review_verdict(session, month, subject, days, result)
+    session.reviewer(reviewer).submit(Reviews.Review, month, subject, vote.verdict, vote.reason, vote.sha256,
+                                      "" if vote.scope is None else vote.scope)
+    node_month.keep_evidence(session.folder, subject, month, reviewer, vote)
+    run.note(f"review: {reviewer} {vote.verdict}s {subject}'s month")
+    return vote.verdict
 
 
 def review_all(run: Run) -> None:

@@ -1,9 +1,12 @@
 """Identities: a wallet folder of X.509 identities (Fabric's wallet file format) and signing."""
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
@@ -12,6 +15,7 @@ from chaincode.identity import Caller
 
 from .errors import ConfigError
 
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@-]{0,199}")
 # Order of the P-256 curve: Fabric accepts only low-S ECDSA signatures.
 _P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
 
@@ -48,6 +52,10 @@ class Wallet:
         self.folder = Path(folder)
 
     def path(self, name: str) -> Path:
+        """The file of identity ``name`` (letters, digits and . _ : @ -, so always inside the wallet)."""
+        if not isinstance(name, str) or not _NAME.fullmatch(name):
+            raise ConfigError(f"{name!r} is not an identity name such as n1.admin "
+                              f"(letters, digits, . _ : @ -).")
         return self.folder / f"{name}.id"
 
     def names(self) -> list[str]:
@@ -63,10 +71,23 @@ class Wallet:
         path.chmod(0o600)
 
     def get(self, name: str) -> Identity:
+        """The identity ``name``; ConfigError when it is missing or its file is not a valid identity."""
         path = self.path(name)
         if not path.exists():
             known = ", ".join(self.names()) or "none"
             raise ConfigError(f"identity {name!r} is not in the wallet {self.folder} (it has: {known}).")
-        body = json.loads(path.read_text())
-        creds = body["credentials"]
-        return Identity(name, body["mspId"], creds["certificate"].encode(), creds["privateKey"].encode())
+        try:
+            body = json.loads(path.read_bytes())
+            creds = body["credentials"]
+            identity = Identity(name, body["mspId"], creds["certificate"].encode(), creds["privateKey"].encode())
+            if not isinstance(identity.msp_id, str):
+                raise TypeError("mspId is not text")
+            key = serialization.load_pem_private_key(identity.key_pem, password=None)
+            if not isinstance(key, ec.EllipticCurvePrivateKey) or \
+                    key.public_key() != x509.load_pem_x509_certificate(identity.cert_pem).public_key():
+                raise ValueError("the private key is not the EC key of the certificate")
+        except (ValueError, TypeError, KeyError, AttributeError, UnicodeError, UnsupportedAlgorithm,
+                x509.InvalidVersion) as exc:
+            raise ConfigError(f"the wallet file {path} is not an X.509 identity in Fabric's wallet format "
+                              f"({type(exc).__name__}: {exc}).") from None
+        return identity

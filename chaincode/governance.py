@@ -66,14 +66,13 @@ def check_node(raw: Any, clusters: set[str]) -> Node:
         "msp_id": validate.ident("node msp_id", raw.get("msp_id")),
         "wallet": validate.ident("node wallet", raw.get("wallet")),
         "status": "active",
-        "duties": sorted(set(raw.get("duties") or DUTIES)),
+        "duties": sorted({validate.choice("node duty", duty, DUTIES)
+                          for duty in validate.json_list("node duties", raw.get("duties") or list(DUTIES))}),
     }
     if raw.get("definition_sha256") is not None:
         node["definition_sha256"] = validate.sha256("node definition_sha256", raw["definition_sha256"])
     if node["cluster"] not in clusters:
         raise NotFound(f"node {node['id']} names cluster {node['cluster']}, which is not registered.")
-    for duty in node["duties"]:
-        validate.choice("node duty", duty, DUTIES)
     return node
 
 

@@ -3,7 +3,8 @@
 import re
 
 MICRO = 1_000_000
-_DECIMAL = re.compile(r"^(\d+)(?:\.(\d{1,6}))?$")
+#: ASCII digits only: "\d" would also take Arabic-Indic or full-width digits as an amount.
+_DECIMAL = re.compile(r"([0-9]+)(?:\.([0-9]{1,6}))?")
 
 
 def parse_amount(text: str) -> int:
@@ -11,7 +12,7 @@ def parse_amount(text: str) -> int:
 
     Raises ValueError for anything else (negative, more than 6 decimals, exponent, blank).
     """
-    match = _DECIMAL.match(text.strip()) if isinstance(text, str) else None
+    match = _DECIMAL.fullmatch(text.strip()) if isinstance(text, str) else None
     if not match:
         raise ValueError(f"{text!r} is not a decimal amount with at most 6 decimals")
     whole, frac = match.group(1), (match.group(2) or "")

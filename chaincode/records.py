@@ -112,18 +112,20 @@ PROPOSAL: Kind[Proposal] = Kind("proposal", ("proposal",))
 # -- subscriptions -------------------------------------------------------------------------------
 
 class Subscription(TypedDict):
-    """A listener's month at a node; ``status`` "paid", "renewed" or "expired"."""
+    """A listener's month at a node; ``status`` "paid", "renewed" or "expired"; ``payment_hash`` is
+    the keyed hash of the payment reference (:func:`admin.pseudonym.payment_hash`: HMAC-SHA256
+    under the consortium's payment key), never the reference itself."""
 
     amount_micro: int
     listener: str
     month: str
     node: str
-    payment_ref: str
+    payment_hash: str
     status: str
 
 
 class PaymentUse(TypedDict):
-    """Which subscription a payment reference paid: a reference pays once in the whole ledger."""
+    """Which subscription a payment paid: a payment (its keyed hash) pays once in the whole ledger."""
 
     listener: str
     month: str
@@ -131,7 +133,7 @@ class PaymentUse(TypedDict):
 
 
 SUBSCRIPTION: Kind[Subscription] = Kind("sub", ("month", "node", "listener"))
-PAYMENT_REF: Kind[PaymentUse] = Kind("payref", ("payment_ref",))
+PAYMENT_REF: Kind[PaymentUse] = Kind("payref", ("payment_hash",))
 
 
 # -- listening -----------------------------------------------------------------------------------

@@ -32,6 +32,10 @@ COUNTED = ("paid", "renewed")
 #: Every subscription status; an expired subscription (a chargeback) counts for nothing.
 SUBSCRIPTION_STATUSES = (*COUNTED, "expired")
 
+#: The longest a play can last: a play reported as longer than a day is refused where it is read,
+#: and a day's anchored seconds cannot exceed its rows times this.
+MAX_PLAY_SECONDS = 86_400
+
 #: Anomaly-check thresholds a policy may carry, with their defaults.
 ANOMALY_DEFAULTS = {
     "max_daily_seconds": 86_400,

@@ -71,6 +71,20 @@ def json_arg(name: str, text: str) -> Any:
         raise InvalidArgument(f"{name} is not valid JSON: {exc}.") from None
 
 
+def json_list(name: str, value: Any) -> list:
+    """A JSON list."""
+    if not isinstance(value, list):
+        raise InvalidArgument(f"{name} must be a JSON list.")
+    return value
+
+
+def json_object(name: str, value: Any) -> dict:
+    """A JSON object."""
+    if not isinstance(value, dict):
+        raise InvalidArgument(f"{name} must be a JSON object.")
+    return value
+
+
 def text(name: str, value: Any, limit: int = 1000) -> str:
     """Free text of at most ``limit`` characters (may be empty)."""
     if not isinstance(value, str) or len(value) > limit:

@@ -155,8 +155,9 @@ assign_hosts() {
     CLIENT_IP=127.0.0.1
     return
   fi
-  # a /27 of the documentation range 192.0.2.0/24 (never routed), chosen by the port offset
-  SUBNET=${NINETEN_NETNS_SUBNET:-192.0.2.$(( PORT_OFFSET / 1000 % 8 * 32 ))/27}
+  # a /27 of the documentation range 198.51.100.0/24 (TEST-NET-2, never routed outside this
+  # machine), chosen by the port offset; `up` refuses one that overlaps a route of the machine
+  SUBNET=${NINETEN_NETNS_SUBNET:-198.51.100.$(( PORT_OFFSET / 1000 % 8 * 32 ))/27}
   IFS=./ read -r a b c d len <<<"$SUBNET"
   (( ${#HOST_NAMES[@]} + 2 < (1 << (32 - len)) )) || die "NINETEN_NETNS_SUBNET $SUBNET has too few addresses for ${#HOST_NAMES[@]} hosts"
   SUBNET_LEN=$len
@@ -188,7 +189,8 @@ netns_up() {
   if [[ ! -e /run/netns/$BRNS ]]; then
     err=$(ip netns add "$BRNS" 2>&1) || netns_refused "${err%%$'\n'*}"
     local route
-    route=$(ip -4 route show "$SUBNET" 2>/dev/null)
+    # a route inside the subnet, or one holding it (the machine's own network), but the default
+    route=$( { ip -4 route show root "$SUBNET"; ip -4 route show match "$SUBNET"; } 2>/dev/null | grep -v '^default' | head -1 || true)
     [[ -z "$route" ]] || { ip netns del "$BRNS"; die "the subnet $SUBNET is already routed here ($route); set NINETEN_NETNS_SUBNET or another NINETEN_PORT_OFFSET"; }
     ip -n "$BRNS" link set lo up
     ip -n "$BRNS" link add core type bridge

@@ -8,15 +8,16 @@ document's SHA-256 anchored on chain. The same figures give the same bytes in ev
 """
 
 import base64
-import csv
 import hashlib
 import io
 import json
+import re
 from typing import Any, Callable
 
 import jinja2
 from markupsafe import Markup, escape
 
+from admin.output import write_csv
 from chaincode import canonical_json
 from chaincode.money import format_micro
 
@@ -42,9 +43,29 @@ def _by_node(amounts: dict[str, int]) -> str:
     return ", ".join(f"{node} {format_micro(amount)}" for node, amount in sorted(amounts.items()))
 
 
+class Written(str):
+    """Markdown the renderer wrote itself (a filter's output): printed as is."""
+
+
+#: Characters that make Markdown of plain text (emphasis, code, links, tables, strike-through),
+#: and line breaks, after which a value could open a heading, a list or a table row.
+_MARKDOWN = re.compile(r"([\\`*_\[\]|~])")
+_BREAKS = re.compile(r"[\r\n\x0b\x0c\x1c-\x1e\x85\u2028\u2029]+")
+
+
+def markdown_text(value: Any) -> str:
+    """Text from the chain as Markdown that shows it and nothing more: HTML's < > & as entities,
+    Markdown's punctuation backslash-escaped, line breaks as spaces; :class:`Written` as is."""
+    if isinstance(value, Written):
+        return value
+    text = str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _BREAKS.sub(" ", _MARKDOWN.sub(r"\\\1", text))
+
+
 def _environment(html: bool) -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.PackageLoader("reports", "templates"), autoescape=html,
-                             undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+                             undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
+                             finalize=None if html else markdown_text)
     env.filters.update(money=format_micro, by_node=_by_node)
     if html:
         env.filters["by_node"] = lambda amounts: Markup("<br/>").join(
@@ -54,8 +75,7 @@ def _environment(html: bool) -> jinja2.Environment:
             f'block {s["block"]}<br/><span class="h">{escape(s["txid"][:32])}<br/>{escape(s["txid"][32:])}</span>'
         ) if s else ""
     else:
-        env.filters["src"] = lambda s: f"block {s['block']}, tx `{s['txid']}`" if s else ""
-        env.filters["cell"] = lambda text: str(text).replace("|", "\\|").replace("\n", " ")
+        env.filters["src"] = lambda s: Written(f"block {s['block']}, tx `{markdown_text(s['txid'])}`") if s else ""
     return env
 
 
@@ -103,16 +123,17 @@ def _records(m: dict[str, Any]):
 
 
 def render_csv(model: dict[str, Any]) -> bytes:
-    """One row per figure: section, subject, field, value, amount (money fields), block, txid."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["month", "section", "subject", "field", "value", "amount", "block", "txid"])
+    """One row per figure: section, subject, field, value, amount (money fields), block, txid; no
+    cell a spreadsheet would run as a formula (:func:`admin.output.csv_cell`)."""
+    rows = []
     for section, subject, record in _records(model):
         source = record.get("source") or {"block": "", "txid": ""}
         for _, _, name, value in _flat(section, subject, record):
             money = name.endswith("_micro") and isinstance(value, int) and not isinstance(value, bool)
-            writer.writerow([model["month"], section, subject, name, value, format_micro(value) if money else "",
-                             source["block"], source["txid"]])
+            rows.append([model["month"], section, subject, name, value, format_micro(value) if money else "",
+                         source["block"], source["txid"]])
+    buffer = io.StringIO()
+    write_csv(buffer, ["month", "section", "subject", "field", "value", "amount", "block", "txid"], rows)
     return buffer.getvalue().encode()
 
 

@@ -368,8 +368,9 @@ class MonthUnderFaults:
         return {node: work(node) for node in self.nodes}
 
     def reviews(self) -> dict[str, Work]:
-        nodes = self.scenario.consortium.nodes
-        subjects = {n: [s["id"] for s in nodes if n in simulate.reviewers_of(nodes, s)] for n in self.nodes}
+        reader, month = self.session(self.nodes[0]), self.scenario.month
+        assigned = {s: simulate.reviewers_of(reader, month, s).values() for s in self.nodes}
+        subjects = {n: [s for s in self.nodes if n in assigned[s]] for n in self.nodes}
 
         def work(reviewer: str) -> Work:
             def review(session: Session) -> None:

@@ -5,6 +5,7 @@ ledger in FOLDER, runs a fixed script of transactions and prints the state hash,
 can be compared.
 """
 
+import hashlib
 import json
 import sys
 from pathlib import Path
@@ -18,7 +19,7 @@ WHOLE = json.dumps({"month": True})
 
 
 def subscribe(ledger, node: str, listeners: list[str], month: str = MONTH) -> None:
-    entries = [[listener, f"pay-{month}-{node}-{listener}", "10000000", "paid"] for listener in listeners]
+    entries = [[listener, hashlib.sha256(f"pay-{month}-{node}-{listener}".encode()).hexdigest(), "10000000", "paid"] for listener in listeners]
     ledger.submit(f"{node}.admin", "Subscriptions:RecordBatch", month, node, json.dumps(entries))
 
 

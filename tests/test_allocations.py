@@ -14,7 +14,7 @@ PRICE, SHARE = 10_000_000, 9_000_000
 
 
 def subscribe(ledger, *listeners, node="n1"):
-    entries = [[p, f"pay-{node}-{p}", PRICE, "paid"] for p in listeners]
+    entries = [[p, hashlib.sha256(f"pay-{node}-{p}".encode()).hexdigest(), PRICE, "paid"] for p in listeners]
     ledger.submit(f"{node}.admin", "Subscriptions:RecordBatch", M, node, json.dumps(entries))
 
 

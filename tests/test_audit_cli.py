@@ -115,7 +115,8 @@ def test_the_manifest_is_anchored_on_chain(audited):
     documents = evaluate(audited["ledger"], "Audit:ListDocuments", MONTH)
     assert [(d["sha256"], d["anchored_by"], d["files"]) for d in documents] == [(sha, "n1", manifest["files"])]
     out = run("--ledger", audited["ledger"], "audit", "verify", folder / f"{BASE}.manifest.json")
-    assert f"matches the manifest of the {MONTH} audit document {sha}" in out
+    assert f"{BASE}.manifest.json matches {BASE}.manifest.json of the {MONTH} audit document {sha} as the chain " \
+           f"renders it (figures as of block {manifest['as_of_block']}), anchored by node n1 in block " in out
 
 
 def test_documents_of_two_renderers_of_one_chain_state_are_anchored_side_by_side(audited, tmp_path):
@@ -139,6 +140,8 @@ def test_documents_of_two_renderers_of_one_chain_state_are_anchored_side_by_side
     assert "was already anchored (nothing written)" in out
     out = run("--ledger", ledger, "audit", "verify", tmp_path / "doc" / f"{BASE}.pdf")
     assert f"{BASE}.pdf matches {BASE}.pdf of the {MONTH} audit document {hashlib.sha256(manifest_bytes).hexdigest()}" in out
+    assert (f"NOTE the document {other_sha} anchored by node n1 (figures as of block {manifest['as_of_block']}) lists "
+            f"files the chain does not render: {BASE}.pdf\n") in out
 
 
 @pytest.mark.parametrize("suffix", [".html", ".pdf", ".md", ".csv", ".json", "-daily-listening.png"])
@@ -154,8 +157,9 @@ def test_verify_lists_the_figure_of_a_tampered_json(audited, tmp_path):
     digest = hashlib.sha256(tampered.read_bytes()).hexdigest()
     out = run("--ledger", audited["ledger"], "audit", "verify", tampered, expect=1)
     assert "MISMATCH payouts.artist[0].amount_micro: the file says 16.000000, the chain says 15.000000\n" in out
-    assert (f"error: {tampered} does not match the chain: no audit document of {MONTH} anchored on chain lists "
-            f"its SHA-256 {digest}.") in out
+    assert (f"error: {tampered} does not match the chain: it is no file of the {MONTH} audit document the chain "
+            f"renders as of block {json.loads(original)['as_of_block']}.") in out
+    assert digest not in out
 
 
 def test_verify_lists_the_line_of_a_tampered_markdown(audited, tmp_path):
@@ -171,7 +175,7 @@ def test_verify_refuses_a_tampered_pdf(audited, tmp_path):
     tampered = tmp_path / f"{BASE}.pdf"
     tampered.write_bytes((audited["root"] / "r1" / f"{BASE}.pdf").read_bytes() + b"\n")
     out = run("--ledger", audited["ledger"], "audit", "verify", tampered, expect=1)
-    assert f"MISMATCH {BASE}.pdf: not a text file of the document; its bytes cannot be compared" in out
+    assert f"MISMATCH {BASE}.pdf: its bytes are not those of {BASE}.pdf as the chain renders it (SHA-256 " in out
 
 
 def test_verify_checks_day_files_canonical_and_raw(audited):
@@ -199,3 +203,44 @@ def test_an_unsettled_month_has_no_audit(audited, tmp_path):
     out = run("--ledger", audited["ledger"], "audit", "report", "2026-11", "--out", tmp_path / "x", expect=3)
     assert "error: Settlement:GetSettlement refused: 2026-11 is not settled." in out
     assert not (tmp_path / "x").exists()
+
+
+def test_a_forged_document_anchored_by_a_member_does_not_verify(audited, tmp_path):
+    """Issue 10's forger: a node admin anchors a manifest naming the SHA-256 of a file of their own;
+    verify renders the month again, so the file fails and the anchor is named as vouching for nothing."""
+    ledger = tmp_path / "ledger"
+    shutil.copytree(audited["ledger"], ledger)
+    genuine = (audited["root"] / "r1" / f"{BASE}.json").read_text()
+    forged = tmp_path / f"{BASE}.json"
+    forged.write_text(genuine.replace('"amount_micro": 15000000', '"amount_micro": 16000000'))
+    manifest = json.loads((audited["root"] / "r1" / f"{BASE}.manifest.json").read_bytes())
+    files = {**manifest["files"], f"{BASE}.json": hashlib.sha256(forged.read_bytes()).hexdigest()}
+    forged_sha = document_sha256(MONTH, manifest["as_of_block"], files)
+    run("--ledger", ledger, "--as", "n2.admin", "invoke", "Audit:AnchorDocument", MONTH, forged_sha,
+        str(manifest["as_of_block"]), json.dumps(files))
+    out = run("--ledger", ledger, "audit", "verify", forged, expect=1)
+    assert (f"MISMATCH the document {forged_sha} anchored by node n2 lists this file's SHA-256, but the chain does "
+            f"not render it: that anchor vouches for nothing\n") in out
+    assert (f"MISMATCH the document {forged_sha} anchored by node n2 (figures as of block {manifest['as_of_block']}) "
+            f"lists files the chain does not render: {BASE}.json\n") in out
+    assert "MISMATCH payouts.artist[0].amount_micro: the file says 16.000000, the chain says 15.000000\n" in out
+    out = run("--ledger", ledger, "audit", "verify", audited["root"] / "r1" / f"{BASE}.json")
+    assert f"NOTE the document {forged_sha} anchored by node n2 " in out
+    assert f"{BASE}.json matches {BASE}.json of the {MONTH} audit document " in out
+
+
+def test_a_document_of_an_earlier_state_of_the_chain_still_verifies(audited, tmp_path):
+    """A payout confirmed after the audit changes what the chain renders now; the earlier document is
+    rendered again as of its own block (the chain replayed) and still verifies."""
+    ledger = tmp_path / "ledger"
+    shutil.copytree(audited["ledger"], ledger)
+    run("--ledger", ledger, "invoke", "Settlement:ConfirmPayout", MONTH, "node", "n1", "bank-1")
+    as_of = json.loads((audited["root"] / "r1" / f"{BASE}.manifest.json").read_bytes())["as_of_block"]
+    for suffix in (".md", ".pdf", ".csv"):
+        out = run("--ledger", ledger, "audit", "verify", audited["root"] / "r1" / f"{BASE}{suffix}")
+        assert f"(figures as of block {as_of}), anchored by node n1 in block " in out
+        assert "; the chain has changed since: it renders 2026-10 as of block " in out
+    report = run("--ledger", ledger, "audit", "report", MONTH, "--out", tmp_path / "now")
+    assert " anchored in block " in report
+    out = run("--ledger", ledger, "audit", "verify", tmp_path / "now" / f"{BASE}.md")
+    assert "the chain has changed since" not in out

@@ -19,7 +19,7 @@ def test_an_endorsed_transaction_is_committed_as_submitted(ledger):
     assert (committed.txid, committed.block) == (prepared.txid, height)
     assert committed.payload == prepared.transaction["response"]
     assert json.loads(ledger.evaluate("n1.admin", "Listening:GetAnchor", "n1", "2026-03-01"))["sha256"] == HONEST
-    assert ledger.verify()[1] == []
+    assert ledger.verify().problems == []
 
 
 def test_a_result_its_proposal_does_not_yield_is_refused(ledger):

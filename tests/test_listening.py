@@ -53,6 +53,8 @@ def test_another_hash_or_count_for_the_same_day_is_refused(ledger):
     (("n1", D, H1, '{"rows":10,"listeners":3,"plays":-1,"seconds":5}'), "counts plays -1 is not a whole number of at least 0."),
     (("n1", D, H1, '{"rows":10,"listeners":3,"plays":11,"seconds":5}'), "counts plays 11 exceeds rows 10."),
     (("n1", D, H1, '{"rows":2,"listeners":3,"plays":1,"seconds":5}'), "counts listeners 3 exceeds rows 2."),
+    (("n1", D, H1, '{"rows":10,"listeners":3,"plays":1,"seconds":86401}'),
+     "counts seconds 86401 exceeds plays 1 times 86400 (a play lasts at most a day)."),
     (("n1", D, H1, '{"rows":10,"listeners":3,"plays":1,"seconds":"5"}'), "counts seconds '5' is not a whole number of at least 0."),
     (("n1", D, H1, '{"rows":10,"listeners":3,"plays":1}'),
      "counts must be a JSON object with exactly rows, listeners, plays and seconds."),

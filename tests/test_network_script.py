@@ -18,7 +18,7 @@ PREFIX = f"n9t{OFFSET}"
 def _up(tmp_path: Path, path: str | None = None) -> subprocess.CompletedProcess:
     env = {**os.environ, "NINETEN_HOSTS": "netns", "NINETEN_PORT_OFFSET": OFFSET,
            "NINETEN_NETWORK_DIR": str(tmp_path / "net"), "NINETEN_FABRIC_HOME": str(tmp_path / "no-fabric"),
-           "NINETEN_NETNS_SUBNET": "192.0.2.224/27", "PATH": path or os.environ["PATH"]}
+           "NINETEN_NETNS_SUBNET": "198.51.100.224/27", "PATH": path or os.environ["PATH"]}
     return subprocess.run([str(ROOT / "network" / "network.sh"), "up"], env=env, capture_output=True, text=True)
 
 
@@ -49,5 +49,21 @@ def test_a_failed_up_removes_its_namespaces(tmp_path):
         pytest.skip(done.stderr.strip())
     assert done.returncode == 1
     assert "no-fabric/bin/peer missing: run network/build.sh first" in done.stderr
-    assert "hosts: 7 network namespaces on 192.0.2.224/27" in done.stdout
+    assert "hosts: 7 network namespaces on 198.51.100.224/27" in done.stdout
+    assert _leftovers() == []
+
+
+def test_a_subnet_the_machine_already_uses_is_refused(tmp_path):
+    if shutil.which("ip") is None or os.geteuid() != 0:
+        pytest.skip("needs root and the ip command to make network namespaces")
+    routes = subprocess.run(["ip", "-4", "route", "show", "scope", "link"], capture_output=True, text=True).stdout
+    subnet = next((line.split()[0] for line in routes.splitlines() if "/" in line.split()[0]), None)
+    if subnet is None:
+        pytest.skip("this machine has no link route to overlap")
+    env = {**os.environ, "NINETEN_HOSTS": "netns", "NINETEN_PORT_OFFSET": OFFSET,
+           "NINETEN_NETWORK_DIR": str(tmp_path / "net"), "NINETEN_FABRIC_HOME": str(tmp_path / "no-fabric"),
+           "NINETEN_NETNS_SUBNET": subnet.split("/")[0] + "/27"}
+    done = subprocess.run([str(ROOT / "network" / "network.sh"), "up"], env=env, capture_output=True, text=True)
+    assert done.returncode == 1
+    assert "is already routed here" in done.stderr
     assert _leftovers() == []

@@ -163,7 +163,7 @@ def test_a_listener_map_names_each_bad_line(ledger, tmp_path):
                            "submitted"),
                           ("file,listener_id\ns.json, rob\n", "field listener_id: listener id ' rob' has spaces "
                            "around it"),
-                          ("file,listener\ns.json,rob\n", "header must be file,listener_id, got file,listener")):
+                          ("file,listener\ns.json,rob\n", "header must be file,listener_id, got 'file,listener'")):
         listeners.write_text(text)
         line = 1 if "header" in message else 2
         out = submit(ledger, path, "--listeners", listeners, expect=2)

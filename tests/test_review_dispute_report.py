@@ -28,7 +28,7 @@ def test_a_reviewer_finding_opens_a_dispute_with_the_findings_as_evidence(sealed
          "subject": "a2"}]
     [dispute] = disputes(sealed)
     assert out.splitlines()[-3:] == [
-        f"dispute evidence (sha256 {digest}): {evidence}",
+        f"review evidence (sha256 {digest}): {evidence}",
         "n3 flags n1's 2026-10: anomaly findings: few_listener_artists 2 (first: a1)",
         f"dispute {dispute['id']} is open on n1's 2026-10 over 2 artists: local n1, peer n2, external n3"]
     shown = json.loads(run("--ledger", sealed, "--format", "json", "disputes", "show", dispute["id"]))
@@ -63,7 +63,10 @@ def test_a_check_without_findings_leaves_the_approval(sealed):
               "--dispute", "over_24h")
     assert out.splitlines()[-1] == "n3 approves n1's 2026-10: recomputed 2 allocations from 2 days: same root"
     assert disputes(sealed) == []
-    assert not (sealed / "findings" / "n1" / "2026-10.evidence-n3.json").exists()
+    evidence = sealed / "findings" / "n1" / "2026-10.evidence-n3.json"
+    assert sorted(json.loads(evidence.read_text())) == ["days", "merkle_root", "problems"]
+    reviews = json.loads(run("--ledger", sealed, "--format", "json", "query", "Reviews:ListReviews", "2026-10", "n1"))
+    assert reviews[0]["evidence_sha256"] == hashlib.sha256(evidence.read_bytes()).hexdigest()
 
 
 def test_a_node_cannot_dispute_its_own_month(sealed):
@@ -95,7 +98,7 @@ def test_submit_report_lists_every_bad_row_and_anchors_nothing(month, tmp_path):
         f"{bad}/oct.jsonl); nothing was anchored; every problem is listed in {report}")
     assert report.read_text() == (
         "file,line,field,message\n"
-        f"{bad}/2026-10-03.csv,3,seconds,-5 is negative\n"
+        f"{bad}/2026-10-03.csv,3,seconds,'-5 is negative\n"  # a leading - is neutralised (CSV injection)
         f"{bad}/2026-10-03.csv,4,listener_id,is missing\n"
         f"{bad}/2026-10-03.csv,4,seconds,'x' is not a whole number of seconds\n"
         f"{bad}/2026-10-03.csv,5,played_at,\"2026-10-04T10:00:00.000000Z is not on 2026-10-03, the day of the file name\"\n"
@@ -116,3 +119,24 @@ def test_submit_report_of_good_files_is_empty_and_the_days_are_anchored(month, t
     assert json.loads(report.read_text()) == []
     assert "2026-10-01" in out and "2026-10-02" in out
     assert sorted(p.name for p in (ledger / "days" / "n1").iterdir()) == ["2026-10-01.csv", "2026-10-02.csv"]
+
+
+def test_a_flag_on_thirty_bad_days_keeps_every_problem_in_the_evidence_file(sealed, tmp_path):
+    """Issue 10: 30 bad days made a reason longer than the chain takes (1,000 characters), so
+    the flag was refused; the reason on chain is now a summary and the evidence file has them all."""
+    days = tmp_path / "days"
+    days.mkdir()
+    kept = (sealed / "days" / "n1" / "2026-10-01.csv").read_text()
+    for day in range(1, 32):
+        (days / f"2026-10-{day:02d}.csv").write_text(kept.replace("2026-10-01T", f"2026-10-{day:02d}T"))
+    out = run("--ledger", sealed, "month", "review", "2026-10", "--node", "n1", "--reviewer", "n3", "--days", days)
+    evidence = sealed / "findings" / "n1" / "2026-10.evidence-n3.json"
+    problems = json.loads(evidence.read_text())["problems"]
+    assert len(problems) == 30 and problems[0].startswith("2026-10-02: ") and "(the file was altered)" in problems[0]
+    [review] = [r for r in json.loads(run("--ledger", sealed, "--format", "json", "query", "Reviews:ListReviews",
+                                          "2026-10", "n1")) if r["reviewer"] == "n3"]
+    assert review["verdict"] == "flag" and len(review["reason"]) <= 1000
+    assert review["reason"].startswith("30 day files do not match their anchors: 2026-10-02: ")
+    assert review["reason"].endswith(" more, every one in the evidence file")
+    assert review["evidence_sha256"] == hashlib.sha256(evidence.read_bytes()).hexdigest()
+    assert f"n3 flags n1's 2026-10: {review['reason']}" in out

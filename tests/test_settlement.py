@@ -88,7 +88,7 @@ def test_settling_again_is_a_no_op(ledger):
 def test_a_settled_month_refuses_new_subscriptions(ledger):
     reviewed_month(ledger)
     ledger.submit("n2.admin", "Settlement:Settle", MONTH)
-    message = rejected(ledger, "n1.admin", "Subscriptions:Record", MONTH, "n1", "L9", "pay-late", "10000000", "paid")
+    message = rejected(ledger, "n1.admin", "Subscriptions:Record", MONTH, "n1", "L9", "ab" * 32, "10000000", "paid")
     assert message == f"{MONTH} is settled; its subscriptions can no longer change."
 
 

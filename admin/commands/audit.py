@@ -86,29 +86,51 @@ def _anchor(reader, model: dict, files: dict[str, bytes]) -> dict[str, str]:
 def audit_verify(session, file: Path, month_id: str | None, node: str | None, fmt: str | None) -> None:
     """Check FILE against the chain: a file of an audit document, or a node's day file.
 
-    \b
-    A document file (audit-MONTH.html/.pdf/.md/.csv/.json/.png or its manifest) matches when an
-    audit document anchored on chain lists its SHA-256; otherwise MONTH is rendered again from
-    the chain and every figure or line that differs is listed.
+    
+    A document file (audit-MONTH.html/.pdf/.md/.csv/.json/.png or its manifest) is checked by
+    rendering MONTH's document again from the chain: it matches when it is, byte for byte, a file
+    of that document as the chain renders it now, or as of the block an anchored document of MONTH
+    (or the file itself) says its figures are as of (on the embedded ledger, whose blocks this
+    machine replays). Anchors are reported, not trusted: a file the chain does not render fails
+    whatever is anchored, and an anchored document whose files the chain does not render is
+    named. A file that differs lists each figure (JSON) or line (CSV, Markdown, HTML) that differs.
     A day file (YYYY-MM-DD.<csv|parquet|jsonl>) matches when its canonical form hashes to the
     node's anchor of that day: a canonical day file as kept under <ledger>/days/<node>/, or the
     node's raw file in any format `listens submit` reads (pseudonymised with the node's secret,
     so only on the node's machine). Otherwise the hash and every count that differ are listed.
     Exits 1 when the file does not match.
     """
+    from reports import verify, verify_document
     from reports.chain import ChainReader
-    from reports import verify
+
+    from ..errors import Mismatch
 
     reader = ChainReader(session.reader())
     try:
         if verify.is_day_file(file):
             click.echo(_verify_day(session, reader, file, node or file.parent.name, fmt))
         else:
-            click.echo(verify.verify_document(reader, file, verify.document_month(file, month_id)))
-    except verify.Mismatch as mismatch:
+            renderer = verify_document.Renderer(reader, verify_document.document_month(file, month_id),
+                                                _earlier(session, reader.identity))
+            sentence, notes = verify_document.verify_document(reader, renderer, file)
+            for note in notes:
+                click.echo(f"NOTE {note}")
+            click.echo(sentence)
+    except Mismatch as mismatch:
         for difference in mismatch.differences:
             click.echo(f"MISMATCH {difference}")
         raise
+
+
+def _earlier(session, identity: str):
+    """A reader of the chain as it was after a block: the embedded ledger replayed in memory; None
+    on Fabric (the peers keep no state of past blocks)."""
+    from reports.chain import ChainReader
+
+    from ..client import Connection
+
+    chain = session.client.local_chain()
+    return lambda block: ChainReader(Connection(chain.as_of(block), identity)) if chain is not None else None
 
 
 def _verify_day(session, reader, file: Path, node: str, fmt: str | None) -> str:

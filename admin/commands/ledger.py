@@ -13,19 +13,30 @@ def ledger() -> None:
 @ledger.command("verify")
 @pass_session
 def ledger_verify(session) -> None:
-    """Re-walk the hash chain: block links and hashes, every signature, and the world state and key
-    history replayed from the blocks. Exits 1 if anything does not match."""
+    """Re-execute the embedded ledger: every block's signed proposal is run again against the state
+    replayed from the blocks before it, and its reads, writes, response and event compared with the
+    block's; block links and hashes, signatures and certificates, transaction ids and timestamps are
+    checked, then the world state and key history against the replay. Each problem is a MISMATCH
+    line; exits 1 if there is one.
+
+    
+    It prints the head (height and hash of the last block): a copy whose last blocks were removed
+    with their writes re-executes clean, so compare the head with another copy (another node's, a
+    backup, an audit document's block) to catch a truncated tail.
+    """
     from ..errors import CheckFailed, ConfigError
 
     chain = session.client.local_chain()
     if chain is None:
         raise ConfigError("ledger verify checks the embedded ledger; on Fabric the peers validate blocks.")
-    checked, problems = chain.verify()
-    for problem in problems:
+    check = chain.verify()
+    for problem in check.problems:
         click.echo(f"MISMATCH {problem}")
-    if problems:
-        raise CheckFailed()
-    click.echo(f"ledger verified: {checked} blocks, hash chain intact, world state {session.client.state_hash()}")
+    click.echo(f"head: height {check.height}, hash {check.head}")
+    if check.problems:
+        raise CheckFailed(f"the ledger does not re-execute to what it holds: {len(check.problems)} problem(s).")
+    click.echo(f"ledger verified: {check.height} blocks re-executed, hash chain intact, "
+               f"world state {session.client.state_hash()}")
 
 
 @ledger.command("state-hash")

@@ -1,7 +1,7 @@
 """``nineten month``: reconcile, review and settle a month."""
 
-import hashlib
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -95,10 +95,12 @@ def month_review(session, month_id: str, node: str, days_dir: Path | None, revie
     when the recomputed root differs, or with --dispute the listeners, artists or days the
     findings name (an account farm: its accounts). With --dispute CHECK, the anomaly checks run
     over the same days; every finding is written to <ledger>/findings/<node>/<month>.by-<reviewer>.json.
-    A month that recomputes to the sealed root is still flagged when a chosen check finds something:
-    the reason counts the findings and the evidence hash on chain is the SHA-256 of
-    <month>.evidence-<reviewer>.json, the chosen findings as canonical JSON. Reviewing again with
-    the same result changes nothing.
+    A month that recomputes to the sealed root is still flagged when a chosen check finds something.
+    The evidence is written to <ledger>/findings/<node>/<month>.evidence-<reviewer>.json as
+    canonical JSON, and its SHA-256 is the evidence hash on chain: the anchors, the recomputed
+    root and every problem found (or, for a flag from --dispute, the chosen findings). The reason
+    on chain is a summary of at most 1,000 characters; the evidence file lists everything.
+    Reviewing again with the same result changes nothing.
     """
     from chaincode import scope as scopes
     from chaincode.contracts.reviews import Reviews
@@ -109,24 +111,25 @@ def month_review(session, month_id: str, node: str, days_dir: Path | None, revie
     folder = days_dir or session.folder / "days" / node
     days = node_month.load_month_from(session, month_id, node, folder, policy.min_seconds)
     result = node_month.compute(session, month_id, node, days, policy)
-    verdict, reason, evidence, scope = node_month.review_verdict(session, month_id, node, days, result)
-    findings, chosen = [], None
+    vote = node_month.review_verdict(session, month_id, node, days, result)
+    findings = []
     if checks:
         findings = node_month.anomaly_findings(policy, days, result)
         flag = node_month.findings_flag(findings, set(ANOMALY_CHECKS if "all" in checks else checks))
-        if flag is not None and verdict == "approve":
-            verdict, (reason, chosen) = "flag", flag
-            evidence, scope = node_month.findings_sha256(chosen), node_month.findings_scope(chosen)
+        if flag is not None and vote.verdict == "approve":
+            vote = flag
     if scope_text is not None:
-        if verdict != "flag":
+        if vote.verdict != "flag":
             raise InputError(f"{node}'s {month_id} recomputes to its sealed root: there is nothing to flag "
                              "(use --dispute CHECK to flag anomaly findings)", field="--scope")
-        scope = json_argument(scope_text, "--scope")
-    answer = session.reviewer(reviewer).submit(Reviews.Review, month_id, node, verdict, reason, evidence,
-                                               "" if scope is None else scope).json()
+        vote = replace(vote, scope=json_argument(scope_text, "--scope"))
+    answer = session.reviewer(reviewer).submit(Reviews.Review, month_id, node, vote.verdict, vote.reason,
+                                               vote.sha256, "" if vote.scope is None else vote.scope).json()
     if checks:
-        _keep_review_findings(session.folder / "findings" / node, f"{month_id}.%s-{reviewer}.json", findings, chosen)
-    click.echo(f"{reviewer} {verdict}s {node}'s {month_id}: {reason}")
+        _report_findings(session.folder / "findings" / node / f"{month_id}.by-{reviewer}.json", findings)
+    evidence = node_month.keep_evidence(session.folder, node, month_id, reviewer, vote)
+    click.echo(f"review evidence (sha256 {vote.sha256}): {evidence}")
+    click.echo(f"{reviewer} {vote.verdict}s {node}'s {month_id}: {vote.reason}")
     if not answer["reviewed"]:
         click.echo("this review was already on chain; nothing changed")
     elif answer["dispute"] is not None:
@@ -134,18 +137,6 @@ def month_review(session, month_id: str, node: str, days_dir: Path | None, revie
         click.echo(f"dispute {dispute['id']} is open on {node}'s {month_id} over "
                    f"{scopes.describe(dispute['scope'])}: local {dispute['local']}, "
                    f"peer {dispute['peer'] or '-'}, external {dispute['external'] or '-'}")
-
-
-def _keep_review_findings(folder: Path, name: str, findings: list[dict], chosen: list[dict] | None) -> None:
-    """A reviewer's findings (``name % "by"``) and the evidence of its flag (``name % "evidence"``),
-    canonical JSON so that the file's SHA-256 is the evidence hash on chain."""
-    from chaincode import canonical_json
-
-    _report_findings(folder / (name % "by"), findings)
-    if chosen is not None:
-        target = folder / (name % "evidence")
-        target.write_bytes(canonical_json.dumpb(chosen))
-        click.echo(f"dispute evidence (sha256 {hashlib.sha256(target.read_bytes()).hexdigest()}): {target}")
 
 
 @month.command("settle")

@@ -1,31 +1,42 @@
 """The embedded ledger: runs the chaincode in-process against the SQLite block store.
 
 A transaction is a signed proposal: the creator's certificate must chain to an organisation of
-the ledger and its signature must verify, so access control takes the same path as on Fabric.
+the ledger, be valid at the time, and its signature must verify, so access control takes the same
+path as on Fabric. One writer at a time: a submitted transaction is read, executed and committed
+under the store's write lock; an endorsed one is committed only if its read set is unchanged
+(Fabric's MVCC check) and running its proposal again reproduces its result.
 """
 
 import asyncio
+import datetime as dt
 import hashlib
 import os
+import sys
 import time
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from chaincode import canonical_json
 from chaincode.dispatch import build_chaincode
 
-from ..client import ENDORSEMENTS_DISAGREE, ChaincodeEvent, Committed, LocalChain, Prepared, state_digest
-from ..errors import AccessRejected, ConfigError, EndorsementRejected, LedgerRejected
+from ..client import ENDORSEMENTS_DISAGREE, ChainCheck, ChaincodeEvent, Committed, LocalChain, Prepared, state_digest
+from ..errors import (AccessRejected, ConfigError, EndorsementRejected, LedgerBusy, LedgerRejected,
+                      ReadConflictRejected)
 from ..wallet import Identity, Wallet
-from .store import GENESIS, BlockStore, block_hash
-from .stub import EmbeddedStub
+from .store import BlockStore
+from .stub import RESULT, EmbeddedStub
 
 LEDGER_FILE = "ledger.sqlite"
+#: How long a writer waits for another process holding the ledger's write lock.
+WAIT_SECONDS = 60.0
+#: The refusal of an endorsed transaction whose read set changed before its commit.
+READ_CONFLICT = ("a key it read changed after it was endorsed (a read conflict, as Fabric's MVCC check finds), "
+                 "so nothing was written; submit it again.")
 #: How often a follower of the block log looks for new blocks, in seconds.
 POLL_EVERY = 0.2
 _CHAINCODE = None
@@ -38,30 +49,42 @@ def _chaincode():
     return _CHAINCODE
 
 
+def transaction_id(nonce_hex: str, cert_pem: str) -> str:
+    """A transaction's id, as Fabric derives it: SHA-256 of the nonce and the creator."""
+    return hashlib.sha256(bytes.fromhex(nonce_hex) + cert_pem.encode()).hexdigest()
+
+
 def _proposal(identity: Identity, function: str, args: tuple[str, ...]) -> dict[str, Any]:
-    nonce = os.urandom(24)
-    return {"args": list(args), "creator": {"cert": identity.cert_pem.decode(), "msp_id": identity.msp_id},
-            "function": function, "nonce": nonce.hex(), "timestamp_ns": time.time_ns(),
-            "txid": hashlib.sha256(nonce + identity.cert_pem).hexdigest()}
+    nonce = os.urandom(24).hex()
+    cert = identity.cert_pem.decode()
+    return {"args": list(args), "creator": {"cert": cert, "msp_id": identity.msp_id},
+            "function": function, "nonce": nonce, "timestamp_ns": time.time_ns(),
+            "txid": transaction_id(nonce, cert)}
 
 
-def _result(stub: EmbeddedStub, payload: str) -> dict[str, Any]:
-    """What a run of a proposal yields, as a block records it: response, writes and event."""
-    event = {"name": stub.event[0], "payload": stub.event[1].decode()} if stub.event else None
-    writes = [[k, None if v is None else v.decode()] for k, v in sorted(stub.writes.items())]
-    return {"event": event, "response": payload, "writes": writes}
+def _tell(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def _utc(timestamp_ns: int) -> dt.datetime:
+    return dt.datetime.fromtimestamp(timestamp_ns / 1e9, dt.timezone.utc)
 
 
 class EmbeddedLedger:
-    """A ledger folder: ``ledger.sqlite`` and the ``wallet`` of identities."""
+    """A ledger folder: ``ledger.sqlite`` and the ``wallet`` of identities.
 
-    def __init__(self, folder: Path) -> None:
+    ``wait_seconds`` bounds how long a write waits for another process writing to the same file;
+    ``tell`` receives the one sentence saying that it waits."""
+
+    def __init__(self, folder: Path, wait_seconds: float = WAIT_SECONDS,
+                 tell: Callable[[str], None] = _tell, store: BlockStore | None = None) -> None:
         self.folder = Path(folder)
-        if not (self.folder / LEDGER_FILE).exists():
+        if store is None and not (self.folder / LEDGER_FILE).exists():
             raise ConfigError(f"no ledger at {self.folder}; run `nineten init` first.")
-        self.store = BlockStore(self.folder / LEDGER_FILE)
+        self.store = store or BlockStore(self.folder / LEDGER_FILE)
         self.wallet = Wallet(self.folder / "wallet")
         self.loop = asyncio.new_event_loop()
+        self.wait_seconds, self.tell = wait_seconds, tell
 
     @classmethod
     def create(cls, folder: Path, roots: dict[str, bytes]) -> "EmbeddedLedger":
@@ -78,67 +101,76 @@ class EmbeddedLedger:
         self.store.close()
         self.loop.close()
 
+    def _writing(self, function: str):
+        """The store's write lock, waited for at most ``wait_seconds``; LedgerBusy after that."""
+        waiting = lambda: self.tell(f"another process is writing to the ledger {self.folder}; "  # noqa: E731
+                                    f"waiting for it (up to {self.wait_seconds:g} s)...")
+        busy = lambda: LedgerBusy(function, f"another process held the ledger's write lock for "  # noqa: E731
+                                            f"{self.wait_seconds:g} s, so nothing was written; try again "
+                                            f"when it is done.")
+        return self.store.writing(self.wait_seconds, waiting, busy)
+
     def submit(self, identity: str, function: str, *args: str) -> Committed:
-        """Run a transaction and commit it; a rejection raises LedgerRejected and writes nothing."""
-        body, writes = self._run(identity, function, args)
-        return Committed(body["response"], body["txid"], self.store.commit(body, writes))
+        """Run a transaction and commit it under the write lock; a rejection raises LedgerRejected
+        and writes nothing."""
+        with self._writing(function):
+            body, writes = self._run(identity, function, args)
+            number = self.store.commit(body, writes)
+        return Committed(body["response"], body["txid"], number)
 
     def endorse(self, identity: str, function: str, *args: str) -> Prepared:
         """Run a transaction without committing it: the block body it would add."""
-        body = self._run(identity, function, args)[0]
+        with self.store.reading():
+            body = self._run(identity, function, args)[0]
         return Prepared(identity, function, body["txid"], body)
 
     def commit(self, prepared: Prepared) -> Committed:
-        """Commit an endorsed transaction. Its proposal is run again, and an endorsed result (response,
-        writes, event) that this does not reproduce is refused, as Fabric's peers refuse a
-        transaction whose endorsements disagree."""
+        """Commit an endorsed transaction. A key it read that changed since is a read conflict; its
+        proposal is then run again, and an endorsed result (event, reads, response, writes) that
+        this does not reproduce is refused, as Fabric's peers refuse a transaction whose
+        endorsements disagree."""
         body = prepared.transaction
-        stub, payload = self._execute(body["proposal"], bytes.fromhex(body["signature"]))
-        if _result(stub, payload) != {name: body[name] for name in ("event", "response", "writes")}:
-            raise EndorsementRejected(prepared.function, ENDORSEMENTS_DISAGREE)
-        return Committed(payload, body["txid"], self.store.commit(body, stub.writes))
+        with self._writing(prepared.function):
+            if self.store.changed_read(body["reads"]) is not None:
+                raise ReadConflictRejected(prepared.function, READ_CONFLICT)
+            stub, payload = self._execute(body["proposal"], bytes.fromhex(body["signature"]))
+            if stub.result(payload) != {name: body[name] for name in RESULT}:
+                raise EndorsementRejected(prepared.function, ENDORSEMENTS_DISAGREE)
+            number = self.store.commit(body, stub.writes)
+        return Committed(payload, body["txid"], number)
 
     def _run(self, identity: str, function: str, args: tuple[str, ...]) -> tuple[dict, dict]:
         """The block body of a transaction run now, and its writes."""
         proposal, signature = self._sign(identity, function, args)
         stub, payload = self._execute(proposal, signature)
         body = {"proposal": proposal, "signature": signature.hex(), "timestamp_ns": proposal["timestamp_ns"],
-                "txid": proposal["txid"], **_result(stub, payload)}
+                "txid": proposal["txid"], **stub.result(payload)}
         return body, stub.writes
 
     def evaluate(self, identity: str, function: str, *args: str) -> str:
-        """Run a query; nothing is written."""
+        """Run a query on one snapshot of the ledger; nothing is written."""
         proposal, signature = self._sign(identity, function, args)
-        return self._execute(proposal, signature)[1]
+        with self.store.reading():
+            return self._execute(proposal, signature)[1]
 
     def _sign(self, identity: str, function: str, args: tuple[str, ...]) -> tuple[dict, bytes]:
         ident = self.wallet.get(identity)
         proposal = _proposal(ident, function, tuple(str(a) for a in args))
         return proposal, ident.sign(canonical_json.dumpb(proposal))
 
-    def _execute(self, proposal: dict[str, Any], signature: bytes) -> tuple[EmbeddedStub, str]:
-        self._authenticate(proposal, signature)
+    def _execute(self, proposal: dict[str, Any], signature: bytes, store: BlockStore | None = None,
+                 at_ns: int | None = None) -> tuple[EmbeddedStub, str]:
+        """Run a signed proposal against ``store`` (this ledger's by default), its creator checked
+        at ``at_ns`` (now by default); a refusal raises LedgerRejected."""
+        store = store or self.store
+        authenticate(store, proposal, signature, time.time_ns() if at_ns is None else at_ns)
         creator = {"mspid": proposal["creator"]["msp_id"], "idBytes": proposal["creator"]["cert"].encode()}
-        stub = EmbeddedStub(self.store, proposal["txid"], proposal["timestamp_ns"], creator,
+        stub = EmbeddedStub(store, proposal["txid"], proposal["timestamp_ns"], creator,
                             proposal["function"], proposal["args"])
         response = self.loop.run_until_complete(_chaincode().invoke(stub))
         if response.status >= 400:
             raise LedgerRejected.of(proposal["function"], response.status, response.message)
         return stub, response.payload.decode()
-
-    def _authenticate(self, proposal: dict[str, Any], signature: bytes) -> None:
-        """The creator's certificate chains to its MSP's root and signed this proposal."""
-        msp_id, cert_pem = proposal["creator"]["msp_id"], proposal["creator"]["cert"].encode()
-        root_pem = self.store.msp_root(msp_id)
-        if root_pem is None:
-            raise AccessRejected(proposal["function"], f"organisation {msp_id} is not a member of this ledger.")
-        cert = x509.load_pem_x509_certificate(cert_pem)
-        try:
-            cert.verify_directly_issued_by(x509.load_pem_x509_certificate(root_pem))
-            cert.public_key().verify(signature, canonical_json.dumpb(proposal), ec.ECDSA(hashes.SHA256()))
-        except (InvalidSignature, ValueError, TypeError):
-            raise AccessRejected(proposal["function"],
-                                 f"the creator's certificate or signature is not valid for {msp_id}.") from None
 
     def key_history(self, identity: str, key: str) -> list[dict[str, Any]]:
         """Every write of ``key``, newest first, with its transaction and block, read from the block
@@ -180,38 +212,39 @@ class EmbeddedLedger:
         """Block ``number``'s body with its hash, or None past the head."""
         return self.store.block(number)
 
-    def verify(self) -> tuple[int, list[str]]:
-        """Re-walk the chain: links, hashes, signatures, and state and history replayed from blocks.
+    def as_of(self, number: int) -> "EmbeddedLedger":
+        """This ledger as it was after block ``number``, in memory (queries and key histories only;
+        close it when done)."""
+        with self.store.reading():
+            return EmbeddedLedger(self.folder, store=self.store.snapshot(number + 1))
 
-        Returns (blocks checked, problems found).
-        """
-        problems: list[str] = []
-        replayed: dict[str, bytes] = {}
-        expected_history: list[tuple[str, int, bytes | None]] = []
-        prev_hash, count = GENESIS, 0
-        for number, stored_prev, stored_hash, text in self.store.blocks():
-            count += 1
-            if number != count - 1:
-                problems.append(f"block {number}: expected number {count - 1}.")
-            if stored_prev != prev_hash:
-                problems.append(f"block {number}: prev_hash does not match block {number - 1}'s hash.")
-            if block_hash(number, stored_prev, text) != stored_hash:
-                problems.append(f"block {number}: hash does not match its content.")
-            body = canonical_json.loads(text)
-            try:
-                self._authenticate(body["proposal"], bytes.fromhex(body["signature"]))
-            except LedgerRejected as exc:
-                problems.append(f"block {number}: {exc.message}")
-            for key, value in body["writes"]:
-                raw = None if value is None else value.encode()
-                expected_history.append((key, number, raw))
-                if raw is None:
-                    replayed.pop(key, None)
-                else:
-                    replayed[key] = raw
-            prev_hash = stored_hash
-        if state_digest(iter(sorted(replayed.items()))) != self.state_hash():
-            problems.append("world state differs from the state replayed from the blocks.")
-        if expected_history != sorted(self.store.history_rows(), key=lambda r: (r[1], r[0])):
-            problems.append("key history differs from the writes recorded in the blocks.")
-        return count, problems
+    def verify(self) -> ChainCheck:
+        """Re-walk the chain, re-executing every block (see :func:`admin.embedded.replay.verify_chain`)."""
+        from .replay import verify_chain
+
+        with self.store.reading():
+            return verify_chain(self.store, self._execute)
+
+
+def authenticate(store: BlockStore, proposal: dict[str, Any], signature: bytes, at_ns: int) -> None:
+    """The creator's certificate chains to its organisation's CA, is valid at ``at_ns`` and signed
+    this proposal, whose id is derived from its nonce and creator; AccessRejected otherwise."""
+    msp_id, cert_pem = proposal["creator"]["msp_id"], proposal["creator"]["cert"]
+    root_pem = store.msp_root(msp_id)
+    if root_pem is None:
+        raise AccessRejected(proposal["function"], f"organisation {msp_id} is not a member of this ledger.")
+    try:
+        cert = x509.load_pem_x509_certificate(cert_pem.encode())
+        cert.verify_directly_issued_by(x509.load_pem_x509_certificate(root_pem))
+        cert.public_key().verify(signature, canonical_json.dumpb(proposal), ec.ECDSA(hashes.SHA256()))
+        if proposal["txid"] != transaction_id(proposal["nonce"], cert_pem):
+            raise ValueError("the transaction id is not derived from the nonce and creator")
+    except (InvalidSignature, ValueError, TypeError, AttributeError, UnsupportedAlgorithm, x509.InvalidVersion):
+        raise AccessRejected(proposal["function"],
+                             f"the creator's certificate or signature is not valid for {msp_id}.") from None
+    moment = _utc(at_ns)
+    if not cert.not_valid_before_utc <= moment <= cert.not_valid_after_utc:
+        raise AccessRejected(proposal["function"],
+                             f"the creator's certificate for {msp_id} is not valid on "
+                             f"{moment:%Y-%m-%d %H:%M:%S} UTC (valid from {cert.not_valid_before_utc:%Y-%m-%d} "
+                             f"to {cert.not_valid_after_utc:%Y-%m-%d}).")

@@ -50,8 +50,10 @@ class OrgCA:
         self.key_path.write_bytes(_pem_key(key))
         self.key_path.chmod(0o600)
 
-    def issue(self, name: str, role: str) -> Identity:
-        """A client identity whose certificate carries ``nineten.role`` as Fabric CA would."""
+    def issue(self, name: str, role: str, not_before: dt.datetime | None = None,
+              not_after: dt.datetime | None = None) -> Identity:
+        """A client identity whose certificate carries ``nineten.role`` as Fabric CA would, valid
+        from ``not_before`` (five minutes ago) to ``not_after`` (ten years on)."""
         ca_cert = x509.load_pem_x509_certificate(self.cert_path.read_bytes())
         ca_key = serialization.load_pem_private_key(self.key_path.read_bytes(), password=None)
         key = ec.generate_private_key(ec.SECP256R1())
@@ -61,7 +63,8 @@ class OrgCA:
         cert = (x509.CertificateBuilder().subject_name(_name(name, self.msp_id, "client"))
                 .issuer_name(ca_cert.subject).public_key(key.public_key())
                 .serial_number(x509.random_serial_number())
-                .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + _TEN_YEARS)
+                .not_valid_before(not_before or now - dt.timedelta(minutes=5))
+                .not_valid_after(not_after or now + _TEN_YEARS)
                 .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
                 .add_extension(x509.UnrecognizedExtension(
                     ATTRIBUTE_OID, json.dumps(attrs, sort_keys=True).encode()), critical=False)

@@ -12,7 +12,7 @@ def load_profile(path: Path) -> dict[str, Any]:
     """The profile at ``path`` as a mapping; ConfigError when it is missing or not YAML."""
     path = Path(path)
     try:
-        profile = yaml.safe_load(path.read_text())
+        profile = yaml.safe_load(path.read_bytes())
     except OSError as exc:
         raise ConfigError(f"cannot read the connection profile {path}: {exc.strerror}.") from None
     except yaml.YAMLError as exc:

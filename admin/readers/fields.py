@@ -18,7 +18,8 @@ LATEST_MICROS = ((dt.date(9999, 12, 31) - dt.date(1970, 1, 1)).days + 1) * 86_40
 UTC_TIME = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|\+00:00)$"
 TIME_HINT = "is not an ISO-8601 UTC time such as 2026-10-01T08:15:00Z"
 _UTC_TIME = re.compile(UTC_TIME)
-_DURATION = re.compile(r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$")
+#: ASCII digits, the whole string ("\d" would take Arabic-Indic or full-width digits too).
+_DURATION = re.compile(r"P(?:([0-9]+)D)?(?:T(?:([0-9]+)H)?(?:([0-9]+)M)?(?:([0-9]+)S)?)?")
 _MINUTE = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}$")
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 
@@ -144,7 +145,7 @@ def iso_duration(field: str, value: Any) -> int:
     if not isinstance(value, str):
         raise Bad(field, f"{shown(value)} is not an ISO-8601 duration such as PT3M12S")
     value = value.strip()
-    match = _DURATION.match(value)
+    match = _DURATION.fullmatch(value)
     if match and value not in ("P", "PT") and not value.endswith("T"):
         days, hours, minutes, secs = (int(g or 0) for g in match.groups())
         return ((days * 24 + hours) * 60 + minutes) * 60 + secs

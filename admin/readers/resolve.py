@@ -10,6 +10,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from admin.artists import ArtistCatalogue, unregistered_id
+from chaincode.rules import MAX_PLAY_SECONDS
 
 from .model import ArtistRef, Listen
 from .playtime import PlaytimeRule
@@ -107,6 +108,10 @@ def resolve(part: Part, options: ReadOptions) -> Resolved:
                 plays.issues.append(Issue(listen.line, "(played time)",
                                           f"the listen says no time played; {rule.describe()}"))
                 continue
+        if seconds > MAX_PLAY_SECONDS:
+            plays.issues.append(Issue(listen.line, "(played time)", f"{seconds} s is longer than a day "
+                                      f"({MAX_PLAY_SECONDS} s)"))
+            continue
         if artist is None:
             continue
         plays.lines.append(listen.line)

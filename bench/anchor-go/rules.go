@@ -93,11 +93,14 @@ func jsonArg(name, text string) (any, error) {
 	return value, nil
 }
 
+// maxPlaySeconds is chaincode.rules.MAX_PLAY_SECONDS: a play lasts at most a day.
+const maxPlaySeconds = 86400
+
 // countNames are the counts of an anchor, in the order the Python contract checks them.
 var countNames = []string{"rows", "listeners", "plays", "seconds"}
 
 // checkCounts is listening._counts: exactly the four counts, whole numbers, plays and
-// listeners at most rows.
+// listeners at most rows, seconds at most plays times a day.
 func checkCounts(text string) (map[string]*big.Int, error) {
 	data, err := jsonArg("counts", text)
 	if err != nil {
@@ -119,6 +122,10 @@ func checkCounts(text string) (map[string]*big.Int, error) {
 		if counts[name].Cmp(counts["rows"]) > 0 {
 			return nil, refuse(statusInvalid, "counts %s %s exceeds rows %s.", name, counts[name], counts["rows"])
 		}
+	}
+	if most := new(big.Int).Mul(counts["plays"], big.NewInt(maxPlaySeconds)); counts["seconds"].Cmp(most) > 0 {
+		return nil, refuse(statusInvalid, "counts seconds %s exceeds plays %s times %d (a play lasts at most a day).",
+			counts["seconds"], counts["plays"], maxPlaySeconds)
 	}
 	return counts, nil
 }

@@ -13,6 +13,7 @@ from .. import canonical_json, guards, records, state, validate
 from ..errors import Conflict, InvalidArgument, NotFound
 from ..guards import node_admin, refuse_node_settled, refuse_sealed
 from ..records import Anchor
+from ..rules import MAX_PLAY_SECONDS
 from ..state import LedgerContext
 from .base import LedgerContract
 
@@ -30,6 +31,9 @@ def _counts(counts: str) -> dict[str, int]:
     for name in ("plays", "listeners"):
         if data[name] > data["rows"]:
             raise InvalidArgument(f"counts {name} {data[name]} exceeds rows {data['rows']}.")
+    if data["seconds"] > data["plays"] * MAX_PLAY_SECONDS:
+        raise InvalidArgument(f"counts seconds {data['seconds']} exceeds plays {data['plays']} times "
+                              f"{MAX_PLAY_SECONDS} (a play lasts at most a day).")
     return {name: data[name] for name in COUNTS}
 
 

@@ -30,9 +30,10 @@ class Registry(LedgerContract):
         data = validate.json_arg("consortium", consortium)
         if not isinstance(data, dict):
             raise InvalidArgument("consortium must be a JSON object.")
-        clusters = sorted({validate.ident("cluster id", c.get("id")) for c in data.get("clusters", [])})
-        nodes = [governance.check_node(n, set(clusters)) for n in data.get("nodes", [])]
-        artists = [governance.check_artist(a) for a in data.get("artists", [])]
+        clusters = sorted({validate.ident("cluster id", validate.json_object("a cluster", c).get("id"))
+                           for c in validate.json_list("clusters", data.get("clusters", []))})
+        nodes = [governance.check_node(n, set(clusters)) for n in validate.json_list("nodes", data.get("nodes", []))]
+        artists = [governance.check_artist(a) for a in validate.json_list("artists", data.get("artists", []))]
         first_policy = Policy.parse(data.get("policy")).record()
         if not nodes:
             raise InvalidArgument("consortium has no nodes.")

@@ -1,6 +1,8 @@
-"""Subscriptions: per month, node and listener pseudonym, the paid amount and its payment reference.
+"""Subscriptions: per month, node and listener pseudonym, the paid amount and its payment's keyed hash.
 
-A payment reference pays once in the whole ledger; a listener holds at most one subscription per
+The chain never sees a payment reference, only its keyed hash under the consortium's payment key
+(:func:`admin.pseudonym.payment_hash`), the same at every node: a payment pays once in the whole
+ledger; a listener holds at most one subscription per
 month at a node. A chargeback expires a subscription, which then counts for nothing. Nothing
 changes once the month is settled.
 """
@@ -18,16 +20,16 @@ from .base import LedgerContract
 MAX_BATCH = 5000
 
 
-def _check_fields(listener: Any, payment_ref: Any, amount_micro: Any, status: Any) -> tuple[str, str, int, str]:
-    return (validate.ident("listener", listener), validate.ident("payment reference", payment_ref),
+def _check_fields(listener: Any, payment_hash: Any, amount_micro: Any, status: Any) -> tuple[str, str, int, str]:
+    return (validate.ident("listener", listener), validate.sha256("payment_hash", payment_hash),
             validate.count("amount_micro", amount_micro), validate.choice("status", status, rules.COUNTED))
 
 
-async def _plan(ctx: LedgerContext, month: str, node: str, price: int, listener: str, payment_ref: str,
+async def _plan(ctx: LedgerContext, month: str, node: str, price: int, listener: str, payment_hash: str,
                 amount: int, status: str) -> tuple[Subscription, bool]:
     """The subscription record and whether it is new; refuses a wrong amount or a conflict."""
     record = {"amount_micro": amount, "listener": listener, "month": month, "node": node,
-              "payment_ref": payment_ref, "status": status}
+              "payment_hash": payment_hash, "status": status}
     existing = await state.get(ctx, records.SUBSCRIPTION, month, node, listener)
     if existing == record:
         return record, False
@@ -35,16 +37,16 @@ async def _plan(ctx: LedgerContext, month: str, node: str, price: int, listener:
         raise InvalidArgument(
             f"amount {amount} for listener {listener} does not equal the {month} price {price}."
         )
-    used = await state.get(ctx, records.PAYMENT_REF, payment_ref)
+    used = await state.get(ctx, records.PAYMENT_REF, payment_hash)
     if used is not None:
         raise Conflict(
-            f"payment reference {payment_ref} was already used for listener {used['listener']} "
+            f"the payment with keyed hash {payment_hash} was already used for listener {used['listener']} "
             f"for {used['month']} at node {used['node']}."
         )
     if existing is not None:
         raise Conflict(
             f"listener {listener} already has a subscription for {month} at node {node} "
-            f"(payment reference {existing['payment_ref']}, {existing['status']})."
+            f"(payment {existing['payment_hash']}, {existing['status']})."
         )
     return record, True
 
@@ -53,7 +55,7 @@ async def _write(ctx: LedgerContext, record: Subscription) -> None:
     month, node, listener = record["month"], record["node"], record["listener"]
     await state.put(ctx, record, records.SUBSCRIPTION, month, node, listener)
     await state.put(ctx, {"listener": listener, "month": month, "node": node}, records.PAYMENT_REF,
-                    record["payment_ref"])
+                    record["payment_hash"])
 
 
 async def _must_subscription(ctx: LedgerContext, month: str, node: str, listener: str) -> Subscription:
@@ -64,18 +66,18 @@ async def _must_subscription(ctx: LedgerContext, month: str, node: str, listener
 def _batch_entries(entries: str) -> list[tuple[str, str, int, str]]:
     data = validate.json_arg("entries", entries)
     if not isinstance(data, list) or not data:
-        raise InvalidArgument("entries must be a non-empty JSON list of [listener, payment_ref, amount_micro, status].")
+        raise InvalidArgument("entries must be a non-empty JSON list of [listener, payment_hash, amount_micro, status].")
     if len(data) > MAX_BATCH:
         raise InvalidArgument(f"entries holds {len(data)} subscriptions, more than {MAX_BATCH} in one batch.")
     parsed, listeners, refs = [], set(), set()
     for number, entry in enumerate(data, 1):
         if not isinstance(entry, list) or len(entry) != 4:
-            raise InvalidArgument(f"entry {number} is not [listener, payment_ref, amount_micro, status].")
+            raise InvalidArgument(f"entry {number} is not [listener, payment_hash, amount_micro, status].")
         fields = _check_fields(*entry)
         if fields[0] in listeners:
             raise InvalidArgument(f"listener {fields[0]} appears twice in the batch.")
         if fields[1] in refs:
-            raise InvalidArgument(f"payment reference {fields[1]} appears twice in the batch.")
+            raise InvalidArgument(f"payment {fields[1]} appears twice in the batch.")
         listeners.add(fields[0])
         refs.add(fields[1])
         parsed.append(fields)
@@ -83,17 +85,17 @@ def _batch_entries(entries: str) -> list[tuple[str, str, int, str]]:
 
 
 class Subscriptions(LedgerContract):
-    """Listeners' monthly subscriptions at their node, with unique payment references."""
+    """Listeners' monthly subscriptions at their node, each paid by a payment used once."""
 
     Name = "Subscriptions"
     EVALUATE = ("Get", "List")
 
-    async def Record(self, ctx: LedgerContext, month: str, node: str, listener: str, payment_ref: str,
+    async def Record(self, ctx: LedgerContext, month: str, node: str, listener: str, payment_hash: str,
                      amount_micro: str, status: str) -> str:
         """Record one paid or renewed subscription; the same record again is a no-op (node admin)."""
         await node_admin(ctx, node)
         validate.month(month)
-        fields = _check_fields(listener, payment_ref, amount_micro, status)
+        fields = _check_fields(listener, payment_hash, amount_micro, status)
         price = (await lookups.policy_for(ctx, month)).price_micro
         record, new = await _plan(ctx, month, node, price, *fields)
         if new:
@@ -105,7 +107,7 @@ class Subscriptions(LedgerContract):
 
     async def RecordBatch(self, ctx: LedgerContext, month: str, node: str, entries: str) -> str:
         """Record many subscriptions, all or nothing; entries is a JSON list of
-        [listener, payment_ref, amount_micro, status]; returns how many were recorded (node admin)."""
+        [listener, payment_hash, amount_micro, status]; returns how many were recorded (node admin)."""
         await node_admin(ctx, node)
         validate.month(month)
         parsed = _batch_entries(entries)

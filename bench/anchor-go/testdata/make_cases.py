@@ -25,7 +25,9 @@ FIXED = ["", "[", "{", '{"rows":1', '{"a" 1}', '{"rows":1.5}', '{"rows":' + "9" 
          '{"rows":[1,"a\'",{"b":null}],"listeners":1,"plays":1,"seconds":1}',
          '{"rows":"x\'\\"\\u0001\\ud800é\\u2028\\ud83c\\udfb5","listeners":2,"plays":1,"seconds":1}',
          '{"rows":1,"rows":2,"listeners":0,"plays":0,"seconds":0}',
-         '{"rows":{"z":1,"a":[],"z":-Infinity},"listeners":0,"plays":0,"seconds":0}', VALID]
+         '{"rows":{"z":1,"a":[],"z":-Infinity},"listeners":0,"plays":0,"seconds":0}',
+         '{"rows":2,"listeners":1,"plays":1,"seconds":86401}', '{"rows":2,"listeners":1,"plays":0,"seconds":1}',
+         '{"rows":2,"listeners":1,"plays":2,"seconds":172800}', VALID]
 
 
 def answer(check, argument: str) -> str:
