@@ -150,7 +150,7 @@ def channel_sign(session, update_file: Path, org: str) -> None:
         click.echo(f"{admin.msp_id} has already signed {update_file}; nothing changed")
         return
     signed = fabric_channel.add_signature(body, admin)
-    fabric_channel.write_file(update_file, fabric_channel.signed_envelope(fabric_channel.fabric(reader).channel,
+    fabric_channel.write_file(update_file, fabric_channel.signed_envelope(fabric_channel.fabric_client(reader).channel,
                                                                           signed, admin))
     _, assessment = fabric_channel.assess(reader, update_file)
     _describe(assessment)
@@ -175,7 +175,7 @@ def channel_submit(session, update_file: Path, org: str) -> None:
         raise InputError(f"signed by {len(assessment.signed_by)} of the {assessment.needed} organisations' admins "
                          f"the channel needs ({', '.join(assessment.signed_by) or 'none'}); more must "
                          "`nineten channel sign` it", str(update_file))
-    client, admin = fabric_channel.fabric(reader), fabric_channel.org_admin(session.gateway_profile, org)
+    client, admin = fabric_channel.fabric_client(reader), fabric_channel.org_admin(session.gateway_profile, org)
     orderer = fabric_channel.broadcast(client.profile, fabric_channel.signed_envelope(client.channel, body, admin),
                                        admin.msp_id)
     config = fabric_channel.wait_for(reader, assessment.config.sequence + 1)

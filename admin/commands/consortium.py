@@ -175,7 +175,7 @@ def consortium_check(session) -> None:
     config = channel.read_config(reader)
     nodes, _ = channel.registry(reader)
     orgs = channel.organisations(config)
-    name = channel.fabric(reader).channel
+    name = channel.fabric_client(reader).channel
     found = mismatches(nodes, orgs, set(configtx.orderer_orgs(config.channel_group)), name)
     for line in found:
         click.echo(line)

@@ -25,8 +25,8 @@ from fabric_protos.common import common_pb2, configtx_pb2
 from fabric_protos.msp import identities_pb2
 from fabric_protos.orderer import ab_pb2_grpc
 
-from ..client import Connection
 from .. import membership
+from ..client import Connection
 from ..errors import ConfigError, ConflictRejected, InputError, LedgerRejected
 from ..membership import CHANNEL_UPDATE
 from ..wallet import Identity
@@ -39,7 +39,7 @@ APPLIED_WITHIN = 60.0
 BROADCAST_TIMEOUT = 30.0
 
 
-def fabric(connection: Connection) -> FabricClient:
+def fabric_client(connection: Connection) -> FabricClient:
     """The connection's Fabric client; ConfigError on the embedded ledger, which has no channel."""
     if not isinstance(connection.client, FabricClient):
         raise ConfigError("the embedded ledger has no channel: pass --gateway PROFILE (a Fabric network).")
@@ -48,7 +48,7 @@ def fabric(connection: Connection) -> FabricClient:
 
 def read_config(connection: Connection) -> configtx_pb2.Config:
     """The channel's current configuration, from the connection's organisation's peer."""
-    client = fabric(connection)
+    client = fabric_client(connection)
     return configtx_pb2.Config.FromString(
         client.system_query(connection.identity, "cscc", "GetChannelConfig", client.channel))
 
@@ -73,12 +73,8 @@ def org_admin(profile_path: Path, org: str) -> Identity:
 
 def signed_envelope(channel_id: str, body: configtx_pb2.ConfigUpdateEnvelope, signer: Identity) -> common_pb2.Envelope:
     """The update as an envelope ``signer`` signed (as ``peer channel signconfigtx`` writes it)."""
-    header = common_pb2.ChannelHeader(type=common_pb2.HeaderType.CONFIG_UPDATE, channel_id=channel_id)
-    header.timestamp.FromNanoseconds(time.time_ns())
     signature = common_pb2.SignatureHeader(creator=_creator(signer), nonce=os.urandom(24))
-    payload = common_pb2.Payload(header=common_pb2.Header(channel_header=header.SerializeToString(),
-                                                          signature_header=signature.SerializeToString()),
-                                 data=body.SerializeToString()).SerializeToString()
+    payload = configtx.update_payload(channel_id, body, signature.SerializeToString(), time.time_ns())
     return common_pb2.Envelope(payload=payload, signature=signer.sign(payload))
 
 
@@ -249,7 +245,7 @@ def decision(reader: Connection, change: configtx.Change) -> dict[str, Any] | No
 def prepare(reader: Connection, change: configtx.Change) -> tuple[common_pb2.Envelope, Assessment]:
     """The unsigned update that makes ``change`` (refused unless the registry decided it), and its
     assessment."""
-    client, config = fabric(reader), read_config(reader)
+    client, config = fabric_client(reader), read_config(reader)
     present = change.msp_id in configtx.application_orgs(config.channel_group)
     if present == (change.action == "admit"):
         raise ConflictRejected(CHANNEL_UPDATE, f"{change.msp_id} is {'already' if present else 'not'} an "
@@ -264,7 +260,7 @@ def assess(reader: Connection, path: Path) -> tuple[configtx_pb2.ConfigUpdateEnv
     """An update file judged against the channel now and the registry: InputError when it is not one
     organisation admitted or removed, ConflictRejected when the channel moved on since it was
     prepared or the registry does not allow it."""
-    client, config = fabric(reader), read_config(reader)
+    client, config = fabric_client(reader), read_config(reader)
     body, update = configtx.read_update_file(path, client.channel)
     moved = configtx.stale(config.channel_group, update.read_set)
     if moved:

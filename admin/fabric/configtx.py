@@ -346,12 +346,21 @@ def update_envelope(update: configtx_pb2.ConfigUpdate,
     return configtx_pb2.ConfigUpdateEnvelope(config_update=update.SerializeToString(), signatures=list(signatures))
 
 
+def update_payload(channel_id: str, body: configtx_pb2.ConfigUpdateEnvelope, signature_header: bytes = b"",
+                   timestamp_ns: int = 0) -> bytes:
+    """The payload of an update's envelope: a CONFIG_UPDATE header (with the signer's signature
+    header, if any) and the config update envelope."""
+    header = common_pb2.ChannelHeader(type=common_pb2.HeaderType.CONFIG_UPDATE, channel_id=channel_id)
+    if timestamp_ns:
+        header.timestamp.FromNanoseconds(timestamp_ns)
+    return common_pb2.Payload(header=common_pb2.Header(channel_header=header.SerializeToString(),
+                                                       signature_header=signature_header),
+                              data=body.SerializeToString()).SerializeToString()
+
+
 def unsigned_envelope(channel_id: str, body: configtx_pb2.ConfigUpdateEnvelope) -> common_pb2.Envelope:
     """An envelope nobody signed yet (``sign`` and ``submit`` sign theirs)."""
-    header = common_pb2.ChannelHeader(type=common_pb2.HeaderType.CONFIG_UPDATE, channel_id=channel_id)
-    payload = common_pb2.Payload(header=common_pb2.Header(channel_header=header.SerializeToString()),
-                                 data=body.SerializeToString())
-    return common_pb2.Envelope(payload=payload.SerializeToString())
+    return common_pb2.Envelope(payload=update_payload(channel_id, body))
 
 
 def read_update_file(path: Path, channel_id: str) -> tuple[configtx_pb2.ConfigUpdateEnvelope, configtx_pb2.ConfigUpdate]:
