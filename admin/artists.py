@@ -1,34 +1,27 @@
 """The artist catalogue: which ledger artist a play's artist is — by MusicBrainz id, then by alias.
 
-Built from the chain's artist records (``Registry:ListArtists``). A record's ``name`` is one of
-its aliases; a record may also carry ``mbids`` (MusicBrainz artist ids) and ``aliases`` (other
-exact spellings, transliterations, an ActivityPub actor URL). Names and aliases match exactly
-after Unicode NFC; MBIDs lower-case. A name, alias or MBID that two artists claim matches
-neither: it is ambiguous, and the play is unmapped like any other.
+Built from the chain's artist records (``Registry:ListArtists``): a record's ``name`` and its
+``aliases`` (other exact spellings, transliterations, an ActivityPub actor URL), and its
+``mbids`` (MusicBrainz artist ids), registered through the consortium
+(:mod:`chaincode.artist_ids`). Names and aliases match exactly after Unicode NFC; MBIDs
+lower-case. A name, alias or MBID that two artists claim matches neither: it is ambiguous, and
+the play is unmapped like any other.
 
-An unmapped artist is either refused, or kept under :func:`unregistered_id` of its name, a
-stable id every node derives the same way, whose money the ledger holds until the artist
-registers (DESIGN, payout rule 9).
+An unmapped artist is either refused, or kept under
+:func:`chaincode.artist_ids.unregistered_id` of its name, a stable id every node derives the
+same way, whose money the ledger holds until the artist registers, or until an artist with
+that name or alias does (DESIGN, payout rule 9).
 """
 
-import hashlib
-import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
 from chaincode import validate
+from chaincode.artist_ids import nfc as _nfc
 from chaincode.errors import InvalidArgument
 
 from .readers.model import ArtistRef
-
-UNREGISTERED_PREFIX = "unreg:"
-
-
-def unregistered_id(name: str) -> str:
-    """``unreg:`` and the first 24 hex digits of SHA-256 of the UTF-8 of the name in NFC."""
-    digest = hashlib.sha256(unicodedata.normalize("NFC", name).encode("utf-8")).hexdigest()
-    return UNREGISTERED_PREFIX + digest[:24]
 
 
 def is_ledger_id(value: str) -> bool:
@@ -97,7 +90,3 @@ class ArtistCatalogue:
         if len(found) == 1:
             return found[0]
         return value if is_ledger_id(value) else None
-
-
-def _nfc(text: str) -> str:
-    return unicodedata.normalize("NFC", text)

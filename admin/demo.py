@@ -92,7 +92,7 @@ def _farm_finding(run: Run) -> dict:
     """The external reviewer's anomaly checks over the disputed node's shared days: its account farm."""
     session, month = run.session, run.scenario.month
     policy = session.policy(month)
-    days = node_month.load_month(session, month, DISPUTED, None, policy.min_seconds, None)
+    days = node_month.load_month(session, month, DISPUTED)
     result = node_month.compute(session, month, DISPUTED, days, policy)
     return next(f for f in node_month.anomaly_findings(policy, days, result) if f["check"] == "account_farm")
 

@@ -8,7 +8,7 @@ from typing import Any, Iterator
 
 import yaml
 
-from chaincode import money, validate
+from chaincode import artist_ids, money, rules, validate
 from chaincode.errors import InvalidArgument
 
 from .errors import InputError
@@ -137,6 +137,8 @@ def read_consortium(path: Path, effective_from: str) -> Consortium:
     }
     if "anomalies" in data.get("policy", {}):
         policy["anomalies"] = data["policy"]["anomalies"]
+    if "played_time" in data.get("policy", {}):
+        policy["played_time"] = get(("policy", "played_time"), rules.played_time)
     clusters = [{"id": get(("clusters", i, "id"), lambda v: validate.ident("id", v))}
                 for i in range(len(data.get("clusters") or []))]
     known = {c["id"] for c in clusters}
@@ -158,6 +160,11 @@ def read_consortium(path: Path, effective_from: str) -> Consortium:
                   "wallet": get(("artists", i, "wallet"), lambda v: validate.ident("wallet", v))}
         if raw.get("isni"):
             artist["isni"] = get(("artists", i, "isni"), lambda v: validate.isni(str(v)))
+        if raw.get("mbids"):
+            artist["mbids"] = get(("artists", i, "mbids"), lambda v: artist_ids.mbids(v, artist["id"]))
+        if raw.get("aliases"):
+            artist["aliases"] = get(("artists", i, "aliases"),
+                                    lambda v: artist_ids.aliases(v, artist["id"], artist["name"]))
         artists.append(artist)
     if not nodes:
         raise InputError("no nodes are listed", file, _line(tree, ("nodes",)), "nodes")

@@ -35,18 +35,15 @@ def read_options(session: Session, listener: str | None = None, keep_unmapped: b
             check_listener(listener)
         except ValueError as exc:
             raise InputError(str(exc), field="--listener") from None
-    reader = session.reader()
-    catalogue = ArtistCatalogue(reader.evaluate(Registry.ListArtists))
+    catalogue = ArtistCatalogue(session.reader().evaluate(Registry.ListArtists))
     rules: dict[str, PlaytimeRule] = {}
 
     def playtime(month: str) -> PlaytimeRule:
         if month not in rules:
             try:
-                rules[month] = PlaytimeRule.from_policy(reader.evaluate(Registry.GetPolicy, month))
+                rules[month] = PlaytimeRule.of(session.policy(month))
             except NotFoundRejected as exc:
                 raise InputError(f"a play of {month}: {exc.message.rstrip('.')} {MONTH_HINT}") from None
-            except ValueError as exc:
-                raise InputError(f"the {month} policy on chain: {exc}") from None
         return rules[month]
 
     return ReadOptions(listener, catalogue, keep_unmapped, playtime, month)

@@ -1,8 +1,8 @@
 """A node's month: load its days, check them against their anchors, reconcile, review, settle."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 import pandas as pd
 
@@ -14,6 +14,9 @@ from chaincode.rules import Policy
 
 from . import anomalies, dayfile
 from .errors import InputError, NotFoundRejected
+from .formats import raise_first
+from .intake import read_files
+from .pseudonym import Pseudonymiser
 from .readers.resolve import ReadOptions
 from .reconcile import Reconciliation, batches, reconcile
 from .session import Session
@@ -44,40 +47,65 @@ def _day_files(folder: Path, month: str) -> dict[str, Path]:
     return files
 
 
-def load_month(session: Session, month: str, node: str, plays: Path | None,
-               min_seconds: int, secret: bytes | None, options: ReadOptions | None = None) -> MonthDays:
-    """Load the node's days (raw files in ``plays`` pseudonymised with ``secret`` and read with
-    ``options``, or else the canonical ones kept in the ledger folder) and compare each with its
-    on-chain anchor."""
-    if plays is not None:
-        return load_month_from(session, month, node, plays, min_seconds, secret, options)
-    return load_month_from(session, month, node, dayfile.kept_folder(session.folder, node), min_seconds)
-
-
-def load_month_from(session: Session, month: str, node: str, folder: Path, min_seconds: int,
-                    secret: bytes | None = None, options: ReadOptions | None = None) -> MonthDays:
-    """Load the day files of ``folder`` (raw when ``secret`` is given, else canonical) and compare each
-    with its on-chain anchor: a missing, extra or altered day is a problem, named by date."""
-    anchors = {a["date"]: a for a in session.reader().evaluate(Listening.ListAnchors, node, month)}
+def load_month(session: Session, month: str, node: str, folder: Path | None = None) -> MonthDays:
+    """Load the canonical days of ``folder`` (default: those ``listens submit`` kept in the ledger
+    folder) and compare each with its on-chain anchor."""
+    folder = folder or dayfile.kept_folder(session.folder, node)
     files = _day_files(folder, month) if folder.exists() else {}
-    frames, problems, bad_days = {}, [], []
-    for day in sorted(set(anchors) | set(files)):
-        if day not in files:
-            problems.append(f"{day}: anchored on chain (sha256 {anchors[day]['sha256'][:12]}…) but no file in {folder}")
+    frames = {day: dayfile.read_canonical(path) for day, path in files.items()}
+    return _against_anchors(session, month, node, frames, {d: str(p) for d, p in files.items()}, str(folder),
+                            "the file was altered")
+
+
+def raw_files(paths: list[Path], month: str) -> list[Path]:
+    """The files of ``paths`` (a folder: every file in it, not hidden) that may hold plays of
+    ``month`` (a file named for a day of another month does not)."""
+    files = [f for p in paths for f in (sorted(c for c in p.iterdir() if c.is_file() and not c.name.startswith("."))
+                                        if p.is_dir() else [p])]
+    return [f for f in files if not dayfile.is_day_file(f) or dayfile.day_of(f).startswith(month)]
+
+
+def load_month_raw(session: Session, month: str, node: str, files: list[Path], options: ReadOptions,
+                   listeners: Mapping[Path, str] | None = None) -> MonthDays:
+    """Read the node's raw ``files`` in any format ``listens submit`` reads, with its catalogue and
+    played-time rule, pseudonymise them with the node's secret, and compare each day of ``month``
+    with its on-chain anchor. An artist the catalogue does not know is kept under its
+    unregistered id, as ``listens submit --unmapped keep`` anchored it."""
+    intake = read_files(files, None, replace(options, month=month, keep_unmapped=True), listeners=listeners)
+    if intake.problems:
+        raise_first(intake.problems)
+    pseudonyms = Pseudonymiser(session.config.secret(node), month)
+    frames = {day: dayfile.canonicalise(intake.day_frame(day)[0], pseudonyms) for day in intake.days}
+    return _against_anchors(session, month, node, frames, {d: f"the plays of {d}" for d in frames},
+                            ", ".join(sorted({str(f.parent) for f in files})),
+                            "a file was altered, or the artist catalogue changed since the day was anchored: "
+                            "reconcile from the canonical days `listens submit` kept")
+
+
+def _against_anchors(session: Session, month: str, node: str, frames: dict[str, pd.DataFrame],
+                     names: dict[str, str], where: str, altered: str) -> MonthDays:
+    """Compare each day frame with its on-chain anchor: a missing, extra or altered day is a
+    problem, named by date (``altered`` says why a hash may differ)."""
+    anchors = {a["date"]: a for a in session.reader().evaluate(Listening.ListAnchors, node, month)}
+    min_seconds = session.policy(month).min_seconds
+    kept, problems, bad_days = {}, [], []
+    for day in sorted(set(anchors) | set(frames)):
+        if day not in frames:
+            problems.append(f"{day}: anchored on chain (sha256 {anchors[day]['sha256'][:12]}…) but no file in "
+                            f"{where} holds plays of that day")
             bad_days.append(day)
             continue
-        frame = dayfile.load_day(files[day], secret, options=options) if secret else dayfile.read_canonical(files[day])
         if day not in anchors:
-            problems.append(f"{day}: {files[day]} has no anchor on chain (submit it with `listens submit`)")
+            problems.append(f"{day}: {names[day]} has no anchor on chain (submit it with `listens submit`)")
             continue
-        sha = dayfile.anchor(frame, min_seconds)["sha256"]
+        sha = dayfile.anchor(frames[day], min_seconds)["sha256"]
         if sha != anchors[day]["sha256"]:
-            problems.append(f"{day}: {files[day]} hashes to {sha[:12]}…, the chain anchored "
-                            f"{anchors[day]['sha256'][:12]}… (the file was altered)")
+            problems.append(f"{day}: {names[day]} hashes to {sha[:12]}…, the chain anchored "
+                            f"{anchors[day]['sha256'][:12]}… ({altered})")
             bad_days.append(day)
             continue
-        frames[day] = frame
-    return MonthDays(frames, anchors, problems, bad_days)
+        kept[day] = frames[day]
+    return MonthDays(kept, anchors, problems, bad_days)
 
 
 def paid_listeners(session: Session, month: str, node: str) -> list[str]:

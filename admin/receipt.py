@@ -67,14 +67,15 @@ def allocation_status(session: Session, month: str, node: str, listener: str, ar
     version = reader.evaluate(Allocations.GetNodeMonth, month, node)["version"]
     disputes = [{**d, "scope": scope.in_force(d["scope"], d["resolution"] == "reject", d["version"], version)}
                 for d in reader.evaluate(Reviews.ListDisputes, month) if d["node"] == node]
-    waiting = {h["artist"] for h in reader.evaluate(Settlement.ListHeld, month)
-               if h["reason"] == rules.HELD_UNREGISTERED and h["status"] == "held"}
+    unregistered = {h["artist"]: h["status"] for h in reader.evaluate(Settlement.ListHeld, month)
+                    if h["reason"] == rules.HELD_UNREGISTERED}
     fates = []
     for artist in artists:
         covering = {("open" if d["status"] == "open" else d["resolution"]): d["id"]
                     for d in disputes if scope.covers(d["scope"], listener, artist)}
         state = rules.dispute_state(covering)
-        where = rules.destination(state, _registered(reader, artist) and artist not in waiting)
+        held = unregistered.get(artist)  # released: to the artist, or to the artist with its name
+        where = rules.destination(state, held == "released" or held is None and _registered(reader, artist))
         fates.append({rules.PAID: "paid",
                       rules.REJECTED: f"rejected by dispute {covering.get('reject')}: to unallocated",
                       rules.HELD_DISPUTE: f"held under dispute {covering.get('open')} (open)",

@@ -111,7 +111,7 @@ def reconcile_all(run: Run) -> None:
     policy = session.policy(month)
     for node in run.scenario.consortium.nodes:
         node_id = node["id"]
-        days = node_month.load_month(session, month, node_id, None, policy.min_seconds, None)
+        days = node_month.load_month(session, month, node_id)
         if days.problems:
             raise InputError("; ".join(days.problems), str(run.scenario.folder / "plays" / node_id))
         result = node_month.compute(session, month, node_id, days, policy)
@@ -132,7 +132,7 @@ def review(run: Run, subject: str, reviewer: str) -> str:
     """``reviewer`` recomputes ``subject``'s month from the shared canonical days and votes; its verdict."""
     session, month = run.session, run.scenario.month
     policy = session.policy(month)
-    days = node_month.load_month(session, month, subject, None, policy.min_seconds, None)
+    days = node_month.load_month(session, month, subject)
     result = node_month.compute(session, month, subject, days, policy)
     vote = node_month.review_verdict(session, month, subject, days, result)
     session.reviewer(reviewer).submit(Reviews.Review, month, subject, vote.verdict, vote.reason, vote.sha256,

@@ -16,10 +16,10 @@ Kinds and their payloads:
 - ``set_policy`` (a :class:`chaincode.rules.Policy`): only from a month in which nothing is
   recorded yet (no subscription, anchor, batch, seal or settlement in it or any later month), so
   a policy never changes a started or settled month;
-- ``register_artist`` {id, name, wallet, isni?}: the proposal says how much money is held for
-  that id as unregistered (its ``note``); ``set_artist_wallet`` {artist_id, wallet}, to which the
-  chaincode adds ``replaces`` (the wallet it replaces). The artist keeps every earlier wallet
-  with the proposal that approved it;
+- ``register_artist``, ``extend_artist``, ``import_artists``: artists and their identifiers
+  (:mod:`chaincode.artists`); ``set_artist_wallet`` {artist_id, wallet}, to which the chaincode
+  adds ``replaces`` (the wallet it replaces). The artist keeps every earlier wallet with the
+  proposal that approved it;
 - ``replace_reviewer`` {month, node, role (peer | external), reviewer}: a reviewer of a node's
   month that does not review;
 - ``settle_without`` {month, node}: settle the month without waiting for the node (its part is
@@ -36,10 +36,9 @@ from dataclasses import dataclass
 from itertools import count
 from typing import Any, Awaitable, Callable
 
-from . import canonical_json, disputes, lookups, records, rules, state, three_eyes, validate
+from . import artists, canonical_json, disputes, lookups, records, state, three_eyes, validate
 from .errors import Conflict, InvalidArgument, NotFound, Rejected
-from .money import format_micro
-from .records import Artist, Node, Proposal
+from .records import Node, Proposal
 from .rules import Policy
 from .state import LedgerContext
 
@@ -74,23 +73,6 @@ def check_node(raw: Any, clusters: set[str]) -> Node:
     if node["cluster"] not in clusters:
         raise NotFound(f"node {node['id']} names cluster {node['cluster']}, which is not registered.")
     return node
-
-
-def check_artist(raw: Any, proposal: str = "") -> Artist:
-    """An artist of a consortium document or a register_artist payload, registered by ``proposal``."""
-    if not isinstance(raw, dict):
-        raise InvalidArgument("an artist must be a JSON object.")
-    artist = {
-        "id": validate.ident("artist id", raw.get("id")),
-        "name": validate.text("artist name", raw.get("name"), 300),
-        "wallet": validate.ident("artist wallet", raw.get("wallet")),
-        "isni": validate.isni(raw["isni"]) if raw.get("isni") else "",
-        "previous_wallets": [],
-        "proposal": proposal,
-    }
-    if not artist["name"]:
-        raise InvalidArgument(f"artist {artist['id']} has no name.")
-    return artist
 
 
 async def put_node(ctx: LedgerContext, node: Node) -> None:
@@ -188,35 +170,6 @@ async def _apply_policy(ctx: LedgerContext, proposal: Proposal) -> None:
 
 
 # -- artists -------------------------------------------------------------------------------------
-
-async def held_for(ctx: LedgerContext, artist_id: str) -> list[tuple[str, int]]:
-    """(month, amount) of every settled month holding money for ``artist_id`` as unregistered."""
-    found = []
-    for settlement in await state.records(ctx, records.SETTLEMENT):
-        waiting = await state.get(ctx, records.HELD, settlement["month"], rules.HELD_UNREGISTERED, artist_id)
-        if waiting is not None and waiting["status"] == "held":
-            found.append((settlement["month"], waiting["amount_micro"]))
-    return found
-
-
-async def _check_register(ctx: LedgerContext, payload: dict[str, Any]) -> tuple[dict, str]:
-    artist = check_artist(payload)
-    if await state.get(ctx, records.ARTIST, artist["id"]) is not None:
-        raise Conflict(f"artist {artist['id']} is already registered; change its wallet with a "
-                       "set_artist_wallet proposal.")
-    body = {k: artist[k] for k in ("id", "isni", "name", "wallet")}
-    held = await held_for(ctx, artist["id"])
-    if not held:
-        return body, f"artist {artist['id']} has no money held for it."
-    months = ", ".join(f"{month} {format_micro(amount)}" for month, amount in held)
-    return body, (f"artist {artist['id']} has {format_micro(sum(a for _, a in held))} held for it while "
-                  f"unregistered ({months}); once registered, it is released to wallet {artist['wallet']}.")
-
-
-async def _apply_register(ctx: LedgerContext, proposal: Proposal) -> None:
-    artist = check_artist(proposal["payload"], proposal["id"])
-    await state.put(ctx, artist, records.ARTIST, artist["id"])
-
 
 async def _check_wallet(ctx: LedgerContext, payload: dict[str, Any]) -> tuple[dict, str]:
     artist_id = validate.ident("artist_id", payload.get("artist_id"))
@@ -319,8 +272,10 @@ KINDS: dict[str, ProposalKind] = {
     "set_policy": ProposalKind(_check_policy, _apply_policy),
     "grant_duty": ProposalKind(_check_duty(True), _apply_duty(True)),
     "revoke_duty": ProposalKind(_check_duty(False), _apply_duty(False)),
-    "register_artist": ProposalKind(_check_register, _apply_register),
+    "register_artist": ProposalKind(artists.check_register, artists.apply_register),
     "set_artist_wallet": ProposalKind(_check_wallet, _apply_wallet),
+    "extend_artist": ProposalKind(artists.check_extend, artists.apply_extend),
+    "import_artists": ProposalKind(artists.check_import, artists.apply_import),
     "replace_reviewer": ProposalKind(_check_replace, _apply_replace),
     "settle_without": ProposalKind(_check_without, _apply_without),
     "decide_dispute": ProposalKind(_check_decide, _apply_decide),

@@ -5,13 +5,16 @@ Releases leave the month's payout instructions as they were and write a ``releas
 (:data:`chaincode.records.RELEASE`); the settlement's totals move from held to artists (or to
 unallocated for a rejected scope), so the money invariant still holds, and ``released_micro``
 adds up what left held. Money of an approved dispute whose artist is still unregistered moves to
-the artist's unregistered hold and waits for its registration. Money is only ever released to
+the artist's unregistered hold and waits for its registration; money held under the ``unreg:`` id
+of a name goes to the one registered artist with that name or alias (:func:`payee`). Money is only ever released to
 the wallet the consortium approved for the artist (:mod:`chaincode.governance`).
 """
 
 from typing import Any
 
 from . import records, rules, settle, state
+from .artist_ids import is_unregistered
+from .errors import Conflict, NotFound
 from .records import Held, Payout, Settlement
 from .state import LedgerContext
 
@@ -31,15 +34,42 @@ def payout_record(month: str, kind: str, payee: str, wallet_id: str, by_node: di
             "month": month, "paid_by": {}, "payee": payee, "status": "instructed", "wallet": wallet_id}
 
 
-async def _pay(ctx: LedgerContext, settlement: Settlement, held: Held, source: str) -> tuple[Settlement, dict]:
-    """Release ``held`` to its artist: the settlement moved from held to artists, the release written."""
-    month, artist = held["month"], held["artist"]
+async def _pay(ctx: LedgerContext, settlement: Settlement, held: Held, source: str,
+               artist: str | None = None) -> tuple[Settlement, dict]:
+    """Release ``held`` to ``artist`` (its own artist by default): the settlement moved from held to
+    artists, the release written."""
+    month, artist = held["month"], artist or held["artist"]
     settlement = settle.release(settlement, held["by_node"], "artists", month)
     settlement["release_count"] += 1
     release = {**payout_record(month, "release", artist, await wallet(ctx, records.ARTIST, artist),
                                held["by_node"]), "source": source}
     await state.put(ctx, release, records.RELEASE, month, artist, source)
     return settlement, release
+
+
+async def payee(ctx: LedgerContext, artist_id: str, month: str) -> str:
+    """Who is paid what ``month`` holds for ``artist_id`` as unregistered: the artist itself once
+    registered; for an ``unreg:`` id, else the one registered artist whose name or alias derives it
+    (:mod:`chaincode.artist_ids`). Refused when there is none, or several."""
+    if await state.get(ctx, records.ARTIST, artist_id) is not None:
+        return artist_id
+    named = (await state.get(ctx, records.ARTIST_NAMED, artist_id) or []) if is_unregistered(artist_id) else []
+    if len(named) > 1:
+        raise Conflict(f"artists {', '.join(named)} all have the name {artist_id} is derived from; what {month} "
+                       "holds for it is released to none of them.")
+    if not named:
+        hint = " (or add the name it is derived from to a registered artist)" if is_unregistered(artist_id) else ""
+        raise NotFound(f"artist {artist_id} is not registered; register the artist{hint} before releasing {month}.")
+    return named[0]
+
+
+async def release_of(ctx: LedgerContext, month: str, artist_id: str) -> Payout | None:
+    """The release that paid what ``month`` held for ``artist_id`` as unregistered: to the artist
+    itself (source "unregistered"), or to the artist whose name derives it (source ``artist_id``)."""
+    own = await state.get(ctx, records.RELEASE, month, artist_id, rules.HELD_UNREGISTERED)
+    if own is not None:
+        return own
+    return next((r for r in await state.records(ctx, records.RELEASE, month) if r["source"] == artist_id), None)
 
 
 async def _hold(ctx: LedgerContext, settlement: Settlement, month: str, reason_key: str, artist: str,
@@ -93,10 +123,12 @@ async def release_dispute(ctx: LedgerContext, month: str, dispute_id: str, resol
     return summary
 
 
-async def release_artist(ctx: LedgerContext, settlement: Settlement, held: Held) -> dict[str, Any]:
-    """Pay what ``settlement`` holds for a newly registered artist: the release record and the
-    settlement after it (both written)."""
-    settlement, release = await _pay(ctx, settlement, held, rules.HELD_UNREGISTERED)
+async def release_artist(ctx: LedgerContext, settlement: Settlement, held: Held, artist: str) -> dict[str, Any]:
+    """Pay what ``settlement`` holds for an artist not registered then to ``artist`` (:func:`payee`):
+    the release record (source "unregistered", or the held ``unreg:`` id when another artist is
+    paid) and the settlement after it (both written)."""
+    source = rules.HELD_UNREGISTERED if artist == held["artist"] else held["artist"]
+    settlement, release = await _pay(ctx, settlement, held, source, artist)
     await state.put(ctx, {**held, "released_to": rules.TO_ARTIST, "status": "released"},
                     records.HELD, held["month"], rules.HELD_UNREGISTERED, held["artist"])
     await state.put(ctx, settlement, records.SETTLEMENT, held["month"])

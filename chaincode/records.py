@@ -68,12 +68,16 @@ class Node(TypedDict):
 
 
 class Artist(TypedDict):
-    """A registered artist; ``isni`` is "" when unknown. ``proposal`` is the consortium proposal
-    that approved its current wallet ("" for an artist of the bootstrap document);
-    ``previous_wallets`` [{"proposal", "wallet"}, ...] every wallet it had before, oldest first."""
+    """A registered artist; ``isni`` is "" when unknown; ``mbids`` its MusicBrainz artist ids and
+    ``aliases`` its other exact spellings (:mod:`chaincode.artist_ids`), both sorted. ``proposal``
+    is the consortium proposal that approved its current wallet ("" for an artist of the bootstrap
+    document); ``previous_wallets`` [{"proposal", "wallet"}, ...] every wallet it had before,
+    oldest first."""
 
+    aliases: list[str]
     id: str
     isni: str
+    mbids: list[str]
     name: str
     previous_wallets: list[dict]
     proposal: str
@@ -103,6 +107,12 @@ NODE: Kind[Node] = Kind("node", ("node",))
 #: The node id of an organisation (MSP id), so the caller's node is found by its MSP id.
 NODE_OF_MSP: Kind[str] = Kind("nodemsp", ("msp_id",))
 ARTIST: Kind[Artist] = Kind("artist", ("artist",))
+#: The artist a MusicBrainz artist id names (one artist at most).
+ARTIST_MBID: Kind[str] = Kind("artistmbid", ("mbid",))
+#: The ids of the artists whose name or an alias derives an unregistered id
+#: (:func:`chaincode.artist_ids.unregistered_id`), sorted: money held under that id is released to
+#: the artist when there is exactly one.
+ARTIST_NAMED: Kind[list[str]] = Kind("artistnamed", ("unregistered_id",))
 #: A policy version (see :class:`chaincode.rules.Policy` for its fields), keyed by the month it
 #: takes effect from.
 POLICY: Kind[dict] = Kind("policy", ("effective_from",))
@@ -289,8 +299,7 @@ MONTH_DISPUTE: Kind[str] = Kind("monthdispute", ("month", "node", "dispute"))
 class Payout(TypedDict):
     """A payout instruction; ``by_node`` is what each collecting node owes of it, ``paid_by`` each
     node's receipt reference; ``status`` "instructed", then "paid" once every owing node confirmed.
-    ``kind`` "artist", "node" or "release" (a release also has ``source``: a dispute id or
-    "unregistered")."""
+    ``kind`` "artist", "node" or "release" (a release also has ``source``: see :data:`RELEASE`)."""
 
     amount_micro: int
     by_node: dict[str, int]
@@ -348,8 +357,9 @@ HELD: Kind[Held] = Kind("held", ("month", "reason_key", "artist"))
 #: A node's part of a settled month held whole: the artist share of its counted subscriptions,
 #: until its month is sealed and reviewed (``Settlement:SettleNode``).
 NODE_HELD: Kind[Held] = Kind("nodeheld", ("month", "node"))
-#: A release of held money after settlement; ``source`` is the dispute id, "unregistered", or
-#: "node:<node>" (a node's part settled late).
+#: A release of held money after settlement; ``source`` is the dispute id, "unregistered", the
+#: ``unreg:`` id whose money went to the artist with that name, or "node:<node>" (a node's part
+#: settled late).
 RELEASE: Kind[Payout] = Kind("release", ("month", "artist", "source"))
 
 

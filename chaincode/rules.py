@@ -47,6 +47,13 @@ ANOMALY_DEFAULTS = {
 }
 
 
+#: How a listen that says no time played counts (``admin/readers/playtime.py`` applies it):
+#: "track_length" the track's length, at most ``ceiling_seconds`` (0: no ceiling), and
+#: ``default_seconds`` without a length; "default" always ``default_seconds``; "refuse" a bad row.
+PLAYED_TIME_RULES = ("track_length", "default", "refuse")
+PLAYED_TIME_DEFAULTS = {"ceiling_seconds": 0, "default_seconds": 30, "rule": "track_length"}
+
+
 @dataclass(frozen=True)
 class Policy:
     """A policy version: the payout rule's values from the month ``effective_from`` on."""
@@ -58,6 +65,7 @@ class Policy:
     min_seconds: int
     currency: str
     anomalies: dict[str, int] = field(default_factory=lambda: dict(ANOMALY_DEFAULTS))
+    played_time: dict[str, Any] = field(default_factory=lambda: dict(PLAYED_TIME_DEFAULTS))
 
     @property
     def artist_share_micro(self) -> int:
@@ -81,7 +89,8 @@ class Policy:
         return cls(effective_from=validate.month(raw.get("effective_from")), price_micro=price,
                    node_share_micro=share, top_n=validate.count("policy top_n", raw.get("top_n"), 1),
                    min_seconds=validate.count("policy min_seconds", raw.get("min_seconds")),
-                   currency=validate.ident("policy currency", raw.get("currency")), anomalies=anomalies)
+                   currency=validate.ident("policy currency", raw.get("currency")), anomalies=anomalies,
+                   played_time=played_time(raw.get("played_time")))
 
     @classmethod
     def of(cls, record: dict[str, Any]) -> "Policy":
@@ -89,8 +98,27 @@ class Policy:
         return cls(**record)
 
     def record(self) -> dict[str, Any]:
-        """The policy as its on-chain record."""
-        return asdict(self)
+        """The policy as its on-chain record (``played_time`` only when not the default, so a
+        policy at the default is the record it was before the setting existed)."""
+        record = asdict(self)
+        if record["played_time"] == PLAYED_TIME_DEFAULTS:
+            del record["played_time"]
+        return record
+
+
+def played_time(raw: Any) -> dict[str, Any]:
+    """A policy's ``played_time`` setting, the defaults filling what it omits."""
+    if raw is None:
+        return dict(PLAYED_TIME_DEFAULTS)
+    if not isinstance(raw, dict):
+        raise InvalidArgument("policy played_time must be a JSON object.")
+    for name in sorted(raw):
+        if name not in PLAYED_TIME_DEFAULTS:
+            raise InvalidArgument(f"policy played_time setting {name!r} is unknown.")
+    merged = {**PLAYED_TIME_DEFAULTS, **raw}
+    return {"ceiling_seconds": validate.count("policy played_time.ceiling_seconds", merged["ceiling_seconds"]),
+            "default_seconds": validate.count("policy played_time.default_seconds", merged["default_seconds"]),
+            "rule": validate.choice("policy played_time.rule", merged["rule"], PLAYED_TIME_RULES)}
 
 
 def counts(seconds: int, min_seconds: int) -> bool:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from admin import dayfile
 from admin.errors import InputError, Mismatch
+from admin.readers.resolve import ReadOptions
 from chaincode import records
 from chaincode.contracts.listening import Listening
 
@@ -19,8 +20,9 @@ def is_day_file(path: Path) -> bool:
     return re.match(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\.", path.name) is not None
 
 
-def day_frame(path: Path, secret: bytes | None, fmt: str | None):
-    """The canonical frame of a day file: canonical CSV as is, any other file pseudonymised with ``secret``."""
+def day_frame(path: Path, secret: bytes | None, fmt: str | None, options: ReadOptions | None = None):
+    """The canonical frame of a day file: canonical CSV as is, any other file read with ``options``
+    (the catalogue and played-time rule ``listens submit`` reads with) and pseudonymised with ``secret``."""
     with path.open("rb") as handle:
         canonical_file = handle.readline() == dayfile.HEADER
     if canonical_file:
@@ -28,7 +30,7 @@ def day_frame(path: Path, secret: bytes | None, fmt: str | None):
     if secret is None:
         raise InputError("this is a raw day file; verifying it needs the node's secret (run it in the node's "
                          "ledger folder) or its canonical form.", str(path))
-    return dayfile.load_day(path, secret, fmt)
+    return dayfile.load_day(path, secret, fmt, options)
 
 
 def verify_day(reader: ChainReader, path: Path, node: str, frame, min_seconds: int) -> str:

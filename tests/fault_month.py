@@ -361,7 +361,7 @@ class MonthUnderFaults:
             def allocate(session: Session) -> None:
                 month = self.scenario.month
                 policy = session.policy(month)
-                days = node_month.load_month(session, month, node, None, policy.min_seconds, None)
+                days = node_month.load_month(session, month, node)
                 result = node_month.compute(session, month, node, days, policy)
                 node_month.submit_allocations(session, month, node, result)
             return allocate

@@ -98,7 +98,8 @@ def test_a_wallet_is_repointed_only_by_a_majority_and_its_history_is_kept(settle
     ("grant_duty", {"node_id": "n2", "duty": "reviewer"}, "node n2 already has the reviewer duty."),
     ("revoke_node", {"node_id": "n9"}, "node n9 is not registered."),
     ("make_me_rich", {}, "proposal kind 'make_me_rich' is not one of admit_node, revoke_node, set_policy, grant_duty, "
-     "revoke_duty, register_artist, set_artist_wallet, replace_reviewer, settle_without, decide_dispute."),
+     "revoke_duty, register_artist, set_artist_wallet, extend_artist, import_artists, replace_reviewer, "
+     "settle_without, decide_dispute."),
 ])
 def test_proposals_that_change_nothing_or_nothing_real_are_refused(ledger, kind, payload, message):
     assert refused(ledger, "n1.admin", "Registry:Propose", kind, json.dumps(payload)) == message

@@ -41,7 +41,7 @@ def test_a_reconciliation_killed_mid_way_resumes_after_a_late_day(month, tmp_pat
     session = Session(folder=ledger)
     try:
         policy = session.policy(M)
-        days = node_month.load_month(session, M, "n1", None, policy.min_seconds, None)
+        days = node_month.load_month(session, M, "n1")
         with pytest.raises(Killed):
             node_month.submit_allocations(session, M, "n1", node_month.compute(session, M, "n1", days, policy), kill)
     finally:
@@ -103,7 +103,7 @@ def test_reconcile_refuses_to_replace_a_sealed_month_with_other_days(month, tmp_
     session = Session(folder=ledger)
     try:
         policy = session.policy(M)
-        days = node_month.load_month(session, M, "n1", None, policy.min_seconds, None)
+        days = node_month.load_month(session, M, "n1")
         result = node_month.compute(session, M, "n1", days, policy)
         other = result.__class__(result.allocations[:1], result.unsubscribed, result.no_plays, "0" * 64)
         before = fingerprint(ledger)

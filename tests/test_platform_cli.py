@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from admin.artists import unregistered_id
-from platform_fixtures import (ANA, PLATFORMS, PLAYS, ROB, listenbrainz_listen, month_play, spotify_stream,
+from chaincode.artist_ids import unregistered_id
+from platform_fixtures import (ANA, M1, PLATFORMS, PLAYS, ROB, listenbrainz_listen, month_play, spotify_stream,
                                write_json, write_json_lines)
 import scenario_files
 from scenario_files import fingerprint, run
@@ -60,8 +60,11 @@ def test_a_month_from_each_platform_is_reconciled_end_to_end(ledger, tmp_path, p
     out = submit(ledger, path, *listener, "--month", "2026-10")
     assert [line.split()[0] for line in out.splitlines() if line.startswith("2026-")] == [
         "2026-10-01", "2026-10-02", "2026-10-15"]
-    reconciled = run("--ledger", ledger, "month", "reconcile", "2026-10", "--node", "n1")
+    # the raw file reconciles as `listens submit` read it; the canonical days it kept give the same root
+    reconciled = run("--ledger", ledger, "month", "reconcile", "2026-10", "--node", "n1", "--plays", path, *listener)
     assert "1 listeners allocated" in reconciled
+    root = reconciled.split("Merkle root ")[1].split()[0]
+    assert f"Merkle root {root}" in run("--ledger", ledger, "month", "reconcile", "2026-10", "--node", "n1")
     receipt = json.loads(run("--ledger", ledger, "--format", "json", "receipt", shape.listener,
                              "--month", "2026-10", "--node", "n1"))
     assert [(a["artist_id"], a["seconds"]) for a in receipt["artists"]] == expected_weights(shape)
@@ -187,3 +190,137 @@ def test_plays_of_months_without_a_policy_anchor_nothing(ledger, tmp_path):
     assert out.splitlines()[-1] == (f"error: {listens}: a play of 1999-12: no policy is in force for 1999-12 "
                                     "(anchor the months the consortium runs with --month YYYY-MM)")
     assert "2026-10-01" in submit(ledger, listens, rob_lines(tmp_path), "--month", "2026-10")
+
+
+# --- the artist catalogue, imported through the consortium ----------------------------------------
+
+GF_MBID = "0d3f5a39-7e1c-4c2b-9a51-2f6e8b1c4d70"
+CATALOGUE = f"""id,name,wallet,mbids,isni,aliases
+a1,Sigrún Ás,,{M1.upper()},,
+a2,The Quiet Hours,w-a2,,,"Quiet Hours, The"
+ar200,Glass Flowers,w-ar200,{GF_MBID},0000000121032683,GF|Glass Flowers (band)
+"""
+
+
+def import_catalogue(ledger, path, *args, expect=0):
+    return run("--ledger", ledger, "consortium", "artists", "import", path, "--node", "n1", *args, expect=expect)
+
+
+def approved(ledger, out):
+    """Approve, as n2, the proposals an import printed; n1 proposed, so that is 2 of 3 nodes."""
+    ids = out.split("consortium approve ")[1].split(" --node")[0].split()
+    return run("--ledger", ledger, "consortium", "approve", *ids, "--node", "n2")
+
+
+def test_a_catalogue_imported_by_majority_maps_plays_by_mbid_then_alias(ledger, tmp_path):
+    path = tmp_path / "catalogue.csv"
+    path.write_text(CATALOGUE, encoding="utf-8")
+    before = fingerprint(ledger)
+    dry = import_catalogue(ledger, path, "--dry-run")
+    assert dry.splitlines()[-1] == (f"{path}: artists new: 1, with new identifiers: 2, already on chain as given: 0; "
+                                    "1 import_artists proposal would be open (nothing was proposed)")
+    assert fingerprint(ledger) == before
+    out = import_catalogue(ledger, path)
+    assert "imports 3 artists (a1 to ar200): registers 1, extends 2; no money is held for their ids or names." in out
+    assert import_catalogue(ledger, path) == out  # the same open proposal: nothing written
+    assert "applied" in approved(ledger, out)
+    artists = {a["id"]: a for a in json.loads(run("--ledger", ledger, "--format", "json", "consortium", "show",
+                                                  "artists"))}
+    assert (artists["a1"]["mbids"], artists["a2"]["aliases"]) == ([M1.lower()], ["Quiet Hours, The"])
+    assert artists["ar200"]["aliases"] == ["GF", "Glass Flowers (band)"]
+    settled = fingerprint(ledger)
+    assert import_catalogue(ledger, path).splitlines() == [
+        f"{path}: artists new: 0, with new identifiers: 0, already on chain as given: 3; nothing to propose"]
+    assert fingerprint(ledger) == settled
+    # plays: a1 by its MBID under another spelling, a2 by its alias, ar200 by its MBID and its alias
+    plays = [month_play("2026-10-01T08:00:00Z", "S. Ás", "Morgunn", 180, 200, 1, M1),
+             month_play("2026-10-02T08:00:00Z", "Quiet Hours, The", "Late", 240, 241, 2, ""),
+             month_play("2026-10-03T08:00:00Z", "Glass Flowers & Friends", "Stem", 100, 100, 3, GF_MBID),
+             month_play("2026-10-04T08:00:00Z", "GF", "Leaf", 100, 120, 4, "")]
+    lines = write_json_lines(tmp_path / "rob.jsonl", [listenbrainz_listen(p, "rob") for p in plays])
+    submit(ledger, lines)
+    run("--ledger", ledger, "month", "reconcile", "2026-10", "--node", "n1")
+    receipt = json.loads(run("--ledger", ledger, "--format", "json", "receipt", "rob", "--month", "2026-10",
+                             "--node", "n1"))
+    assert [(a["artist_id"], a["seconds"]) for a in receipt["artists"]] == [("a2", 241), ("ar200", 220), ("a1", 200)]
+
+
+def test_a_bad_catalogue_is_named_row_by_row_and_proposes_nothing(ledger, tmp_path):
+    path = tmp_path / "catalogue.jsonl"
+    rows = [{"id": "ar300", "name": "New One", "mbids": ["not-a-uuid"]},
+            {"id": "unreg:0123456789abcdef01234567", "name": "Evil", "wallet": "w-evil"},
+            {"id": "a1", "name": "Sigrun As", "wallet": "w-a1"},
+            {"id": "ar301", "name": "Two", "wallet": "w", "mbids": [M1]},
+            {"id": "ar302", "name": "Three", "wallet": "w", "mbids": [M1]},
+            {"id": "ar301", "name": "Two again", "wallet": "w"}]
+    write_json_lines(path, rows)
+    before = fingerprint(ledger)
+    out = import_catalogue(ledger, path, expect=2)
+    assert out.splitlines() == [
+        f"{path}:1: field wallet: is missing: artist ar300 is new, and a new artist needs a wallet",
+        f"{path}:1: field mbids: artist ar300 mbid 'not-a-uuid' is not a MusicBrainz id (a UUID, 8-4-4-4-12 hex "
+        "digits)",
+        f"{path}:2: field id: artist id unreg:0123456789abcdef01234567 is reserved for the money held for an "
+        "unregistered artist's name, and neither the name 'Evil' nor an alias derives it",
+        f"{path}:3: field name: artist a1 is registered as 'Sigrún Ás'; put 'Sigrun As' among its aliases",
+        f"{path}:5: field mbids: MusicBrainz id {M1} already names artist ar301 (line 4)",
+        f"{path}:6: field id: artist ar301 is also on line 4",
+        f"error: {path}: 5 bad rows; nothing was proposed"]
+    assert fingerprint(ledger) == before
+    (tmp_path / "c.txt").write_text("id,name\n")
+    assert import_catalogue(ledger, tmp_path / "c.txt", expect=2) == (
+        f"error: {tmp_path / 'c.txt'}: unknown file type '.txt'; an artist catalogue is .csv or .jsonl\n")
+    (tmp_path / "c.csv").write_text("id,name,wallets\n")
+    assert import_catalogue(ledger, tmp_path / "c.csv", expect=2) == (
+        f"error: {tmp_path / 'c.csv'}:1: header must name columns among id,name,wallet,mbids,isni,aliases (id and "
+        "name at least), each once; got id,name,wallets\n")
+
+
+def test_money_kept_under_a_name_reaches_the_artist_that_registers_with_it(ledger, tmp_path):
+    plays = [PLAYS[0], month_play("2026-10-03T10:00:00Z", "Glass Flowers", "Stem", 200, 200, 8, "")]
+    submit(ledger, write_json_lines(tmp_path / "rob.jsonl", [listenbrainz_listen(p, "rob") for p in plays]),
+           "--unmapped", "keep")
+    run("--ledger", ledger, "month", "reconcile", "2026-10", "--node", "n1")
+    for reviewer in ("n2", "n3"):
+        run("--ledger", ledger, "month", "review", "2026-10", "--node", "n1", "--reviewer", reviewer)
+    run("--ledger", ledger, "month", "settle", "2026-10", "--node", "n1")
+    path = tmp_path / "catalogue.csv"
+    path.write_text("id,name,wallet,aliases\nar200,GF,w-ar200,Glass Flowers\n", encoding="utf-8")
+    out = import_catalogue(ledger, path)
+    kept = unregistered_id("Glass Flowers")
+    assert (f"'Glass Flowers' derives {kept}, which has 4.500000 held for it while unregistered (2026-10 4.500000); "
+            "Settlement:ReleaseArtist releases it to artist ar200, wallet w-ar200.") in " ".join(out.split())
+    approved(ledger, out)
+    run("--ledger", ledger, "invoke", "Settlement:ReleaseArtist", "2026-10", kept)
+    releases = [p for p in json.loads(run("--ledger", ledger, "query", "Settlement:ListPayouts", "2026-10"))
+                if p["kind"] == "release"]
+    assert [(r["payee"], r["wallet"], r["source"], r["amount_micro"]) for r in releases] == [
+        ("ar200", "w-ar200", kept, 4_500_000)]
+    receipt = json.loads(run("--ledger", ledger, "--format", "json", "receipt", "rob", "--month", "2026-10",
+                             "--node", "n1"))
+    assert [(a["artist_id"], a["status"]) for a in receipt["artists"]] == [("a1", "paid"), (kept, "paid")]
+
+
+def test_a_raw_day_file_verifies_through_the_catalogue_and_the_played_time_rule(ledger, tmp_path):
+    day = write_json_lines(tmp_path / "2026-10-01.jsonl", [listenbrainz_listen(p, "rob") for p in PLAYS[:2]])
+    submit(ledger, day)
+    out = run("--ledger", ledger, "audit", "verify", day, "--node", "n1")
+    assert out.startswith(f"{day} matches node n1's anchor of 2026-10-01 (block ")
+
+
+def test_the_policys_played_time_setting_decides_what_a_listen_without_one_counts(tmp_path):
+    (tmp_path / "consortium.yaml").write_text(CONSORTIUM.replace(
+        "currency: USDP}", "currency: USDP, played_time: {rule: default, default_seconds: 45}}"), encoding="utf-8")
+    folder = tmp_path / "ledger"
+    run("--ledger", folder, "init", "--consortium", tmp_path / "consortium.yaml")
+    run("--ledger", folder, "consortium", "load", tmp_path / "consortium.yaml")
+    policy = json.loads(run("--ledger", folder, "query", "Registry:GetPolicy", "2026-10"))
+    assert policy["played_time"] == {"ceiling_seconds": 0, "default_seconds": 45, "rule": "default"}
+    out = submit(folder, write_json_lines(tmp_path / "rob.jsonl", [listenbrainz_listen(PLAYS[0], "rob")]))
+    assert [line.split()[1:6] for line in out.splitlines() if line.startswith("2026-10-01")] == [
+        ["1", "1", "1", "45", "1"]]  # rows, listeners, plays, seconds, estimated
+    (tmp_path / "bad.yaml").write_text(CONSORTIUM.replace("currency: USDP}", "currency: USDP, played_time: {rule: "
+                                                          "guess}}"), encoding="utf-8")
+    out = run("--ledger", tmp_path / "other", "init", "--consortium", tmp_path / "bad.yaml", expect=2)
+    assert out == (f"error: {tmp_path / 'bad.yaml'}:1: field policy.played_time: policy played_time.rule 'guess' is "
+                   "not one of track_length, default, refuse.\n")

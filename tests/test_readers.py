@@ -8,13 +8,16 @@ import zipfile
 import pytest
 
 from admin import dayfile, formats
-from admin.artists import ArtistCatalogue, unregistered_id
+from admin.artists import ArtistCatalogue
 from admin.errors import InputError
 from admin.intake import read_files
 from admin.pseudonym import Pseudonymiser, check_listener, pseudonym
 from admin.readers.model import ArtistRef
 from admin.readers.playtime import PlaytimeRule
 from admin.readers.resolve import ReadOptions
+from chaincode.artist_ids import unregistered_id
+from chaincode.errors import InvalidArgument
+from chaincode.rules import PLAYED_TIME_DEFAULTS, Policy
 from platform_fixtures import (ANA, IDS, M1, M2, M3, PLATFORMS, PLAYS, RECORDS, ROB, month_play,
                                listenbrainz_listen, listenbrainz_zip,
                                maloja_export, pano_entries, pleroma_listen, spotify_episode,
@@ -291,7 +294,7 @@ def test_the_policy_decides_what_a_listen_without_a_played_time_counts(tmp_path,
     without = listenbrainz_listen(PLAYS[1], "rob")
     del without["track_metadata"]["additional_info"]["duration_ms"]
     path = write_json_lines(tmp_path / "l.jsonl", [with_length, without])
-    rule = PlaytimeRule.from_policy({} if setting is None else {"played_time": setting})
+    rule = PlaytimeRule.of(policy_with(setting))
     reading = formats.read_plays(path, options=ReadOptions(catalogue=OPTIONS.catalogue, playtime=lambda m: rule))
     assert list(reading.frame()["seconds"]) == seconds
     assert list(reading.parts[0].estimated) == [True, True]
@@ -300,7 +303,7 @@ def test_the_policy_decides_what_a_listen_without_a_played_time_counts(tmp_path,
 def test_a_refusing_policy_names_each_listen_without_a_played_time(tmp_path):
     path = write_json_lines(tmp_path / "l.jsonl", [listenbrainz_listen(PLAYS[0], "rob")]
                             + [{**spotify_stream(PLAYS[1]), "ignored": True}])
-    rule = PlaytimeRule.from_policy({"played_time": {"rule": "refuse"}})
+    rule = PlaytimeRule.of(policy_with({"rule": "refuse"}))
     reading = formats.read_plays(path, options=ReadOptions("rob", OPTIONS.catalogue, playtime=lambda m: rule))
     assert [str(p.error()) for p in reading.problems] == [
         f"{path}:1: field (played time): the listen says no time played; the policy refuses listens without "
@@ -308,14 +311,35 @@ def test_a_refusing_policy_names_each_listen_without_a_played_time(tmp_path):
     assert list(reading.frame()["seconds"]) == [240]
 
 
+def policy_with(setting):
+    """A policy of the standard values with this played_time setting (None: absent)."""
+    raw = {"effective_from": "2026-01", "price_micro": 10_000_000, "node_share_micro": 1_000_000, "top_n": 9,
+           "min_seconds": 30, "currency": "USDP"}
+    return Policy.parse(raw if setting is None else {**raw, "played_time": setting})
+
+
 @pytest.mark.parametrize(("setting", "message"), [
-    ({"rule": "guess"}, "policy played_time.rule 'guess' is not one of track_length, default, refuse"),
-    ({"ceiling_seconds": -1}, "policy played_time.ceiling_seconds -1 is not a whole number of at least 0"),
-    ({"cap": 1}, "policy played_time has unknown settings: cap"),
+    ({"rule": "guess"}, "policy played_time.rule 'guess' is not one of track_length, default, refuse."),
+    ({"ceiling_seconds": -1}, "policy played_time.ceiling_seconds -1 is not a whole number of at least 0."),
+    ({"default_seconds": 1.5}, "policy played_time.default_seconds 1.5 is not a whole number of at least 0."),
+    ({"cap": 1}, "policy played_time setting 'cap' is unknown."),
+    ("track_length", "policy played_time must be a JSON object."),
 ])
 def test_a_malformed_played_time_setting_is_refused(setting, message):
-    with pytest.raises(ValueError, match=f"^{message}$"):
-        PlaytimeRule.from_policy({"played_time": setting})
+    with pytest.raises(InvalidArgument) as caught:
+        policy_with(setting)
+    assert str(caught.value) == message
+
+
+def test_a_policy_at_the_default_played_time_keeps_the_record_it_had_before_the_setting():
+    default = policy_with(None)
+    assert "played_time" not in default.record()
+    spelled_out = policy_with({"rule": "track_length", "ceiling_seconds": 0, "default_seconds": 30})
+    assert spelled_out.record() == default.record()
+    assert Policy.of(default.record()).played_time == PLAYED_TIME_DEFAULTS
+    capped = policy_with({"ceiling_seconds": "120"})
+    assert capped.record()["played_time"] == {"ceiling_seconds": 120, "default_seconds": 30, "rule": "track_length"}
+    assert Policy.of(capped.record()) == capped
 
 
 # --- listener ids -----------------------------------------------------------------------------

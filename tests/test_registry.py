@@ -42,7 +42,7 @@ def test_bootstrap_refuses_bad_documents(bare_ledger, change, message):
 def test_an_artist_is_registered_by_a_majority(ledger):
     artist = {"id": "a9", "name": "Nina", "wallet": "w9", "isni": "0000 0001 2103 2683"}
     first = ledger.submit("n3.admin", "Registry:Propose", "register_artist", json.dumps(artist)).json()
-    payload = {"id": "a9", "isni": "0000000121032683", "name": "Nina", "wallet": "w9"}
+    payload = {"aliases": [], "id": "a9", "isni": "0000000121032683", "mbids": [], "name": "Nina", "wallet": "w9"}
     assert first == {"approvals": ["n3"], "id": first["id"], "kind": "register_artist",
                      "note": "artist a9 has no money held for it.", "payload": payload, "proposer": "n3",
                      "round": 0, "status": "open"}

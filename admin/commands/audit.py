@@ -139,6 +139,7 @@ def _verify_day(session, reader, file: Path, node: str, fmt: str | None) -> str:
 
     from .. import dayfile
     from ..errors import InputError
+    from ..listens import read_options
 
     nodes = [n["id"] for n in reader.query(Registry.ListNodes)]
     if node not in nodes:
@@ -146,7 +147,7 @@ def _verify_day(session, reader, file: Path, node: str, fmt: str | None) -> str:
                          str(file))
     day = dayfile.day_of(file)
     secret = _secret(session, node)
-    frame = verify.day_frame(file, secret, fmt)
+    frame = verify.day_frame(file, secret, fmt, read_options(session, keep_unmapped=True))
     return verify.verify_day(reader, file, node, frame, session.policy(day[:7]).min_seconds)
 
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import click
 
-from . import json_argument, pass_session, show
+from . import json_argument, pass_session, progress, show
 
 FILE = click.Path(path_type=Path, exists=True, dir_okay=False)
 
@@ -70,7 +70,7 @@ def consortium_show(session, what: str) -> None:
 
     function, columns = {
         "nodes": (Registry.ListNodes, ["id", "cluster", "msp_id", "wallet", "status", "duties"]),
-        "artists": (Registry.ListArtists, ["id", "name", "wallet", "isni", "proposal"]),
+        "artists": (Registry.ListArtists, ["id", "name", "wallet", "isni", "mbids", "aliases", "proposal"]),
         "clusters": (Registry.ListClusters, ["id"]),
         "policies": (Registry.ListPolicies, ["effective_from", "price_micro", "node_share_micro", "top_n",
                                              "min_seconds", "currency"]),
@@ -82,7 +82,11 @@ PROPOSAL_COLUMNS = ["id", "kind", "status", "approvals", "proposer", "note"]
 KINDS_HELP = """
     \b
     KIND and its JSON payload:
-      register_artist    {"id", "name", "wallet", "isni"?}  (says how much is held for the id)
+      register_artist    {"id", "name", "wallet", "isni"?, "mbids"?, "aliases"?}  (says how much is held
+                         for the id and under the unregistered ids its names derive)
+      extend_artist      {"id", "mbids"?, "aliases"?, "isni"?}  (adds identifiers; removes none)
+      import_artists     {"register": [artists], "extend": [extensions]}  (at most 500; see
+                         `consortium artists import`)
       set_artist_wallet  {"artist_id", "wallet"}
       admit_node         {"id", "cluster", "msp_id", "wallet", "duties"?, "definition_sha256"?}
                          (the organisation's channel definition: `nineten channel define`)
@@ -134,17 +138,23 @@ def consortium_propose(session, kind: str, payload: str, node: str | None) -> No
 
 
 @consortium.command("approve")
-@click.argument("proposal_id", metavar="ID")
+@click.argument("proposal_ids", metavar="ID...", nargs=-1, required=True)
 @click.option("--node", help="Your node (you act as <node>.admin unless --as; default: the first node of "
               "this ledger folder).")
 @pass_session
-def consortium_approve(session, proposal_id: str, node: str | None) -> None:
-    """Approve proposal ID for your node; the approval that makes a majority of the active nodes
-    applies it (refused, with the reason, when the ledger no longer allows the change).
-    Approving again changes nothing."""
+def consortium_approve(session, proposal_ids: tuple[str, ...], node: str | None) -> None:
+    """Approve each proposal ID for your node, in order (the proposals of an artist import, for
+    example); the approval that makes a majority of the active nodes applies a proposal (refused,
+    with the reason, when the ledger no longer allows the change: the proposals after it are not
+    approved). Approving again changes nothing."""
     from chaincode.contracts.registry import Registry
 
-    _show_proposal(session.admin(_proposer(session, node)).submit(Registry.Approve, proposal_id).json())
+    admin = session.admin(_proposer(session, node))
+    approved = [admin.submit(Registry.Approve, proposal_id).json() for proposal_id in proposal_ids]
+    if len(approved) == 1:
+        _show_proposal(approved[0])
+    else:
+        _show_proposals(approved)
 
 
 @consortium.command("proposals")
@@ -154,10 +164,97 @@ def consortium_proposals(session, status: str | None) -> None:
     """The consortium's proposals, by id, with their approvals and status."""
     from chaincode.contracts.registry import Registry
 
-    rows = session.reader().evaluate(Registry.ListProposals, status or "")
+    _show_proposals(session.reader().evaluate(Registry.ListProposals, status or ""))
+
+
+def _show_proposals(rows: list[dict]) -> None:
     fmt = click.get_current_context().find_root().meta["format"]
     show(rows if fmt == "json" else [{**p, "approvals": ",".join(p["approvals"])} for p in rows],
          PROPOSAL_COLUMNS)
+
+
+def _import_proposal(session, admin, payload: dict, dry_run: bool) -> dict:
+    """The import_artists proposal of ``payload``: as the chain would record it (``dry_run``), as
+    it is already open (nothing is written), or as just proposed."""
+    from chaincode.contracts.registry import Registry
+
+    from ..errors import NotFoundRejected
+
+    simulated = admin.evaluate(Registry.Propose, "import_artists", payload)
+    try:
+        existing = session.reader().evaluate(Registry.GetProposal, simulated["id"])
+    except NotFoundRejected:
+        existing = None
+    if dry_run or existing is not None and existing["status"] == "open":
+        return existing or simulated
+    return admin.submit(Registry.Propose, "import_artists", payload).json()
+
+
+@consortium.group("artists")
+def consortium_artists() -> None:
+    """The artist catalogue on chain: artists with their MusicBrainz ids, ISNI and aliases, which
+    every node maps its listeners' plays through (MBID first, then exact name or alias)."""
+
+
+@consortium_artists.command("import")
+@click.argument("file", type=FILE)
+@click.option("--node", help="Your node, which proposes (you act as <node>.admin unless --as; default: the first "
+              "node of this ledger folder).")
+@click.option("--dry-run", is_flag=True, help="Check FILE and show the proposals it would make (their ids and "
+              "notes, as the chain computes them) without proposing anything.")
+@pass_session
+def consortium_artists_import(session, file: Path, node: str | None, dry_run: bool) -> None:
+    """Propose the artists of FILE: new artists registered, identifiers added to registered ones,
+    through the same consortium approval as any artist change (`consortium approve`).
+
+    \b
+    FILE is CSV with a header, or JSON lines (.jsonl), with the columns
+      id       the ledger artist id (letters, digits, . _ : @ -)
+      name     the artist's name (a registered artist keeps its own)
+      wallet   the wallet of a new artist (a registered artist's changes by set_artist_wallet)
+      mbids    MusicBrainz artist ids (CSV: separated by |; JSON: a list)
+      isni     the ISNI (15 digits and a check character)
+      aliases  other exact spellings or actor URLs (CSV: separated by |; JSON: a list)
+    e.g.  id,name,wallet,mbids,isni,aliases
+          ar200,Glass Flowers,usdp:gf,0d3f5a39-7e1c-4c2b-9a51-2f6e8b1c4d70,,Glass Flowers (band)|GF
+
+    \b
+    Every row is checked first; a bad row is named by file, line and field, and nothing is
+    proposed. The rows, sorted by id, go in import_artists proposals of at most 500 artists each,
+    with only what the chain does not hold yet: importing the same file again proposes nothing
+    new. Each proposal's note says what money is held for the artists' ids, and under the
+    unregistered ids their names derive (plays kept with `listens submit --unmapped keep`), and
+    where it goes once applied. Each node approves them: `consortium approve ID... --node N`.
+    """
+    from chaincode.contracts.registry import Registry
+
+    from ..artist_import import plan, read_rows
+    from ..errors import InputError
+
+    proposer = _proposer(session, node)
+    result, problems = plan(file, read_rows(file), session.reader().evaluate(Registry.ListArtists))
+    if problems:
+        for problem in problems:
+            click.echo(str(problem.error()), err=True)
+        rows = len({p.line for p in problems})
+        raise InputError(f"{rows} bad row{'s' if rows != 1 else ''}; nothing was proposed", str(file))
+    pending = [p for p in result.payloads if p is not None]
+    summary = (f"artists new: {result.registers}, with new identifiers: {result.extends}, already on chain as "
+               f"given: {result.unchanged}")
+    if not pending:
+        click.echo(f"{file}: {summary}; nothing to propose")
+        return
+    admin, proposals = session.admin(proposer), []
+    with progress(len(pending), "checking" if dry_run else "proposing") as bar:
+        for payload in pending:
+            proposals.append(_import_proposal(session, admin, payload, dry_run))
+            bar.update(1)
+    _show_proposals(proposals)
+    click.echo(f"{file}: {summary}; {len(proposals)} import_artists proposal{'s' if len(proposals) != 1 else ''} "
+               + ("would be open (nothing was proposed)" if dry_run else "open"))
+    if not dry_run:
+        click.echo("each node approves them: nineten consortium approve " + " ".join(p["id"] for p in proposals)
+                   + " --node NODE")
 
 
 @consortium.command("check")

@@ -13,17 +13,24 @@ def listens() -> None:
     """Daily listening reports."""
 
 
+def listener_options(command):
+    """The options naming who listened in files that do not say (``--listener``, ``--listeners``)."""
+    command = click.option(
+        "--listeners", "listener_map", type=click.Path(path_type=Path, exists=True, dir_okay=False),
+        help="A CSV file,listener_id naming who listened in each of several files (by the path as given, or "
+        "the file name): one command for many listeners' exports; --listener is then the default for the "
+        "others.")(command)
+    return click.option(
+        "--listener", metavar="ID", help="Who listened, for files that do not say (Spotify, Maloja, Pano "
+        "Scrobbler, ListenBrainz export lines); replaces the user of a ListenBrainz export's user.json. Any id "
+        "your node uses: an actor URL, a name with spaces, any script.")(command)
+
+
 @listens.command("submit")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path, exists=True, dir_okay=False))
 @click.option("--node", required=True, help="The node whose plays these are.")
 @click.option("--input-format", "fmt", type=click.Choice(DAY_FORMATS), help="Override the format read from the suffix.")
-@click.option("--listener", metavar="ID", help="Who listened, for files that do not say (Spotify, Maloja, Pano "
-              "Scrobbler, ListenBrainz export lines); replaces the user of a ListenBrainz export's user.json. "
-              "Any id your node uses: an actor URL, a name with spaces, any script.")
-@click.option("--listeners", "listener_map", type=click.Path(path_type=Path, exists=True, dir_okay=False),
-              help="A CSV file,listener_id naming who listened in each of several files (by the path as "
-              "given, or the file name): one command for many listeners' exports; --listener is then the "
-              "default for the others.")
+@listener_options
 @click.option("--unmapped", type=click.Choice(UNMAPPED_CHOICES), default="refuse", show_default=True,
               help="Plays of an artist the artist catalogue does not know: refuse them all (nothing is "
               "anchored), or keep them under an id derived from the artist's name, held until it registers.")

@@ -9,6 +9,7 @@ import click
 from ..choices import ANOMALY_CHECKS
 from ..errors import InputError
 from . import json_argument, pass_session, progress, show
+from .listens import listener_options
 
 DIR = click.Path(path_type=Path, exists=True, file_okay=False)
 
@@ -21,11 +22,15 @@ def month() -> None:
 @month.command("reconcile")
 @click.argument("month_id", metavar="MONTH")
 @click.option("--node", required=True, help="The node reconciling its own month.")
-@click.option("--plays", type=DIR, help="Folder of the node's raw day files, YYYY-MM-DD.<suffix>, each "
-              "naming its listeners, read as `listens submit` reads them (default: the canonical days kept "
-              "by `listens submit`, which also hold plays split from exports).")
+@click.option("--plays", "plays", multiple=True, type=click.Path(path_type=Path, exists=True),
+              help="The node's raw files (a folder: every file in it), read as `listens submit` reads them: any "
+              "format, split into UTC days, artists through the catalogue (unmapped ones under their "
+              "unregistered ids), seconds by the month's played-time rule. Repeatable. Default: the canonical "
+              "days kept by `listens submit`.")
+@listener_options
 @pass_session
-def month_reconcile(session, month_id: str, node: str, plays: Path | None) -> None:
+def month_reconcile(session, month_id: str, node: str, plays: tuple[Path, ...], listener: str | None,
+                    listener_map: Path | None) -> None:
     """Check every day of MONTH against its anchor, compute the allocations of the payout rule,
     submit them in batches and seal the month with its Merkle root.
 
@@ -37,15 +42,18 @@ def month_reconcile(session, month_id: str, node: str, plays: Path | None) -> No
     month's reviewers, a peer of the same cluster and an external node, picked by the chain.
     """
     from .. import node_month
-    from ..listens import read_options
+    from ..listens import load_listener_map, read_options
 
     policy = session.policy(month_id)
-    secret = session.config.secret(node) if plays else None
-    options = read_options(session) if plays else None
-    days = node_month.load_month(session, month_id, node, plays, policy.min_seconds, secret, options)
+    if plays:
+        files = node_month.raw_files(list(plays), month_id)
+        listeners = load_listener_map(listener_map, files) if listener_map else None
+        days = node_month.load_month_raw(session, month_id, node, files, read_options(session, listener), listeners)
+    else:
+        days = node_month.load_month(session, month_id, node)
     if days.problems:
         raise InputError("the days do not match their anchors: " + "; ".join(days.problems),
-                         str(plays or session.folder / "days" / node))
+                         ", ".join(str(p) for p in plays) or str(session.folder / "days" / node))
     result = node_month.compute(session, month_id, node, days, policy)
     findings = node_month.anomaly_findings(policy, days, result)
     with progress(len(result.allocations), "submitting allocations") as bar:
@@ -109,7 +117,7 @@ def month_review(session, month_id: str, node: str, days_dir: Path | None, revie
 
     policy = session.policy(month_id)
     folder = days_dir or session.folder / "days" / node
-    days = node_month.load_month_from(session, month_id, node, folder, policy.min_seconds)
+    days = node_month.load_month(session, month_id, node, folder)
     result = node_month.compute(session, month_id, node, days, policy)
     vote = node_month.review_verdict(session, month_id, node, days, result)
     findings = []

@@ -3,7 +3,8 @@
 Spotify's ``ms_played`` and an ActivityStreams Listen's own ``duration`` are time played; a
 ListenBrainz ``duration_ms``, a Pleroma ``length``, a Pano Scrobbler ``durationMs``, a Maloja
 ``track.length`` or an Audio object's ``duration`` are the track's length, and many listens
-carry neither. The consortium's policy decides, per month, with its ``played_time`` setting:
+carry neither. The consortium's policy decides, per month, with its ``played_time`` setting
+(validated, with its defaults, by :class:`chaincode.rules.Policy`):
 
     played_time:
       rule: track_length | default | refuse
@@ -20,39 +21,22 @@ Never a silent drop: every listen counted this way is reported as estimated.
 """
 
 from dataclasses import dataclass
-from typing import Any, Mapping
 
-RULES = ("track_length", "default", "refuse")
-FIELD = "played_time"
+from chaincode.rules import PLAYED_TIME_DEFAULTS, Policy
 
 
 @dataclass(frozen=True)
 class PlaytimeRule:
     """A policy's rule for listens without a played time."""
 
-    rule: str = "track_length"
-    ceiling_seconds: int = 0
-    default_seconds: int = 30
+    rule: str = PLAYED_TIME_DEFAULTS["rule"]
+    ceiling_seconds: int = PLAYED_TIME_DEFAULTS["ceiling_seconds"]
+    default_seconds: int = PLAYED_TIME_DEFAULTS["default_seconds"]
 
     @classmethod
-    def from_policy(cls, policy: Mapping[str, Any]) -> "PlaytimeRule":
-        """The rule of a policy record (its ``played_time``, or the default); ValueError if malformed."""
-        raw = policy.get(FIELD)
-        if raw is None:
-            return cls()
-        if not isinstance(raw, Mapping):
-            raise ValueError(f"policy {FIELD} {raw!r} is not an object")
-        unknown = sorted(set(raw) - {"rule", "ceiling_seconds", "default_seconds"})
-        if unknown:
-            raise ValueError(f"policy {FIELD} has unknown settings: {', '.join(unknown)}")
-        rule = cls(**{**cls().__dict__, **raw})
-        if rule.rule not in RULES:
-            raise ValueError(f"policy {FIELD}.rule {rule.rule!r} is not one of {', '.join(RULES)}")
-        for name in ("ceiling_seconds", "default_seconds"):
-            value = getattr(rule, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise ValueError(f"policy {FIELD}.{name} {value!r} is not a whole number of at least 0")
-        return rule
+    def of(cls, policy: Policy) -> "PlaytimeRule":
+        """The rule of a policy."""
+        return cls(**policy.played_time)
 
     def seconds(self, length: int | None) -> int | None:
         """The seconds a listen without a played time counts, given its track length (if known);

@@ -9,7 +9,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from admin.artists import ArtistCatalogue, unregistered_id
+from admin.artists import ArtistCatalogue
+from chaincode.artist_ids import unregistered_id
 from chaincode.rules import MAX_PLAY_SECONDS
 
 from .model import ArtistRef, Listen
@@ -33,7 +34,7 @@ class ReadOptions:
         user of a ListenBrainz export's ``user.json``);
     catalogue: the artist catalogue; without one, artists are the sources' own references
         (a URL's last segment, the first MBID, else the name) and CSV ids are taken as they are;
-    keep_unmapped: keep an unmapped artist's plays under :func:`admin.artists.unregistered_id`
+    keep_unmapped: keep an unmapped artist's plays under :func:`chaincode.artist_ids.unregistered_id`
         of its name instead of refusing them;
     playtime: the played-time rule of a month ``YYYY-MM``;
     month: read only the plays of this month (the others are counted as left out).

@@ -8,6 +8,7 @@ without a node, a dispute decided — is a proposal that a majority of active no
 
 from typing import Any
 
+from .. import artists as artist_records
 from .. import canonical_json, governance, guards, lookups, records, state, validate
 from ..errors import Conflict, InvalidArgument
 from ..rules import Policy
@@ -33,13 +34,14 @@ class Registry(LedgerContract):
         clusters = sorted({validate.ident("cluster id", validate.json_object("a cluster", c).get("id"))
                            for c in validate.json_list("clusters", data.get("clusters", []))})
         nodes = [governance.check_node(n, set(clusters)) for n in validate.json_list("nodes", data.get("nodes", []))]
-        artists = [governance.check_artist(a) for a in validate.json_list("artists", data.get("artists", []))]
+        artists = [artist_records.check_artist(a) for a in validate.json_list("artists", data.get("artists", []))]
         first_policy = Policy.parse(data.get("policy")).record()
         if not nodes:
             raise InvalidArgument("consortium has no nodes.")
         _refuse_duplicates("node id", [n["id"] for n in nodes])
         _refuse_duplicates("node msp_id", [n["msp_id"] for n in nodes])
         _refuse_duplicates("artist id", [a["id"] for a in artists])
+        _refuse_duplicates("artist mbid", [m for a in artists for m in a["mbids"]])
         if ctx.caller.msp_id not in {n["msp_id"] for n in nodes}:
             raise InvalidArgument(f"the bootstrapping organisation {ctx.caller.msp_id} is not among the nodes.")
         summary = {"clusters": clusters, "nodes": [n["id"] for n in nodes],
@@ -54,8 +56,7 @@ class Registry(LedgerContract):
             await state.put(ctx, {"id": cluster}, records.CLUSTER, cluster)
         for node in nodes:
             await governance.put_node(ctx, node)
-        for artist in artists:
-            await state.put(ctx, artist, records.ARTIST, artist["id"])
+        await artist_records.put_artists(ctx, [(artist, None) for artist in artists])
         await state.put(ctx, first_policy, records.POLICY, first_policy["effective_from"])
         state.emit(ctx, "Registry.Bootstrap", summary)
         return canonical_json.dumps({"bootstrapped": True, **summary})

@@ -221,8 +221,9 @@ class Settlement(LedgerContract):
         return canonical_json.dumps({"settled": True, **result})
 
     async def ReleaseArtist(self, ctx: LedgerContext, month: str, artist_id: str) -> str:
-        """Pay what a settled month holds for an artist who was not registered and now is; again is a
-        no-op (node admin)."""
+        """Pay what a settled month holds for an artist who was not registered and now is (for an
+        ``unreg:`` id, the one artist with the name it derives from, :func:`chaincode.held.payee`);
+        again is a no-op (node admin)."""
         await guards.caller_node(ctx, "admin")
         settlement = await _must_settlement(ctx, month)
         validate.ident("artist id", artist_id)
@@ -230,11 +231,9 @@ class Settlement(LedgerContract):
         if waiting is None:
             raise NotFound(f"{month} holds nothing for unregistered artist {artist_id}.")
         if waiting["status"] == "released":
-            release = await state.get(ctx, records.RELEASE, month, artist_id, rules.HELD_UNREGISTERED)
+            release = await held.release_of(ctx, month, artist_id)
             return canonical_json.dumps({"released": False, "release": release, "settlement": settlement})
-        if await state.get(ctx, records.ARTIST, artist_id) is None:
-            raise NotFound(f"artist {artist_id} is not registered; register the artist before releasing {month}.")
-        released = await held.release_artist(ctx, settlement, waiting)
+        released = await held.release_artist(ctx, settlement, waiting, await held.payee(ctx, artist_id, month))
         state.emit(ctx, "Settlement.ReleaseArtist", {"amount_micro": released["release"]["amount_micro"],
                                                      "artist": artist_id, "month": month})
         return canonical_json.dumps({"released": True, **released})
