@@ -63,11 +63,11 @@ def main(ctx: click.Context, ledger: Path, as_identity: str | None, fmt: str, ga
 
 
 def _register() -> None:
-    from .commands import (audit, calls, consortium, disputes, identity, ledger, listens, month, payouts, receipt,
-                           simulate, subscriptions)
+    from .commands import (audit, calls, channel, consortium, disputes, events, identity, ledger, listens, month,
+                           payouts, receipt, simulate, subscriptions)
 
-    for module in (audit, calls, consortium, disputes, identity, ledger, listens, month, payouts, receipt, simulate,
-                   subscriptions):
+    for module in (audit, calls, channel, consortium, disputes, events, identity, ledger, listens, month, payouts,
+                   receipt, simulate, subscriptions):
         for command in module.COMMANDS:
             main.add_command(command)
 

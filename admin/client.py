@@ -65,6 +65,16 @@ class Committed:
 
 
 @dataclass(frozen=True)
+class ChaincodeEvent:
+    """An event of a committed (valid) transaction: its block, transaction id, name and payload."""
+
+    block: int
+    txid: str
+    name: str
+    payload: str
+
+
+@dataclass(frozen=True)
 class Prepared:
     """An endorsed transaction not yet committed: the identity that signs it, the function it calls,
     its id, and the backend's own form of it (a Fabric envelope, an embedded block body)."""
@@ -116,6 +126,11 @@ class LedgerClient(Protocol):
 
     def local_chain(self) -> LocalChain | None:
         """The block log on this machine, or None (on Fabric the peers keep and validate blocks)."""
+
+    def chaincode_events(self, identity: str, start_block: int | None, after_txid: str = "") -> Iterator[ChaincodeEvent]:
+        """The chaincode's events in commit order, from block ``start_block`` (None: the next block
+        committed), skipping those of that block up to and including transaction ``after_txid``;
+        waits for new blocks, never ends by itself."""
 
     def close(self) -> None: ...
 

@@ -20,6 +20,8 @@
 # the Go chaincode server alone, each driven by a simulated peer (no network); see bench/chaincode_cpu.py.
 # bench/run.sh faults [--steady S] [--faults LIST] [--up-times]: anchors per second before,
 # during and after each fault, the Raft leader's fail-over; see bench/fault_bench.py.
+# bench/run.sh membership [--rounds N]: wall time of admitting an organisation to the running
+# network end to end and of revoking it, step by step (purges the network); see bench/membership_bench.py.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "${1:-}" = fabric ]; then
@@ -29,6 +31,10 @@ fi
 if [ "${1:-}" = faults ]; then
     shift
     exec uv run python bench/fault_bench.py "$@"
+fi
+if [ "${1:-}" = membership ]; then
+    shift
+    exec uv run python bench/membership_bench.py "$@"
 fi
 if [ "${1:-}" = chaincode ]; then
     shift

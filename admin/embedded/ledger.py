@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from chaincode import canonical_json
 from chaincode.dispatch import build_chaincode
 
-from ..client import ENDORSEMENTS_DISAGREE, ChainCheck, Committed, LocalChain, Prepared, state_digest
+from ..client import ENDORSEMENTS_DISAGREE, ChainCheck, ChaincodeEvent, Committed, LocalChain, Prepared, state_digest
 from ..errors import (AccessRejected, ConfigError, EndorsementRejected, LedgerBusy, LedgerRejected,
                       ReadConflictRejected)
 from ..wallet import Identity, Wallet
@@ -37,6 +37,8 @@ WAIT_SECONDS = 60.0
 #: The refusal of an endorsed transaction whose read set changed before its commit.
 READ_CONFLICT = ("a key it read changed after it was endorsed (a read conflict, as Fabric's MVCC check finds), "
                  "so nothing was written; submit it again.")
+#: How often a follower of the block log looks for new blocks, in seconds.
+POLL_EVERY = 0.2
 _CHAINCODE = None
 
 
@@ -188,6 +190,20 @@ class EmbeddedLedger:
     def local_chain(self) -> LocalChain:
         """This ledger's own block log."""
         return self
+
+    def chaincode_events(self, identity: str, start_block: int | None, after_txid: str = "") -> Iterator[ChaincodeEvent]:
+        """The events of the block log (one transaction per block), from ``start_block`` (None: the
+        next block committed); polls for blocks other processes commit. Whoever ``identity`` is: the
+        ledger file is on this machine."""
+        number = self.store.height() if start_block is None else start_block
+        while True:
+            block = self.store.block(number)
+            if block is None:
+                time.sleep(POLL_EVERY)
+                continue
+            if block["event"] and not (number == start_block and block["txid"] == after_txid):
+                yield ChaincodeEvent(number, block["txid"], block["event"]["name"], block["event"]["payload"])
+            number += 1
 
     def height(self) -> int:
         """The number of blocks."""

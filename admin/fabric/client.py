@@ -11,18 +11,18 @@ import re
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from fabric_protos.common import common_pb2, ledger_pb2
 from fabric_protos.gateway import gateway_pb2, gateway_pb2_grpc
+from fabric_protos.orderer import ab_pb2
 from fabric_protos.msp import identities_pb2
 from fabric_protos.peer import chaincode_pb2, proposal_pb2, proposal_response_pb2, transaction_pb2
 
-
-from ..client import ENDORSEMENTS_DISAGREE, Committed, Prepared
+from ..client import ENDORSEMENTS_DISAGREE, ChaincodeEvent, Committed, Prepared
 from ..errors import ConfigError, EndorsementRejected, LedgerRejected
 from ..wallet import Identity, Wallet
 from . import blocks
@@ -198,6 +198,37 @@ class FabricClient:
                 for write in blocks.writes(read, self.chaincode):
                     self._writes.setdefault(write.key, []).append(write)
         self._blocks_read = max(self._blocks_read, height)
+
+    def system_query(self, identity: str, chaincode: str, function: str, *args: str) -> bytes:
+        """The answer of a system chaincode (``qscc``, ``cscc``) on the caller's organisation's peer."""
+        return self._evaluate(identity, chaincode, function, args)
+
+    def chaincode_events(self, identity: str, start_block: int | None, after_txid: str = "") -> Iterator[ChaincodeEvent]:
+        """The chaincode's events through the Gateway's ``ChaincodeEvents`` (valid transactions only),
+        from ``start_block`` (None: the next block committed) after ``after_txid`` within it. A stream
+        the peer drops (a restart) is opened again after the last event yielded, for up to RETRY_FOR."""
+        ident = self.wallet.get(identity)
+        stub, address = self._stub(ident)
+        failed_since = None
+        while True:
+            start = (ab_pb2.SeekPosition(next_commit=ab_pb2.SeekNextCommit()) if start_block is None
+                     else ab_pb2.SeekPosition(specified=ab_pb2.SeekSpecified(number=start_block)))
+            request = gateway_pb2.ChaincodeEventsRequest(
+                channel_id=self.channel, chaincode_id=self.chaincode, identity=_creator(ident),
+                start_position=start, after_transaction_id=after_txid).SerializeToString()
+            try:
+                for response in stub.ChaincodeEvents(gateway_pb2.SignedChaincodeEventsRequest(
+                        request=request, signature=ident.sign(request))):
+                    failed_since = None
+                    for event in response.events:
+                        start_block, after_txid = response.block_number, event.tx_id
+                        yield ChaincodeEvent(response.block_number, event.tx_id, event.event_name,
+                                             event.payload.decode())
+            except grpc.RpcError as exc:
+                failed_since = failed_since or time.monotonic()
+                if exc.code() != grpc.StatusCode.UNAVAILABLE or time.monotonic() - failed_since > RETRY_FOR:
+                    raise _translate(exc, "ChaincodeEvents", address) from None
+                time.sleep(RETRY_MAX_PAUSE)
 
     # -- plumbing --------------------------------------------------------------------------------
 
