@@ -17,7 +17,7 @@ import re
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -281,19 +281,19 @@ def canonical_bytes(frame: pd.DataFrame) -> bytes:
     return HEADER + b"".join(_body(frame))
 
 
+def _counts(frame: pd.DataFrame, min_seconds: int) -> dict[str, int]:
+    """The counts an anchor carries: rows, distinct listeners, counted plays and their seconds."""
+    mask = counted(frame["seconds"], min_seconds)
+    return {"rows": int(len(frame)), "listeners": int(frame["listener"].nunique()), "plays": int(mask.sum()),
+            "seconds": int(frame["seconds"].to_numpy()[mask].sum())}
+
+
 def anchor(frame: pd.DataFrame, min_seconds: int) -> dict[str, int | str]:
     """The on-chain anchor of a canonical day: hash of its bytes and its counts."""
-    mask = counted(frame["seconds"], min_seconds)
     digest = hashlib.sha256(HEADER)
     for lines in _body(frame):
         digest.update(lines)
-    return {
-        "sha256": digest.hexdigest(),
-        "rows": int(len(frame)),
-        "listeners": int(frame["listener"].nunique()),
-        "plays": int(mask.sum()),
-        "seconds": int(frame["seconds"].to_numpy()[mask].sum()),
-    }
+    return {"sha256": digest.hexdigest(), **_counts(frame, min_seconds)}
 
 
 #: A month's days are loaded and hashed two at a time (in threads: Arrow, NumPy and hashlib work
@@ -301,19 +301,38 @@ def anchor(frame: pd.DataFrame, min_seconds: int) -> dict[str, int | str]:
 #: memory holds one big day, not three.
 PARALLEL_DAY_ROWS = 1_500_000
 
+#: A day read and anchored: (its file, its canonical frame, its anchor).
+Day = tuple[Path, pd.DataFrame, dict[str, int | str]]
 
-def anchored_days(paths: Iterable[Path], load: Callable[[Path], pd.DataFrame], min_seconds: int
-                  ) -> Iterator[tuple[Path, pd.DataFrame, dict[str, int | str]]]:
-    """(path, canonical frame, anchor) of each day file in the order given; ``load`` reads one
-    (e.g. :func:`load_day` with a month's :class:`Pseudonymiser`, or :func:`read_canonical`).
 
-    The next days are loaded while the caller works on the current one; an error of a day is
-    raised when the caller reaches that day.
-    """
-    def anchored(path: Path) -> tuple[Path, pd.DataFrame, dict[str, int | str]]:
+def rendered(load: Callable[[Path], pd.DataFrame], min_seconds: int) -> Callable[[Path], Day]:
+    """Days read by ``load`` (e.g. :func:`load_day` with a month's :class:`Pseudonymiser`) and
+    anchored from their canonical bytes, rendered here."""
+    def anchored(path: Path) -> Day:
         frame = load(path)
         return path, frame, anchor(frame, min_seconds)
+    return anchored
 
+
+def kept(min_seconds: int) -> Callable[[Path], Day]:
+    """Kept canonical day files (as :func:`write_canonical` wrote them), each read once: the SHA-256
+    is of the file's very bytes, not of a rendering of them, so a kept file whose hash is its
+    anchor is the anchored day byte for byte (whatever produced it); the counts are from its rows."""
+    def anchored(path: Path) -> Day:
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise InputError(f"cannot read the day file: {exc.strerror}", str(path)) from None
+        frame = _parse_canonical(pa.BufferReader(data), path)
+        return path, frame, {"sha256": hashlib.sha256(data).hexdigest(), **_counts(frame, min_seconds)}
+    return anchored
+
+
+def anchored_days(paths: Iterable[Path], anchored: Callable[[Path], Day]) -> Iterator[Day]:
+    """Each day file in the order given, read and anchored by ``anchored`` (:func:`rendered` or
+    :func:`kept`). The next days are loaded while the caller works on the current one; an error of
+    a day is raised when the caller reaches that day.
+    """
     waiting = list(paths)[::-1]
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="day") as pool:
         running: deque[Future] = deque()
@@ -339,8 +358,12 @@ _CANONICAL_TYPES = {"played_at": pa.timestamp("us", tz="UTC"), "listener": pa.st
 
 def read_canonical(path: Path) -> pd.DataFrame:
     """A canonical day file (as :func:`write_canonical` writes it) back into a canonical frame."""
+    return _parse_canonical(path, path)
+
+
+def _parse_canonical(source: Any, path: Path) -> pd.DataFrame:
     try:
-        table = pacsv.read_csv(path, convert_options=pacsv.ConvertOptions(column_types=_CANONICAL_TYPES))
+        table = pacsv.read_csv(source, convert_options=pacsv.ConvertOptions(column_types=_CANONICAL_TYPES))
     except (OSError, pa.ArrowInvalid) as exc:
         raise InputError(f"not a canonical day file: {exc}", str(path)) from None
     frame = table.to_pandas()

@@ -4,7 +4,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-import pandas as pd
 
 from chaincode import canonical_json, records, rules
 from chaincode.contracts.allocations import Allocations
@@ -60,7 +59,7 @@ def load_month(session: Session, month: str, node: str, policy: Policy, folder: 
     in the ledger folder), each compared with its on-chain anchor (see :func:`_against_anchors`)."""
     folder = folder or dayfile.kept_folder(session.folder, node)
     files = _day_files(folder, month) if folder.exists() else {}
-    return _against_anchors(session, month, node, policy, files, dayfile.read_canonical,
+    return _against_anchors(session, month, node, policy, files, dayfile.kept(policy.min_seconds),
                             {d: str(p) for d, p in files.items()}, str(folder), "the file was altered", anomalies)
 
 
@@ -84,17 +83,17 @@ def load_month_raw(session: Session, month: str, node: str, policy: Policy, file
         raise_first(intake.problems)
     pseudonyms = Pseudonymiser(session.config.secret(node), month)
     days = {day: day for day in intake.days}
-    return _against_anchors(session, month, node, policy, days,
-                            lambda day: dayfile.canonicalise(intake.day_frame(day)[0], pseudonyms),
+    read = dayfile.rendered(lambda day: dayfile.canonicalise(intake.day_frame(day)[0], pseudonyms), policy.min_seconds)
+    return _against_anchors(session, month, node, policy, days, read,
                             {d: f"the plays of {d}" for d in days}, ", ".join(sorted({str(f.parent) for f in files})),
                             "a file was altered, or the artist catalogue changed since the day was anchored: "
                             "reconcile from the canonical days `listens submit` kept", anomalies)
 
 
 def _against_anchors(session: Session, month: str, node: str, policy: Policy, sources: Mapping[str, Any],
-                     load: Callable[[Any], pd.DataFrame], names: dict[str, str], where: str, altered: str,
+                     read: Callable[[Any], dayfile.Day], names: dict[str, str], where: str, altered: str,
                      anomalies: bool) -> MonthDays:
-    """Each day's canonical frame (``load`` of its source) compared with its on-chain anchor — a
+    """Each day (``read`` of its source: its canonical frame and anchor) compared with its on-chain anchor — a
     missing, extra or altered day is a problem, named by date (``altered`` says why a hash may
     differ) — and the matching days reconciled by the payout rule of ``policy`` and, with
     ``anomalies``, run through the per-day checks. The days are read one after another
@@ -102,7 +101,7 @@ def _against_anchors(session: Session, month: str, node: str, policy: Policy, so
     anchors = {a["date"]: a for a in session.reader().evaluate(Listening.ListAnchors, node, month)}
     sums = MonthSums(paid_listeners(session, month, node), policy.min_seconds)
     days, problems, bad_days, findings = [], [], [], []
-    loaded = dayfile.anchored_days([sources[day] for day in sorted(sources)], load, policy.min_seconds)
+    loaded = dayfile.anchored_days([sources[day] for day in sorted(sources)], read)
     for day in sorted(set(anchors) | set(sources)):
         if day not in sources:
             problems.append(f"{day}: anchored on chain (sha256 {anchors[day]['sha256'][:12]}…) but no file in "

@@ -10,7 +10,11 @@ file's day), pseudonymise (each distinct listener hashed once in Python, joined)
 canonical lines in canonical order and hash them (SHA-256 in Python over the answer's buffers),
 count the anchor's figures; then the top N over the per-day sums.
 
-Both must give the pipeline's pair count and weight sum; ``with_extras`` must give its day hashes
+``alone_kept``: the query of ``alone`` over the canonical day files kept at ``listens submit``
+(CSV, listeners already pseudonymised; the subscribers' pseudonyms registered in bulk): the floor of
+the month-end reconciliation, which reads those files.
+
+Each must give the pipeline's pair count and weight sum; ``with_extras`` must give its day hashes
 (``days_sha256``: SHA-256 over the days' hex hashes in day order).
 """
 
@@ -93,6 +97,22 @@ SELECT count(DISTINCT listener), count(*), sum(weight) FROM ranked WHERE rank <=
 """
 
 
+ALONE_KEPT = """
+WITH weights AS (
+    SELECT listener, artist_id, sum(seconds) AS weight
+    FROM read_csv($files, header = true, columns = {'played_at': 'VARCHAR', 'listener': 'VARCHAR',
+                  'artist_id': 'VARCHAR', 'track_id': 'VARCHAR', 'seconds': 'BIGINT'})
+    WHERE seconds >= $min_seconds AND seconds > 0
+      AND listener IN (SELECT listener FROM subscribers)
+    GROUP BY listener, artist_id
+), ranked AS (
+    SELECT *, row_number() OVER (PARTITION BY listener ORDER BY weight DESC, artist_id) AS rank
+    FROM weights
+)
+SELECT count(DISTINCT listener), count(*), sum(weight) FROM ranked WHERE rank <= $top_n
+"""
+
+
 def subscriber_ids(listeners: int) -> list[str]:
     """Every listener but each tenth, as reconcile_bench.py subscribes them."""
     return [f"user-{i:06d}" for i in range(listeners) if i % 10]
@@ -121,6 +141,20 @@ def alone(files: list[Path], args: argparse.Namespace) -> dict:
     listeners, pairs, weight = con.execute(ALONE, {
         "files": [str(f) for f in files], "min_seconds": args.min_seconds, "top_n": args.top_n}).fetchone()
     return {"engine": f"duckdb {duckdb.__version__}", "threads": args.threads,
+            "wall_s": round(time.perf_counter() - started, 2), "cpu_s": round(cpu_s() - cpu, 2),
+            "peak_rss_mib": peak_mib(), "allocated_listeners": listeners, "allocation_pairs": pairs,
+            "weight_sum": int(weight)}
+
+
+def alone_kept(files: list[Path], args: argparse.Namespace) -> dict:
+    started, cpu = time.perf_counter(), cpu_s()
+    con = connect(args.threads)
+    pseudonyms = Pseudonymiser(SECRET, files[0].name[:7])
+    con.register("subscribers", pa.table({"listener": pa.array(
+        [pseudonyms(i) for i in subscriber_ids(args.listeners)], pa.string())}))
+    listeners, pairs, weight = con.execute(ALONE_KEPT, {
+        "files": [str(f) for f in files], "min_seconds": args.min_seconds, "top_n": args.top_n}).fetchone()
+    return {"engine": f"duckdb {duckdb.__version__} over the kept CSV days", "threads": args.threads,
             "wall_s": round(time.perf_counter() - started, 2), "cpu_s": round(cpu_s() - cpu, 2),
             "peak_rss_mib": peak_mib(), "allocated_listeners": listeners, "allocation_pairs": pairs,
             "weight_sum": int(weight)}
@@ -159,7 +193,8 @@ def with_extras(files: list[Path], args: argparse.Namespace) -> dict:
         new = con.execute("SELECT DISTINCT listener_id FROM day WHERE listener_id NOT IN "
                           "(SELECT listener_id FROM pseudonyms)").fetchall()
         if new:
-            fresh = pa.table({"listener_id": [n for n, in new], "listener": [pseudonyms(n) for n, in new]})
+            con.register("fresh", pa.table({"listener_id": [n for n, in new],
+                                            "listener": [pseudonyms(n) for n, in new]}))
             con.execute("INSERT INTO pseudonyms SELECT * FROM fresh")
         t2 = time.perf_counter()
         digest = hashlib.sha256(b"played_at,listener,artist_id,track_id,seconds\n")
@@ -185,14 +220,14 @@ def with_extras(files: list[Path], args: argparse.Namespace) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("folder", type=Path)
-    parser.add_argument("figure", choices=("alone", "with_extras"))
+    parser.add_argument("figure", choices=("alone", "with_extras", "alone_kept"))
     parser.add_argument("--listeners", type=int, default=30_000)
     parser.add_argument("--top-n", type=int, default=9)
     parser.add_argument("--min-seconds", type=int, default=30)
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
-    files = sorted(args.folder.glob("*.parquet"))
-    figure = alone(files, args) if args.figure == "alone" else with_extras(files, args)
+    files = sorted(args.folder.glob("*.csv" if args.figure == "alone_kept" else "*.parquet"))
+    figure = {"alone": alone, "with_extras": with_extras, "alone_kept": alone_kept}[args.figure](files, args)
     json.dump(figure, sys.stdout, indent=1)
     print()
 

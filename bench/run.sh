@@ -76,3 +76,7 @@ echo "== duckdb: the aggregation alone (bench-only dependency)"
 uv run --group bench python bench/duckdb_bench.py "$dir" alone
 echo "== duckdb: the aggregation with what the pipeline must also do"
 uv run --group bench python bench/duckdb_bench.py "$dir" with_extras
+echo "== nineten month-end reconcile, from the canonical days listens submit kept"
+uv run python bench/reconcile_bench.py "$dir" --kept "$dir-kept"   # writes $dir-kept first, untimed
+echo "== duckdb: the aggregation alone, over those kept days"
+uv run --group bench python bench/duckdb_bench.py "$dir-kept" alone_kept

@@ -88,3 +88,30 @@ def test_pseudonyms_of_a_series_are_each_ids_pseudonym(ids):
     hashed = Pseudonymiser(b"k", "2026-10").series(series)
     assert list(hashed.index) == list(series.index) and hashed.name == "listener_id"
     assert list(hashed) == [pseudonym(b"k", "2026-10", i) for i in ids]
+
+
+day_plays = st.lists(st.tuples(st.integers(DAY, DAY + dayfile.MICROS_PER_DAY - 1),
+                               st.sampled_from(["p1", "p2", "p,3"]) | texts, texts, texts,
+                               st.integers(0, 86_400)), max_size=40)
+
+
+@settings(max_examples=100, deadline=None)
+@given(day_plays, st.integers(0, 60))
+def test_a_kept_file_anchors_as_its_frame_does(tmp_path_factory, rows, min_seconds):
+    """Reading a kept canonical file hashes its bytes instead of rendering it again: the same anchor."""
+    frame = frame_of(rows)
+    path = tmp_path_factory.mktemp("kept") / "2026-10-01.csv"
+    dayfile.write_canonical(frame, path)
+    _, read, anchor = dayfile.kept(min_seconds)(path)
+    assert anchor == dayfile.anchor(frame, min_seconds)
+    assert dayfile.anchor(read, min_seconds) == anchor
+
+
+def test_a_kept_file_in_another_order_is_not_the_anchored_day(tmp_path):
+    """The same plays in other bytes (rows swapped) hash otherwise: the kept file must be the anchored one."""
+    frame = frame_of([(DAY + 1, "p1", "a", "t", 40), (DAY + 2, "p2", "b", "t", 50)])
+    path = tmp_path / "2026-10-01.csv"
+    dayfile.write_canonical(frame, path)
+    header, first, second = path.read_bytes().splitlines(keepends=True)
+    path.write_bytes(header + second + first)
+    assert dayfile.kept(30)(path)[2]["sha256"] != dayfile.anchor(frame, 30)["sha256"]
