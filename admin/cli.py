@@ -63,11 +63,11 @@ def main(ctx: click.Context, ledger: Path, as_identity: str | None, fmt: str, ga
 
 
 def _register() -> None:
-    from .commands import (adjustments, audit, calls, consortium, disputes, identity, ledger, listens, month, payouts,
-                           receipt, simulate, statements, subscriptions)
+    from .commands import (adjustments, audit, calls, channel, consortium, disputes, events, identity, ledger, listens,
+                           month, payouts, receipt, simulate, statements, subscriptions)
 
-    for module in (adjustments, audit, calls, consortium, disputes, identity, ledger, listens, month, payouts, receipt,
-                   simulate, statements, subscriptions):
+    for module in (adjustments, audit, calls, channel, consortium, disputes, events, identity, ledger, listens, month,
+                   payouts, receipt, simulate, statements, subscriptions):
         for command in module.COMMANDS:
             main.add_command(command)
 

@@ -15,7 +15,7 @@ block log kept on this machine (the embedded ledger), or None where the peers ke
 
 import hashlib
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Iterator, Protocol
+from typing import Any, Callable, Iterable, Iterator, Protocol, Sequence
 
 from chaincode import canonical_json
 
@@ -65,6 +65,16 @@ class Committed:
 
 
 @dataclass(frozen=True)
+class ChaincodeEvent:
+    """An event of a committed (valid) transaction: its block, transaction id, name and payload."""
+
+    block: int
+    txid: str
+    name: str
+    payload: str
+
+
+@dataclass(frozen=True)
 class Prepared:
     """An endorsed transaction not yet committed: the identity that signs it, the function it calls,
     its id, and the backend's own form of it (a Fabric envelope, an embedded block body)."""
@@ -110,12 +120,17 @@ class LedgerClient(Protocol):
 
     def evaluate(self, identity: str, function: str, *args: str) -> str: ...
 
-    def key_history(self, identity: str, key: str) -> list[dict[str, Any]]:
-        """Every write of ``key``, newest first: {"txid", "block", "timestamp_ns", "value" (None for
-        a delete), "is_delete"}, read as ``identity``."""
+    def key_histories(self, identity: str, keys: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+        """Every write of each of ``keys``, newest first: {key: [{"txid", "block", "timestamp_ns",
+        "value" (None for a delete), "is_delete"}, ...]}, read as ``identity``; any number of keys."""
 
     def local_chain(self) -> LocalChain | None:
         """The block log on this machine, or None (on Fabric the peers keep and validate blocks)."""
+
+    def chaincode_events(self, identity: str, start_block: int | None, after_txid: str = "") -> Iterator[ChaincodeEvent]:
+        """The chaincode's events in commit order, from block ``start_block`` (None: the next block
+        committed), skipping those of that block up to and including transaction ``after_txid``;
+        waits for new blocks, never ends by itself."""
 
     def close(self) -> None: ...
 
@@ -139,9 +154,9 @@ class Connection:
         return canonical_json.loads(self.client.evaluate(self.identity, wire_name(transaction),
                                                          *map(wire_arg, args)))
 
-    def key_history(self, key: str) -> list[dict[str, Any]]:
-        """Every write of a world-state key, newest first (see :meth:`LedgerClient.key_history`)."""
-        return self.client.key_history(self.identity, key)
+    def key_histories(self, keys: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+        """Every write of each world-state key, newest first (see :meth:`LedgerClient.key_histories`)."""
+        return self.client.key_histories(self.identity, keys)
 
     def world_state(self, page_size: int = 500) -> Iterator[tuple[str, bytes]]:
         """Every (key, value) of the world state in key order, paged through ``WorldState:Page``,

@@ -9,10 +9,16 @@ strings compared by code point; played_at rendered ``YYYY-MM-DDTHH:MM:SS.ffffffZ
 quoted (``"`` doubled inside) only when it holds a comma, a double quote, CR or LF.
 """
 
+import ctypes
 import datetime as dt
+import functools
 import hashlib
 import re
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -24,6 +30,22 @@ from admin.errors import InputError
 from admin.formats import Problem
 from admin.pseudonym import Pseudonymiser
 from admin.readers.resolve import ReadOptions
+
+def _return_big_blocks() -> None:
+    """Have glibc give big freed blocks back to the system.
+
+    glibc raises its mmap threshold to the largest block freed (up to 32 MiB), so once a big day's
+    column arrays are freed, the next day's come from the heap and stay there: some 300 MiB kept
+    per day of 3 million plays. A fixed threshold of 4 MiB ends that (small days are unaffected).
+    """
+    try:
+        ctypes.CDLL(None).mallopt(_M_MMAP_THRESHOLD, 4 << 20)
+    except (OSError, AttributeError):  # not glibc
+        pass
+
+
+_M_MMAP_THRESHOLD = -3
+_return_big_blocks()
 
 CANONICAL_COLUMNS = ("played_at", "listener", "artist_id", "track_id", "seconds")
 HEADER = (",".join(CANONICAL_COLUMNS) + "\n").encode("ascii")
@@ -140,31 +162,97 @@ def load_day(path: str | Path, secret: bytes | Pseudonymiser, fmt: str | None = 
     return frame
 
 
+#: Lines rendered at a time: a day's canonical bytes are hashed (or joined) chunk by chunk, so a big
+#: day never sits in memory whole.
+CHUNK_ROWS = 1 << 18
+_SPECIAL = (b",", b'"', b"\r", b"\n")
+_COMMA, _NEWLINE, _NOTHING = (pa.scalar(text, pa.large_string()) for text in (",", "\n", ""))
+
+
+def canonical_order(frame: pd.DataFrame) -> np.ndarray:
+    """The row positions of a canonical frame in canonical order (see the module docstring).
+
+    Rows are ordered by ``played_at`` alone (an integer sort); only the rows sharing a time with
+    another row are then ordered by every column, strings by code point.
+    """
+    played = frame["played_at"].to_numpy()
+    order = np.argsort(played)
+    times = played[order]
+    tie = times[1:] == times[:-1]
+    if tie.any():
+        shared = np.zeros(len(order), dtype=bool)
+        shared[1:] |= tie
+        shared[:-1] |= tie
+        places = np.flatnonzero(shared)
+        rows = order[places]
+        ties = pa.table({c: _arrow(frame[c]).take(pa.array(rows)) for c in CANONICAL_COLUMNS})
+        order[places] = rows[pc.sort_indices(ties, [(c, "ascending") for c in CANONICAL_COLUMNS])
+                             .to_numpy()]
+    return order
+
+
+def _arrow(column: pd.Series) -> pa.Array | pa.ChunkedArray:
+    """A frame column as Arrow (strings as UTF-8), its chunks kept: without copying where pandas allows."""
+    if column.name in ("played_at", "seconds"):
+        return pa.array(column.to_numpy(dtype=np.int64))
+    return pa.array(column.array, pa.large_string())
+
+
+def _taken(column: pa.Array | pa.ChunkedArray, rows: np.ndarray) -> pa.Array:
+    """The values of ``column`` at ``rows``, as one array."""
+    taken = column.take(pa.array(rows))
+    return taken.combine_chunks() if isinstance(taken, pa.ChunkedArray) else taken
+
+
 def _quoted(column: pa.Array) -> pa.Array:
-    needs = pc.match_substring_regex(column, '[,"\r\n]')
-    if not pc.any(needs).as_py():
+    """Each value quoted (``"`` doubled) where it holds a comma, a double quote, CR or LF."""
+    values = _joined(column).tobytes()
+    if not any(special in values for special in _SPECIAL):
         return column
+    needs = pc.match_substring_regex(column, '[,"\r\n]')
     doubled = pc.replace_substring(column, '"', '""')
-    return pc.if_else(needs, pc.binary_join_element_wise('"', doubled, '"', ""), column)
+    quote = pa.scalar('"', column.type)
+    return pc.if_else(needs, pc.binary_join_element_wise(quote, doubled, quote, pa.scalar("", column.type)), column)
+
+
+@functools.cache
+def _words(kind: str) -> np.ndarray:
+    """A lookup table of 4-byte ASCII words (as uint32) for one part of a rendered time."""
+    texts = {"clock": [f"{h % 10}:{m:02d}" for h in range(10) for m in range(60)],  # "H:MM"
+             "second": [f":{s:02d}." for s in range(60)],                         # ":SS."
+             "fraction": [f"{x:04d}" for x in range(10_000)],                     # "ffff"
+             "end": [f"{x:02d}Z," for x in range(100)]}[kind]                      # "ffZ,"
+    return np.frombuffer("".join(texts).encode("ascii"), dtype=np.uint32)
 
 
 def _render_times(micros: np.ndarray) -> pa.Array:
-    """``YYYY-MM-DDTHH:MM:SS.ffffffZ`` of each time, built as fixed-width bytes."""
+    """``YYYY-MM-DDTHH:MM:SS.ffffffZ,`` (the field and its comma) of each time.
+
+    Each is 7 words of 4 bytes, each looked up: ``YYYY`` ``-MM-`` ``DDTH`` (per day and tens of
+    hours), ``H:MM``, ``:SS.``, ``ffff``, ``ffZ,``.
+    """
     days, rest = np.divmod(micros, MICROS_PER_DAY)
-    unique_days, which = np.unique(days, return_inverse=True)
-    dates = np.array([(dt.date(1970, 1, 1) + dt.timedelta(days=int(d))).strftime("%Y-%m-%dT")
-                      for d in unique_days], dtype="S11").view(np.uint8).reshape(-1, 11)
-    text = np.empty((len(micros), 27), dtype=np.uint8)
-    text[:, :11] = dates[which]
-    seconds, fraction = np.divmod(rest, 1_000_000)
-    for start, value, width in ((11, seconds // 3600, 2), (14, seconds // 60 % 60, 2),
-                                (17, seconds % 60, 2), (20, fraction, 6)):
-        for k in range(width):
-            text[:, start + width - 1 - k] = 48 + value // 10**k % 10
-    text[:, [13, 16]], text[:, 19], text[:, 26] = ord(":"), ord("."), ord("Z")
-    offsets = np.arange(0, 27 * (len(micros) + 1), 27, dtype=np.int32)
-    return pa.Array.from_buffers(pa.string(), len(micros),
-                                 [None, pa.py_buffer(offsets), pa.py_buffer(text.tobytes())])
+    seconds, fraction = (part.astype(np.int32) for part in np.divmod(rest, 1_000_000))
+    hours = seconds // 3600
+    if len(days) and days.min() == days.max():
+        unique_days, which = days[:1], np.zeros(len(days), dtype=np.intp)
+    else:
+        unique_days, which = np.unique(days, return_inverse=True)
+    dates = [dt.date(1970, 1, 1) + dt.timedelta(days=int(d)) for d in unique_days]
+    heads = np.frombuffer("".join(f"{d.year:04d}-{d.month:02d}-{d.day:02d}T{h}" for d in dates
+                                  for h in range(3)).encode("ascii"),
+                          dtype=np.uint32).reshape(-1, 3)
+    text = np.empty((len(micros), 7), dtype=np.uint32)
+    text[:, 0] = heads[:, 0][which * 3]
+    text[:, 1] = heads[:, 1][which * 3]
+    text[:, 2] = heads[:, 2][which * 3 + hours // 10]
+    text[:, 3] = _words("clock")[hours % 10 * 60 + seconds // 60 % 60]
+    text[:, 4] = _words("second")[seconds % 60]
+    text[:, 5] = _words("fraction")[fraction // 100]
+    text[:, 6] = _words("end")[fraction % 100]
+    offsets = np.arange(0, 28 * (len(micros) + 1), 28, dtype=np.int64)
+    return pa.Array.from_buffers(pa.large_string(), len(micros),
+                                 [None, pa.py_buffer(offsets), pa.py_buffer(text)])
 
 
 def _joined(lines: pa.Array) -> memoryview:
@@ -175,36 +263,87 @@ def _joined(lines: pa.Array) -> memoryview:
     return memoryview(data)[ends[0]:ends[-1]] if len(lines) else memoryview(b"")
 
 
-def _body(frame: pd.DataFrame) -> memoryview:
-    """The canonical CSV lines of a canonical frame, without the header."""
-    table = pa.table({c: frame[c].to_numpy() if c in ("played_at", "seconds")
-                      else pa.array(frame[c].array, pa.string()) for c in CANONICAL_COLUMNS})
-    table = table.take(pc.sort_indices(table, [(c, "ascending") for c in CANONICAL_COLUMNS]))
-    fields = [_render_times(table.column("played_at").to_numpy())]
-    fields += [_quoted(table.column(c).combine_chunks())
-               for c in ("listener", "artist_id", "track_id")]
-    seconds = table.column("seconds").combine_chunks().cast(pa.string())
-    fields.append(pc.binary_join_element_wise(seconds, "\n", ""))
-    return _joined(pc.binary_join_element_wise(*fields, ","))
+def _body(frame: pd.DataFrame) -> Iterator[memoryview]:
+    """The canonical CSV lines of a canonical frame, without the header, :data:`CHUNK_ROWS` at a time."""
+    order = canonical_order(frame)
+    played, seconds = frame["played_at"].to_numpy(), frame["seconds"].to_numpy(dtype=np.int64)
+    texts = [_arrow(frame[c]) for c in ("listener", "artist_id", "track_id")]
+    for start in range(0, len(order), CHUNK_ROWS):
+        rows = order[start:start + CHUNK_ROWS]
+        listener, artist, track = (_quoted(_taken(text, rows)) for text in texts)
+        yield _joined(pc.binary_join_element_wise(
+            _render_times(played[rows]), listener, _COMMA, artist, _COMMA, track, _COMMA,
+            pa.array(seconds[rows]).cast(pa.large_string()), _NEWLINE, _NOTHING))
 
 
 def canonical_bytes(frame: pd.DataFrame) -> bytes:
     """The canonical CSV bytes of a canonical frame (in any row order)."""
-    return HEADER + bytes(_body(frame))
+    return HEADER + b"".join(_body(frame))
+
+
+def _counts(frame: pd.DataFrame, min_seconds: int) -> dict[str, int]:
+    """The counts an anchor carries: rows, distinct listeners, counted plays and their seconds."""
+    mask = counted(frame["seconds"], min_seconds)
+    return {"rows": int(len(frame)), "listeners": int(frame["listener"].nunique()), "plays": int(mask.sum()),
+            "seconds": int(frame["seconds"].to_numpy()[mask].sum())}
 
 
 def anchor(frame: pd.DataFrame, min_seconds: int) -> dict[str, int | str]:
     """The on-chain anchor of a canonical day: hash of its bytes and its counts."""
-    mask = counted(frame["seconds"], min_seconds)
     digest = hashlib.sha256(HEADER)
-    digest.update(_body(frame))
-    return {
-        "sha256": digest.hexdigest(),
-        "rows": int(len(frame)),
-        "listeners": int(frame["listener"].nunique()),
-        "plays": int(mask.sum()),
-        "seconds": int(frame["seconds"].to_numpy()[mask].sum()),
-    }
+    for lines in _body(frame):
+        digest.update(lines)
+    return {"sha256": digest.hexdigest(), **_counts(frame, min_seconds)}
+
+
+#: A month's days are loaded and hashed two at a time (in threads: Arrow, NumPy and hashlib work
+#: outside the GIL) while a day holds at most this many plays; bigger days one at a time, so that
+#: memory holds one big day, not three.
+PARALLEL_DAY_ROWS = 1_500_000
+
+#: A day read and anchored: (its file, its canonical frame, its anchor).
+Day = tuple[Path, pd.DataFrame, dict[str, int | str]]
+
+
+def rendered(load: Callable[[Path], pd.DataFrame], min_seconds: int) -> Callable[[Path], Day]:
+    """Days read by ``load`` (e.g. :func:`load_day` with a month's :class:`Pseudonymiser`) and
+    anchored from their canonical bytes, rendered here."""
+    def anchored(path: Path) -> Day:
+        frame = load(path)
+        return path, frame, anchor(frame, min_seconds)
+    return anchored
+
+
+def kept(min_seconds: int) -> Callable[[Path], Day]:
+    """Kept canonical day files (as :func:`write_canonical` wrote them), each read once: the SHA-256
+    is of the file's very bytes, not of a rendering of them, so a kept file whose hash is its
+    anchor is the anchored day byte for byte (whatever produced it); the counts are from its rows."""
+    def anchored(path: Path) -> Day:
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise InputError(f"cannot read the day file: {exc.strerror}", str(path)) from None
+        frame = _parse_canonical(pa.BufferReader(data), path)
+        return path, frame, {"sha256": hashlib.sha256(data).hexdigest(), **_counts(frame, min_seconds)}
+    return anchored
+
+
+def anchored_days(paths: Iterable[Path], anchored: Callable[[Path], Day]) -> Iterator[Day]:
+    """Each day file in the order given, read and anchored by ``anchored`` (:func:`rendered` or
+    :func:`kept`). The next days are loaded while the caller works on the current one; an error of
+    a day is raised when the caller reaches that day.
+    """
+    waiting = list(paths)[::-1]
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="day") as pool:
+        running: deque[Future] = deque()
+        width = 1
+        while waiting or running:
+            while waiting and len(running) < width:
+                running.append(pool.submit(anchored, waiting.pop()))
+            day = running.popleft().result()
+            width = 2 if len(day[1]) <= PARALLEL_DAY_ROWS else 1
+            yield day
+            del day  # not held while the next day is awaited
 
 
 def write_canonical(frame: pd.DataFrame, target: Path) -> None:
@@ -219,8 +358,12 @@ _CANONICAL_TYPES = {"played_at": pa.timestamp("us", tz="UTC"), "listener": pa.st
 
 def read_canonical(path: Path) -> pd.DataFrame:
     """A canonical day file (as :func:`write_canonical` writes it) back into a canonical frame."""
+    return _parse_canonical(path, path)
+
+
+def _parse_canonical(source: Any, path: Path) -> pd.DataFrame:
     try:
-        table = pacsv.read_csv(path, convert_options=pacsv.ConvertOptions(column_types=_CANONICAL_TYPES))
+        table = pacsv.read_csv(source, convert_options=pacsv.ConvertOptions(column_types=_CANONICAL_TYPES))
     except (OSError, pa.ArrowInvalid) as exc:
         raise InputError(f"not a canonical day file: {exc}", str(path)) from None
     frame = table.to_pandas()

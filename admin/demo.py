@@ -73,14 +73,7 @@ def _reviews(run: Run) -> tuple[str, list[str]]:
     for node in run.scenario.consortium.nodes:
         for role, reviewer in reviewers_of(session, month, node["id"]).items():
             if node["id"] == DISPUTED and role == "external":
-                finding = _farm_finding(run)
-                farm = finding["evidence"]["listeners"].split(",")
-                reason = (f"account farm: {finding['evidence']['accounts']} paid accounts share only the artists "
-                          f"{finding['subject']}")
-                evidence = node_month.findings_sha256([finding])
-                session.reviewer(reviewer).submit(Reviews.Review, month, DISPUTED, "flag", reason, evidence,
-                                                  node_month.findings_scope([finding]))
-                run.note(f"review: {reviewer} flags {DISPUTED}'s month: {reason} (scope: those {len(farm)} accounts)")
+                farm = flag_farm(run, DISPUTED, reviewer)
                 continue
             review(run, node["id"], reviewer)
     dispute = session.reader().evaluate(Reviews.ListDisputes, month)[0]
@@ -89,13 +82,19 @@ def _reviews(run: Run) -> tuple[str, list[str]]:
     return dispute["id"], farm
 
 
-def _farm_finding(run: Run) -> dict:
-    """The external reviewer's anomaly checks over the disputed node's shared days: its account farm."""
+def flag_farm(run: Run, node: str, reviewer: str) -> list[str]:
+    """``reviewer`` runs the anomaly checks over ``node``'s shared days and flags its account farm,
+    the scope its accounts; returns the accounts."""
     session, month = run.session, run.month
     policy = session.policy(month)
-    days = node_month.load_month(session, month, DISPUTED)
-    result = node_month.compute(session, month, DISPUTED, days, policy)
-    return next(f for f in node_month.anomaly_findings(policy, days, result) if f["check"] == "account_farm")
+    days = node_month.load_month(session, month, node, policy)
+    finding = next(f for f in node_month.anomaly_findings(policy, days) if f["check"] == "account_farm")
+    farm = finding["evidence"]["listeners"].split(",")
+    reason = f"account farm: {finding['evidence']['accounts']} paid accounts share only the artists {finding['subject']}"
+    session.reviewer(reviewer).submit(Reviews.Review, month, node, "flag", reason,
+                                      node_month.findings_sha256([finding]), node_month.findings_scope([finding]))
+    run.note(f"review: {reviewer} flags {node}'s month: {reason} (scope: those {len(farm)} accounts)")
+    return farm
 
 
 def _disputed_line(settlement: dict, dispute_id: str, accounts: int) -> str:

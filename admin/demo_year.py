@@ -18,7 +18,7 @@ from chaincode.contracts.reviews import Reviews
 from chaincode.contracts.settlement import Settlement
 from chaincode.money import format_micro
 
-from . import node_month
+from .demo import flag_farm
 from .demo_data import CORE, FAN, YEAR_FARMS, YearShape, write_year
 from .inputs import Consortium
 from .simulate import (Echo, Run, Scenario, anchor_days, books_line, majority, month_run, reconcile_all,
@@ -152,24 +152,11 @@ def _reviews(run: Run, index: int) -> str:
     for node in run.nodes():
         for role, reviewer in reviewers_of(run.session, run.month, node).items():
             if node == flagged and role == "external":
-                dispute = _flag(run, node, reviewer)
+                flag_farm(run, node, reviewer)
+                dispute = run.session.reader().evaluate(Reviews.ListDisputes, run.month)[0]["id"]
             else:
                 review(run, node, reviewer)
     return dispute
-
-
-def _flag(run: Run, node: str, reviewer: str) -> str:
-    session, month = run.session, run.month
-    policy = session.policy(month)
-    days = node_month.load_month(session, month, node)
-    result = node_month.compute(session, month, node, days, policy)
-    finding = next(f for f in node_month.anomaly_findings(policy, days, result) if f["check"] == "account_farm")
-    reason = f"account farm: {finding['evidence']['accounts']} paid accounts share only the artists {finding['subject']}"
-    answer = session.reviewer(reviewer).submit(Reviews.Review, month, node, "flag", reason,
-                                               node_month.findings_sha256([finding]),
-                                               node_month.findings_scope([finding])).json()
-    run.note(f"review: {reviewer} flags {node}'s month: {reason}")
-    return answer["dispute"]["id"]
 
 
 def _vote(run: Run, dispute_id: str) -> None:

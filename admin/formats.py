@@ -166,7 +166,14 @@ def _frame(played_at, listener, artist, track, seconds, lines) -> pd.DataFrame:
          "artist_id": pd.array(artist, dtype="str"),
          "track_id": pd.array(track, dtype="str"),
          "seconds": np.asarray(seconds, dtype=np.int64)},
-        index=pd.Index(np.asarray(lines, dtype=np.int64), name="line"))
+        index=_line_index(np.asarray(lines, dtype=np.int64)))
+
+
+def _line_index(lines: np.ndarray) -> pd.Index:
+    """The index of line numbers: a RangeIndex (no memory) when they follow each other."""
+    if len(lines) and lines[-1] - lines[0] == len(lines) - 1:
+        return pd.RangeIndex(lines[0], lines[-1] + 1, name="line")
+    return pd.Index(lines, name="line")
 
 
 # --- CSV and Parquet: vectorised -------------------------------------------------------------
@@ -199,9 +206,15 @@ def _mask(array: pa.Array) -> np.ndarray:
     return pc.fill_null(array, False).to_numpy(zero_copy_only=False).astype(bool)
 
 
+def _missing(raw: pa.Array) -> np.ndarray:
+    """Which values are null, empty or only whitespace (checked in place: no trimmed copy)."""
+    return _mask(pc.or_kleene(pc.is_null(raw), pc.or_(pc.equal(pc.binary_length(raw), 0),
+                                                       pc.utf8_is_space(raw))))
+
+
 def _check_strings_times(check: _Checker, field: str, raw: pa.Array) -> np.ndarray:
     """Microseconds since the epoch of ISO-8601 UTC strings; bad ones flagged."""
-    missing = _mask(pc.or_kleene(pc.is_null(raw), pc.equal(pc.utf8_trim_whitespace(raw), "")))
+    missing = _missing(raw)
     shaped = _mask(pc.match_substring_regex(raw, UTC_TIME))
     parsed = pd.to_datetime(pd.Series(raw.to_pandas()).where(shaped), format="ISO8601",
                             utc=True, errors="coerce")
@@ -268,8 +281,7 @@ def _seconds_text(value: Any) -> str:
 
 
 def _check_ids(check: _Checker, field: str, raw: pa.Array) -> pa.Array:
-    missing = _mask(pc.or_kleene(pc.is_null(raw), pc.equal(pc.utf8_trim_whitespace(raw), "")))
-    check.flag(field, missing, raw, lambda v: "is missing")
+    check.flag(field, _missing(raw), raw, lambda v: "is missing")
     return raw
 
 
@@ -313,16 +325,17 @@ def _validated(file: str, table: pa.Table, lines: np.ndarray, problems: list[Pro
         micros = _check_timestamps(check, played)
     else:
         micros = _check_strings_times(check, "played_at", played)
-    ids = {c: _check_ids(check, c, table.column(c).combine_chunks()) for c in ID_COLUMNS}
+    ids = {c: _check_ids(check, c, table.column(c)) for c in ID_COLUMNS}  # chunks kept: no copy
     _check_listeners(check, ids["listener_id"])
     ids["artist_id"], refused, unmapped = map_artist_column(file, lines, ids["artist_id"], options)
     check.flag("artist_id", refused, ids["artist_id"], lambda v: f"artist {v!r} is not in the artist catalogue "
                f"(not a registered id, a name or alias of one artist, nor a valid id); {UNMAPPED_FIELD_HINT}")
     seconds = _check_seconds(check, table.column("seconds").combine_chunks())
-    good = ~check.bad
-    keep = pa.array(good)
-    frame = _frame(micros[good], *(pc.filter(ids[c], keep) for c in ID_COLUMNS),
-                   seconds[good], lines[good])
+    if check.bad.any():  # only then are the good rows copied out
+        good, keep = ~check.bad, pa.array(~check.bad)
+        micros, seconds, lines = micros[good], seconds[good], lines[good]
+        ids = {c: pc.filter(ids[c], keep) for c in ID_COLUMNS}
+    frame = _frame(micros, *(ids[c] for c in ID_COLUMNS), seconds, lines)
     part = FramePart(file, frame, np.zeros(len(frame), dtype=bool))
     return Reading([part], problems + check.problems, unmapped)
 
@@ -427,7 +440,10 @@ def _read_parquet(file: str, options: ReadOptions) -> Reading:
         wrong = _parquet_type_problem(file, name, schema.field(name).type)
         if wrong:
             return _refused(file, wrong)
-    table = pq.read_table(file, columns=list(COLUMNS))
+    parquet = pq.ParquetFile(file)  # read a row group at a time: less scratch memory than at once
+    table = pa.concat_tables(parquet.read_row_group(i, columns=list(COLUMNS))
+                             for i in range(parquet.num_row_groups)) if parquet.num_row_groups \
+        else parquet.read(columns=list(COLUMNS))
     for index, name in enumerate(table.column_names):
         kind = table.schema.field(name).type
         if pa.types.is_dictionary(kind):

@@ -4,7 +4,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-import pandas as pd
 
 from chaincode import canonical_json, records, rules
 from chaincode.contracts.allocations import Allocations
@@ -12,13 +11,14 @@ from chaincode.contracts.listening import Listening
 from chaincode.contracts.subscriptions import Subscriptions
 from chaincode.rules import Policy
 
-from . import anomalies, dayfile
+from . import anomalies as anomaly_checks
+from . import dayfile
 from .errors import InputError, NotFoundRejected
 from .formats import raise_first
 from .intake import read_files
 from .pseudonym import Pseudonymiser
 from .readers.resolve import ReadOptions
-from .reconcile import Reconciliation, batches, reconcile
+from .reconcile import MonthSums, Reconciliation, batches
 from .session import Session
 
 BATCH_SIZE = 500
@@ -31,13 +31,19 @@ DAY_CHECKS = ("day_total_outlier",)
 
 @dataclass
 class MonthDays:
-    """A node's day frames for a month, checked against the anchors on chain; ``bad_days`` are the
-    anchored days whose file is missing or altered."""
+    """A node's month recomputed from its days, each checked against its anchor on chain.
 
-    frames: dict[str, pd.DataFrame]
+    days: the days that match their anchors, in order; only those are reconciled (``result``);
+    problems: a sentence per missing, extra or altered day; bad_days: the anchored days whose file is
+    missing or altered; day_findings: the per-day anomaly checks of ``days`` (when asked for).
+    """
+
     anchors: dict[str, dict[str, Any]]
+    days: list[str]
+    result: Reconciliation
     problems: list[str] = field(default_factory=list)
     bad_days: list[str] = field(default_factory=list)
+    day_findings: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _day_files(folder: Path, month: str) -> dict[str, Path]:
@@ -47,14 +53,14 @@ def _day_files(folder: Path, month: str) -> dict[str, Path]:
     return files
 
 
-def load_month(session: Session, month: str, node: str, folder: Path | None = None) -> MonthDays:
-    """Load the canonical days of ``folder`` (default: those ``listens submit`` kept in the ledger
-    folder) and compare each with its on-chain anchor."""
+def load_month(session: Session, month: str, node: str, policy: Policy, folder: Path | None = None,
+               anomalies: bool = False) -> MonthDays:
+    """The node's month from the canonical days of ``folder`` (default: those ``listens submit`` kept
+    in the ledger folder), each compared with its on-chain anchor (see :func:`_against_anchors`)."""
     folder = folder or dayfile.kept_folder(session.folder, node)
     files = _day_files(folder, month) if folder.exists() else {}
-    frames = {day: dayfile.read_canonical(path) for day, path in files.items()}
-    return _against_anchors(session, month, node, frames, {d: str(p) for d, p in files.items()}, str(folder),
-                            "the file was altered")
+    return _against_anchors(session, month, node, policy, files, dayfile.kept(policy.min_seconds),
+                            {d: str(p) for d, p in files.items()}, str(folder), "the file was altered", anomalies)
 
 
 def raw_files(paths: list[Path], month: str) -> list[Path]:
@@ -65,8 +71,9 @@ def raw_files(paths: list[Path], month: str) -> list[Path]:
     return [f for f in files if not dayfile.is_day_file(f) or dayfile.day_of(f).startswith(month)]
 
 
-def load_month_raw(session: Session, month: str, node: str, files: list[Path], options: ReadOptions,
-                   listeners: Mapping[Path, str] | None = None) -> MonthDays:
+def load_month_raw(session: Session, month: str, node: str, policy: Policy, files: list[Path],
+                   options: ReadOptions, listeners: Mapping[Path, str] | None = None,
+                   anomalies: bool = False) -> MonthDays:
     """Read the node's raw ``files`` in any format ``listens submit`` reads, with its catalogue and
     played-time rule, pseudonymise them with the node's secret, and compare each day of ``month``
     with its on-chain anchor. An artist the catalogue does not know is kept under its
@@ -75,47 +82,51 @@ def load_month_raw(session: Session, month: str, node: str, files: list[Path], o
     if intake.problems:
         raise_first(intake.problems)
     pseudonyms = Pseudonymiser(session.config.secret(node), month)
-    frames = {day: dayfile.canonicalise(intake.day_frame(day)[0], pseudonyms) for day in intake.days}
-    return _against_anchors(session, month, node, frames, {d: f"the plays of {d}" for d in frames},
-                            ", ".join(sorted({str(f.parent) for f in files})),
+    days = {day: day for day in intake.days}
+    read = dayfile.rendered(lambda day: dayfile.canonicalise(intake.day_frame(day)[0], pseudonyms), policy.min_seconds)
+    return _against_anchors(session, month, node, policy, days, read,
+                            {d: f"the plays of {d}" for d in days}, ", ".join(sorted({str(f.parent) for f in files})),
                             "a file was altered, or the artist catalogue changed since the day was anchored: "
-                            "reconcile from the canonical days `listens submit` kept")
+                            "reconcile from the canonical days `listens submit` kept", anomalies)
 
 
-def _against_anchors(session: Session, month: str, node: str, frames: dict[str, pd.DataFrame],
-                     names: dict[str, str], where: str, altered: str) -> MonthDays:
-    """Compare each day frame with its on-chain anchor: a missing, extra or altered day is a
-    problem, named by date (``altered`` says why a hash may differ)."""
+def _against_anchors(session: Session, month: str, node: str, policy: Policy, sources: Mapping[str, Any],
+                     read: Callable[[Any], dayfile.Day], names: dict[str, str], where: str, altered: str,
+                     anomalies: bool) -> MonthDays:
+    """Each day (``read`` of its source: its canonical frame and anchor) compared with its on-chain anchor — a
+    missing, extra or altered day is a problem, named by date (``altered`` says why a hash may
+    differ) — and the matching days reconciled by the payout rule of ``policy`` and, with
+    ``anomalies``, run through the per-day checks. The days are read one after another
+    (:func:`dayfile.anchored_days`); none is kept."""
     anchors = {a["date"]: a for a in session.reader().evaluate(Listening.ListAnchors, node, month)}
-    min_seconds = session.policy(month).min_seconds
-    kept, problems, bad_days = {}, [], []
-    for day in sorted(set(anchors) | set(frames)):
-        if day not in frames:
+    sums = MonthSums(paid_listeners(session, month, node), policy.min_seconds)
+    days, problems, bad_days, findings = [], [], [], []
+    loaded = dayfile.anchored_days([sources[day] for day in sorted(sources)], read)
+    for day in sorted(set(anchors) | set(sources)):
+        if day not in sources:
             problems.append(f"{day}: anchored on chain (sha256 {anchors[day]['sha256'][:12]}…) but no file in "
                             f"{where} holds plays of that day")
             bad_days.append(day)
             continue
+        _, frame, anchor = next(loaded)
         if day not in anchors:
             problems.append(f"{day}: {names[day]} has no anchor on chain (submit it with `listens submit`)")
-            continue
-        sha = dayfile.anchor(frames[day], min_seconds)["sha256"]
-        if sha != anchors[day]["sha256"]:
-            problems.append(f"{day}: {names[day]} hashes to {sha[:12]}…, the chain anchored "
+        elif anchor["sha256"] != anchors[day]["sha256"]:
+            problems.append(f"{day}: {names[day]} hashes to {anchor['sha256'][:12]}…, the chain anchored "
                             f"{anchors[day]['sha256'][:12]}… ({altered})")
             bad_days.append(day)
-            continue
-        kept[day] = frames[day]
-    return MonthDays(kept, anchors, problems, bad_days)
+        else:
+            sums.add(frame)
+            if anomalies:
+                findings += anomaly_checks.day_checks(frame, policy.anomalies, policy.min_seconds)
+            days.append(day)
+        del frame  # not held while the next day is awaited
+    return MonthDays(anchors, days, sums.reconciliation(policy.top_n), problems, bad_days, findings)
 
 
 def paid_listeners(session: Session, month: str, node: str) -> list[str]:
     subs = session.reader().evaluate(Subscriptions.List, month, node)
     return [s["listener"] for s in subs if s["status"] in rules.COUNTED]
-
-
-def compute(session: Session, month: str, node: str, days: MonthDays, policy: Policy) -> Reconciliation:
-    """The node's month by the payout rule of ``policy``, from its checked days and paid subscribers."""
-    return reconcile(days.frames.values(), paid_listeners(session, month, node), policy.top_n, policy.min_seconds)
 
 
 def batch_entries(batch: list) -> list[list]:
@@ -190,10 +201,11 @@ def summary(head: str, items: list[str]) -> str:
     return text[:REASON_LIMIT]
 
 
-def review_verdict(session: Session, month: str, node: str, days: MonthDays, result: Reconciliation) -> Verdict:
+def review_verdict(session: Session, month: str, node: str, days: MonthDays) -> Verdict:
     """A reviewer's vote on its recomputation of the sealed month; the evidence is the anchors, the
     recomputed root and every problem found. Days that do not match their anchors are flagged (scope:
     those days), a different root the whole month."""
+    result = days.result
     sealed = session.reader().evaluate(Allocations.GetNodeMonth, month, node)
     evidence = {"days": {d: a["sha256"] for d, a in sorted(days.anchors.items())},
                 "merkle_root": result.merkle_root, "problems": days.problems}
@@ -205,7 +217,7 @@ def review_verdict(session: Session, month: str, node: str, days: MonthDays, res
     if sealed["merkle_root"] != result.merkle_root:
         return Verdict("flag", f"recomputed Merkle root {result.merkle_root} differs from the sealed "
                                f"{sealed['merkle_root']}", evidence, {"month": True})
-    return Verdict("approve", f"recomputed {len(result.allocations)} allocations from {len(days.frames)} days: "
+    return Verdict("approve", f"recomputed {len(result.allocations)} allocations from {len(days.days)} days: "
                               f"same root", evidence)
 
 
@@ -218,14 +230,12 @@ def keep_evidence(folder: Path, node: str, month: str, reviewer: str, verdict: V
     return target
 
 
-def anomaly_findings(policy: Policy, days: MonthDays, result: Reconciliation) -> list[dict[str, Any]]:
-    """Every named anomaly check of the policy run over the month: per day, then per month."""
-    thresholds, min_seconds = policy.anomalies, policy.min_seconds
-    findings = [f for _, frame in sorted(days.frames.items())
-                for f in anomalies.day_checks(frame, thresholds, min_seconds)]
+def anomaly_findings(policy: Policy, days: MonthDays) -> list[dict[str, Any]]:
+    """Every named anomaly check of the policy over the month (loaded with ``anomalies``): per day,
+    then per month."""
     day_seconds = {day: anchor["seconds"] for day, anchor in days.anchors.items()}
-    return findings + anomalies.month_checks(result.allocations, day_seconds, thresholds,
-                                             policy.artist_share_micro)
+    return days.day_findings + anomaly_checks.month_checks(days.result.allocations, day_seconds, policy.anomalies,
+                                                           policy.artist_share_micro)
 
 
 def findings_sha256(findings: list[dict[str, Any]]) -> str:

@@ -14,10 +14,12 @@ import hashlib
 import hmac
 import re
 import secrets
+import threading
 import unicodedata
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 SECRET_BYTES = 32
 PSEUDONYM_HEX = 32
@@ -58,6 +60,9 @@ class Pseudonymiser:
         self.month = month
         self._base = hmac.new(secret, month.encode("utf-8") + b"\x1f", hashlib.sha256)
         self._known: dict[str, str] = {}
+        # The ids met by series() and their pseudonyms, in the same order (Arrow, for lookups by array).
+        self._ids = self._pseudonyms = pa.array([], pa.large_string())
+        self._lock = threading.Lock()  # days may be read in threads sharing one month's pseudonyms
 
     def __call__(self, listener_id: str) -> str:
         """HMAC-SHA256(secret, month + "\\x1f" + NFC(listener_id)) as hex, cut to 32 characters."""
@@ -70,14 +75,21 @@ class Pseudonymiser:
 
     def series(self, listeners: pd.Series) -> pd.Series:
         """The pseudonym of every listener id of ``listeners``, with the same index."""
-        codes, uniques = pd.factorize(listeners)
-        if (codes < 0).any():
+        encoded = pc.dictionary_encode(pa.array(listeners.array, pa.large_string()))
+        if isinstance(encoded, pa.ChunkedArray):
+            encoded = encoded.combine_chunks()
+        if encoded.null_count:
             raise ValueError("a listener id is missing")
-        hashed = pa.array([self(listener) for listener in uniques.to_numpy()], pa.string())
-        per_row = pa.DictionaryArray.from_arrays(pa.array(codes, pa.int64()),
-                                                 hashed).dictionary_decode()
-        return pd.Series(pd.array(per_row, dtype="str"), index=listeners.index,
-                         name=listeners.name)
+        with self._lock:
+            ids, pseudonyms = self._ids, self._pseudonyms
+            new = encoded.dictionary.filter(pc.is_null(pc.index_in(encoded.dictionary, value_set=ids)))
+            if len(new):
+                ids = self._ids = pa.concat_arrays([ids, new.cast(pa.large_string())])
+                pseudonyms = self._pseudonyms = pa.concat_arrays(
+                    [pseudonyms, pa.array([self(listener) for listener in new.to_pylist()], pa.large_string())])
+        where = pc.index_in(encoded.dictionary, value_set=ids)
+        return pd.Series(pd.array(pseudonyms.take(where.take(encoded.indices)), dtype="str"),
+                         index=listeners.index, name=listeners.name)
 
 
 def pseudonym(secret: bytes, month: str, listener_id: str) -> str:

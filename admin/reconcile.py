@@ -1,7 +1,8 @@
 """A node's month: per-listener weighted top-N artists, what counts for nothing, the Merkle root.
 
-Works day by day: each canonical day frame (see :mod:`admin.dayfile`) is reduced to per-listener
-and per-(listener, artist) sums, so a month of any size needs memory only for those sums.
+Works day by day (:class:`MonthSums`): each canonical day frame (see :mod:`admin.dayfile`) is
+reduced to per-listener and per-(listener, artist) sums on integer ids, so a month of any size needs
+memory only for those sums.
 """
 
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from admin.dayfile import counted
 from chaincode import merkle, rules
 
 Allocation = tuple[str, list[tuple[str, int]]]
+ADD_ROWS = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -36,44 +38,105 @@ class Reconciliation:
     merkle_root: str
 
 
-class _MonthSums:
-    """Running per-listener and per-(listener, artist) sums of a month's days."""
+class _Names:
+    """Strings numbered in order of first sight (pseudonyms or artist ids), so sums run on integers."""
 
-    def __init__(self, subscribers: set[str], min_seconds: int) -> None:
-        self.subscribers = pa.array(sorted(subscribers), pa.string())
+    def __init__(self) -> None:
+        self.values = pa.array([], pa.large_string())
+
+    def ids(self, column: pd.Series) -> np.ndarray:
+        """The number of each value of ``column``; values not seen before are numbered now."""
+        encoded = pc.dictionary_encode(pa.array(column.array, pa.large_string()))
+        if isinstance(encoded, pa.ChunkedArray):
+            encoded = encoded.combine_chunks()
+        known = pc.index_in(encoded.dictionary, value_set=self.values)
+        new = encoded.dictionary.filter(pc.is_null(known))
+        ids = pc.fill_null(known, pa.scalar(-1, known.type)).to_numpy(zero_copy_only=False).astype(np.int64)
+        ids[ids < 0] = np.arange(len(self.values), len(self.values) + len(new))
+        self.values = pa.concat_arrays([self.values, new])
+        return ids[encoded.indices.to_numpy(zero_copy_only=False)]
+
+    def ranks(self) -> np.ndarray:
+        """Each number's place when the strings are sorted by code point."""
+        ranks = np.empty(len(self.values), dtype=np.int64)
+        ranks[pc.sort_indices(self.values).to_numpy()] = np.arange(len(self.values))
+        return ranks
+
+
+class MonthSums:
+    """A node's month, summed day by day: per listener (rows, counted plays, counted seconds) and per
+    paid (listener, artist) pair (counted seconds), on integer ids (a pair is ``listener << 32 | artist``).
+    """
+
+    def __init__(self, subscribers: Iterable[str], min_seconds: int) -> None:
+        self.paid = set(subscribers)
         self.min_seconds = min_seconds
-        self.listeners: list[pd.DataFrame] = []
-        self.weights: list[pd.Series] = []
-        self.pending = 0
+        self.listeners, self.artists = _Names(), _Names()
+        self._subscribers = pa.array(sorted(self.paid), pa.large_string())
+        self.totals = np.zeros((3, 0), dtype=np.int64)  # rows, plays, seconds by listener id
+        self._pairs: list[np.ndarray] = []
+        self._weights: list[np.ndarray] = []
+        self._pending = 0
 
     def add(self, frame: pd.DataFrame) -> None:
-        mask = counted(frame["seconds"], self.min_seconds)
-        seconds = np.where(mask, frame["seconds"].to_numpy(), 0)
-        day = pd.DataFrame({"listener": frame["listener"].array,
-                            "artist": frame["artist_id"].array,
-                            "rows": np.ones(len(frame), dtype=np.int64),
-                            "plays": mask.astype(np.int64), "seconds": seconds})
-        self.listeners.append(day.groupby("listener", sort=False)[["rows", "plays", "seconds"]]
-                              .sum())
-        subscribed = pc.is_in(pa.array(frame["listener"].array, pa.string()), self.subscribers)
-        paid = day[mask & subscribed.to_numpy(zero_copy_only=False)]
-        self.weights.append(paid.groupby(["listener", "artist"], sort=False)["seconds"].sum())
-        self.pending += len(self.weights[-1])
-        if self.pending > max(1_000_000, 2 * len(self.weights[0])):
+        """Add a canonical frame of plays (a day, or any part of the month), :data:`ADD_ROWS` rows at
+        a time (so a big day needs little memory beside itself)."""
+        for start in range(0, len(frame), ADD_ROWS):
+            self._add(frame.iloc[start:start + ADD_ROWS])
+
+    def _add(self, frame: pd.DataFrame) -> None:
+        listener = self.listeners.ids(frame["listener"])
+        artist = self.artists.ids(frame["artist_id"])
+        seconds = frame["seconds"].to_numpy(dtype=np.int64)
+        mask = counted(seconds, self.min_seconds)
+        count = len(self.listeners.values)
+        totals = np.zeros((3, count), dtype=np.int64)
+        totals[:, :self.totals.shape[1]] = self.totals
+        totals[0] += np.bincount(listener, minlength=count)
+        totals[1] += np.bincount(listener[mask], minlength=count)
+        np.add.at(totals[2], listener[mask], seconds[mask])
+        self.totals = totals
+        paid = pc.is_in(self.listeners.values, value_set=self._subscribers).to_numpy(zero_copy_only=False)
+        keep = mask & paid[listener]
+        pairs, weights = _summed(listener[keep] << 32 | artist[keep], seconds[keep])
+        self._pairs.append(pairs)
+        self._weights.append(weights)
+        self._pending += len(pairs)
+        if self._pending > max(1_000_000, 2 * len(self._pairs[0])):
             self._compact()
 
     def _compact(self) -> None:
-        self.listeners = [pd.concat(self.listeners).groupby(level=0, sort=False).sum()]
-        self.weights = [pd.concat(self.weights).groupby(level=[0, 1], sort=False).sum()]
-        self.pending = 0
+        pairs, weights = _summed(np.concatenate(self._pairs), np.concatenate(self._weights))
+        self._pairs, self._weights, self._pending = [pairs], [weights], 0
 
-    def totals(self) -> tuple[pd.DataFrame, pd.Series]:
-        if not self.listeners:
-            self.add(pd.DataFrame({"listener": pd.array([], dtype="str"),
-                                   "artist_id": pd.array([], dtype="str"),
-                                   "seconds": np.zeros(0, dtype=np.int64)}))
+    def weights(self) -> tuple[np.ndarray, np.ndarray]:
+        """(pairs, weights) of the month so far, each pair once."""
+        if not self._pairs:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
         self._compact()
-        return self.listeners[0], self.weights[0]
+        return self._pairs[0], self._weights[0]
+
+    def reconciliation(self, top_n: int) -> Reconciliation:
+        """The month: each paid listener's top N, what counts for nothing, the Merkle root."""
+        if top_n < 1:
+            raise ValueError("top_n must be at least 1")
+        allocations = _allocations(self, top_n)
+        allocated = {listener for listener, _ in allocations}
+        names = self.listeners.values.to_pylist()
+        rows, plays, seconds = self.totals
+        others = sorted((names[i], i) for i in np.flatnonzero(rows) if names[i] not in self.paid)
+        unsubscribed = [{"listener": name, "rows": int(rows[i]), "plays": int(plays[i]),
+                         "seconds": int(seconds[i])} for name, i in others]
+        return Reconciliation(allocations, unsubscribed, sorted(self.paid - allocated),
+                              merkle_root(allocations))
+
+
+def _summed(keys: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each distinct key once, with the sum of its values."""
+    codes, distinct = pd.factorize(keys)
+    sums = np.zeros(len(distinct), dtype=np.int64)
+    np.add.at(sums, codes, values)
+    return distinct, sums
 
 
 def reconcile(days: pd.DataFrame | Iterable[pd.DataFrame], subscribers: Iterable[str],
@@ -81,53 +144,42 @@ def reconcile(days: pd.DataFrame | Iterable[pd.DataFrame], subscribers: Iterable
     """Reconcile a node's month from its canonical frame or an iterable of per-day frames."""
     if top_n < 1:
         raise ValueError("top_n must be at least 1")
-    paid = set(subscribers)
-    sums = _MonthSums(paid, min_seconds)
-    for frame in _chunks([days] if isinstance(days, pd.DataFrame) else days):
+    sums = MonthSums(subscribers, min_seconds)
+    for frame in ([days] if isinstance(days, pd.DataFrame) else days):
         sums.add(frame)
-    per_listener, weights = sums.totals()
-    allocations = _allocations(weights, top_n)
-    allocated = {listener for listener, _ in allocations}
-    others = per_listener[~per_listener.index.isin(paid)].sort_index()
-    unsubscribed = [{"listener": str(listener), "rows": int(rows), "plays": int(plays),
-                     "seconds": int(seconds)}
-                    for listener, rows, plays, seconds in zip(
-                        others.index, others["rows"], others["plays"], others["seconds"])]
-    return Reconciliation(allocations, unsubscribed, sorted(paid - allocated),
-                          merkle_root(allocations))
+    return sums.reconciliation(top_n)
 
 
-#: Small days are summed together, up to this many rows at once (the sums do not depend on it).
-CHUNK_ROWS = 250_000
-
-
-def _chunks(frames: Iterable[pd.DataFrame]) -> Iterator[pd.DataFrame]:
-    """The frames, consecutive small ones concatenated up to :data:`CHUNK_ROWS` rows: one group-by
-    per chunk rather than per day, memory still bounded."""
-    waiting, rows = [], 0
-    for frame in frames:
-        if waiting and rows + len(frame) > CHUNK_ROWS:
-            yield waiting[0] if len(waiting) == 1 else pd.concat(waiting, ignore_index=True)
-            waiting, rows = [], 0
-        waiting.append(frame)
-        rows += len(frame)
-    if waiting:
-        yield waiting[0] if len(waiting) == 1 else pd.concat(waiting, ignore_index=True)
-
-
-def _allocations(weights: pd.Series, top_n: int) -> list[Allocation]:
+def _allocations(sums: MonthSums, top_n: int) -> list[Allocation]:
     """Top-N (artist, weight) per listener: ties by artist id ascending, as chaincode.rules.top_n."""
-    table = weights.rename("weight").reset_index()
-    table = table.sort_values(["listener", "weight", "artist"], ascending=[True, False, True],
-                              kind="stable")
-    table = table[table.groupby("listener", sort=False).cumcount().to_numpy() < top_n]
-    listeners = table["listener"].to_numpy()
-    artists = table["artist"].to_numpy()
-    values = table["weight"].to_numpy()
-    starts = np.flatnonzero(np.r_[True, listeners[1:] != listeners[:-1]]) if len(table) else []
-    ends = list(starts[1:]) + [len(table)]
-    return [(str(listeners[s]), [(str(a), int(w)) for a, w in zip(artists[s:e], values[s:e])])
-            for s, e in zip(starts, ends)]
+    pairs, weights = sums.weights()
+    listener, artist = pairs >> 32, pairs & 0xFFFFFFFF
+    order = _ranked(sums.listeners.ranks()[listener], weights, sums.artists.ranks()[artist])
+    listener, artist, weights = listener[order], artist[order], weights[order]
+    starts = _run_starts(listener)
+    kept = np.arange(len(listener)) - np.repeat(starts, np.diff(np.r_[starts, len(listener)])) < top_n
+    listener, artist, weights = listener[kept], artist[kept], weights[kept]
+    names, artist_names = sums.listeners.values.to_pylist(), sums.artists.values.to_pylist()
+    named = list(zip([artist_names[a] for a in artist.tolist()], weights.tolist()))
+    starts = _run_starts(listener).tolist()
+    return [(names[listener[s]], named[s:e]) for s, e in zip(starts, starts[1:] + [len(listener)])]
+
+
+def _ranked(listener: np.ndarray, weight: np.ndarray, artist: np.ndarray) -> np.ndarray:
+    """The order of pairs by (listener rank, weight descending, artist rank): one integer sort of the
+    three packed into an int64 where they fit (the usual case), else a sort by each in turn."""
+    widths = [int(values.max()).bit_length() if len(values) else 0 for values in (listener, weight, artist)]
+    if sum(widths) > 62:
+        return np.lexsort((artist, -weight, listener))
+    ceiling = (1 << widths[1]) - 1
+    return np.argsort(listener << (widths[1] + widths[2]) | (ceiling - weight) << widths[2] | artist)
+
+
+def _run_starts(values: np.ndarray) -> np.ndarray:
+    """Where each run of equal values begins."""
+    if not len(values):
+        return np.zeros(0, dtype=np.int64)
+    return np.flatnonzero(np.r_[True, values[1:] != values[:-1]])
 
 
 def merkle_root(allocations: Sequence[Allocation]) -> str:

@@ -141,10 +141,10 @@ def reconcile_all(run: Run) -> None:
     session, month = run.session, run.month
     policy = session.policy(month)
     for node_id in run.nodes():
-        days = node_month.load_month(session, month, node_id)
+        days = node_month.load_month(session, month, node_id, policy)
         if days.problems:
             raise InputError("; ".join(days.problems), str(run.scenario.folder / "plays" / node_id))
-        result = node_month.compute(session, month, node_id, days, policy)
+        result = days.result
         with run.bar(len(result.allocations), f"{node_id} allocations") as progress:
             sealed = node_month.submit_allocations(session, month, node_id, result, progress.update)
         run.note(f"{node_id}: {len(result.allocations)} listeners allocated in {sealed['batches']} batches, "
@@ -162,9 +162,8 @@ def review(run: Run, subject: str, reviewer: str) -> str:
     """``reviewer`` recomputes ``subject``'s month from the shared canonical days and votes; its verdict."""
     session, month = run.session, run.month
     policy = session.policy(month)
-    days = node_month.load_month(session, month, subject)
-    result = node_month.compute(session, month, subject, days, policy)
-    vote = node_month.review_verdict(session, month, subject, days, result)
+    days = node_month.load_month(session, month, subject, policy)
+    vote = node_month.review_verdict(session, month, subject, days)
     session.reviewer(reviewer).submit(Reviews.Review, month, subject, vote.verdict, vote.reason, vote.sha256,
                                       "" if vote.scope is None else vote.scope)
     node_month.keep_evidence(session.folder, subject, month, reviewer, vote)

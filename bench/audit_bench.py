@@ -1,6 +1,7 @@
 """Time ``nineten audit report`` on a settled month ledger made by ``bench/month_ledger.py``.
 
-The ledger is copied first (rendering anchors the document on chain, and the copy is removed after),
+The ledger is copied first (rendering anchors the document on chain, and the copy is removed after;
+on Fabric, a month built with ``month_ledger.py --gateway``, the network itself keeps the anchor),
 then the month is rendered twice as a user would, one process each: the first render anchors the
 document, the second must give the same bytes in every file and anchor nothing. Reported per render:
 wall time and peak RSS of the process (from wait4), and the time of each stage from the command's
@@ -34,8 +35,8 @@ def stages(log: Path, wall: float) -> dict[str, float]:
     return {name: round(seconds, 2) for name, seconds in found.items()}
 
 
-def render(ledger: Path, month: str, out: Path, log: Path) -> dict:
-    step = nineten(ledger, log, "audit", "report", month, "--out", str(out))
+def render(ledger: Path, month: str, out: Path, log: Path, gateway: str | None) -> dict:
+    step = nineten(ledger, log, "audit", "report", month, "--out", str(out), gateway=gateway)
     return {"wall_s": step["wall_s"], "peak_rss_mib": step["peak_rss_mib"],
             "stages": stages(log, step["wall_s"]), "last_line": step["last_line"]}
 
@@ -51,13 +52,14 @@ def main() -> None:
     try:
         ledger = work / "ledger"
         shutil.copytree(args.month_ledger / "ledger", ledger)
-        first = render(ledger, build["month"], work / "doc1", work / "render1.log")
+        gateway = build.get("gateway")
+        first = render(ledger, build["month"], work / "doc1", work / "render1.log", gateway)
         print(f"first render: {first['wall_s']} s, {first['peak_rss_mib']} MiB", file=sys.stderr)
-        second = render(ledger, build["month"], work / "doc2", work / "render2.log")
+        second = render(ledger, build["month"], work / "doc2", work / "render2.log", gateway)
         files = sorted(p.name for p in (work / "doc1").iterdir())
         identical = all((work / "doc1" / n).read_bytes() == (work / "doc2" / n).read_bytes() for n in files)
         pdf = next(work / "doc1" / n for n in files if n.endswith(".pdf"))
-        figures = {"ledger": build["ledger"], "month": build["month"], "listeners": build["listeners"],
+        figures = {"ledger": build["ledger"], "gateway": gateway, "month": build["month"], "listeners": build["listeners"],
                    "subscribed": build["subscribed"], "artists": build["artists"], "first_render": first,
                    "second_render": second, "identical_bytes": identical,
                    "anchored_once": "already anchored" in second["last_line"],

@@ -4,10 +4,14 @@ would; time each command and its peak memory.
 From Parquet day files made by ``bench/generate.py`` (listeners ``user-NNNNNN``, artists
 ``artist-NNNNNN``): 4 nodes in 2 clusters with every artist registered; 9 in 10 listeners
 subscribed at n1; every day anchored (``listens submit``); the month reconciled and sealed
-(``month reconcile``), recomputed and approved by a peer and an external reviewer
+(``month reconcile``), recomputed and approved by the peer and the external reviewer the chain assigns
 (``month review``), and settled (``month settle``). The ledger is left in OUT/ledger for
 benchmarks over a settled month (e.g. the audit document) and ``OUT/build.json`` records the
 figures; an OUT that already holds a build.json is reported, not rebuilt.
+
+With ``--gateway PROFILE`` the same commands run against that Fabric network (which must be freshly
+purged and up: the consortium is bootstrapped once); OUT/ledger then holds only the wallet, the
+node secrets and the kept days, and build.json names the profile.
 """
 
 import argparse
@@ -39,10 +43,11 @@ def write_subscriptions(path: Path, month: str, listeners: int) -> int:
     return len(rows)
 
 
-def nineten(ledger: Path, log: Path, *args: str) -> dict:
-    """Run one ``nineten`` command (its stderr appended to ``log``); its wall time and peak RSS
-    (its own, from wait4)."""
-    command = [str(Path(sys.executable).parent / "nineten"), "--ledger", str(ledger), *args]
+def nineten(ledger: Path, log: Path, *args: str, gateway: str | None = None) -> dict:
+    """Run one ``nineten`` command (its stderr appended to ``log``), on the Fabric network of the
+    connection profile ``gateway`` if given; its wall time and peak RSS (its own, from wait4)."""
+    command = [str(Path(sys.executable).parent / "nineten"), "--ledger", str(ledger),
+               *(["--gateway", gateway] if gateway else []), *args]
     started = time.perf_counter()
     with log.open("a") as errors:
         process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors, text=True)
@@ -59,18 +64,29 @@ def nineten(ledger: Path, log: Path, *args: str) -> dict:
             "peak_rss_mib": round(usage.ru_maxrss / 1024), "last_line": output.strip().splitlines()[-1]}
 
 
+def assigned_reviewers(ledger: Path, gateway: str | None, month: str) -> list[str]:
+    """The peer and the external reviewer the chain assigned to the node's sealed month."""
+    command = [str(Path(sys.executable).parent / "nineten"), "--ledger", str(ledger),
+               *(["--gateway", gateway] if gateway else []), "--format", "json",
+               "query", "Reviews:GetReviewers", month, NODE]
+    assigned = json.loads(subprocess.run(command, capture_output=True, text=True, check=True).stdout)
+    return [assigned["peer"], assigned["external"]]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--plays", type=Path, required=True, help="Folder of YYYY-MM-DD.parquet day files.")
     parser.add_argument("--out", type=Path, required=True, help="Where the ledger and build.json go.")
     parser.add_argument("--listeners", type=int, default=30_000)
     parser.add_argument("--artists", type=int, default=20_000)
+    parser.add_argument("--gateway", type=Path, help="A Fabric connection profile: build the month on that "
+                        "network (freshly purged and up) instead of an embedded ledger.")
     args = parser.parse_args()
     report = args.out / "build.json"
     if report.exists():
         print(report.read_text(), end="")
         return
-    ledger = args.out / "ledger"
+    ledger = args.out / "ledger"  # on Fabric: the wallet, node secrets and kept days only
     if ledger.exists():
         sys.exit(f"{ledger} holds an unfinished build (no {report}); remove it first.")
     days = sorted(args.plays.glob("*.parquet"))
@@ -81,19 +97,23 @@ def main() -> None:
     consortium, subscriptions = args.out / "consortium.yaml", args.out / "subscriptions.csv"
     write_consortium(consortium, args.artists)
     subscribed = write_subscriptions(subscriptions, month, args.listeners)
-    steps = [("init", "--consortium", str(consortium)), ("consortium", "load", str(consortium)),
-             ("subscriptions", "import", str(subscriptions)),
-             ("listens", "submit", *map(str, days), "--node", NODE),
-             ("month", "reconcile", month, "--node", NODE),
-             ("month", "review", month, "--node", NODE, "--reviewer", "n2"),
-             ("month", "review", month, "--node", NODE, "--reviewer", "n3"),
-             ("month", "settle", month, "--node", NODE)]
+    gateway = str(args.gateway.resolve()) if args.gateway else None
     results = []
-    for step in steps:
-        results.append(nineten(ledger, args.out / "nineten.log", *step))
+
+    def run(*step: str) -> None:
+        results.append(nineten(ledger, args.out / "nineten.log", *step, gateway=gateway))
         print(f"{results[-1]['command']}: {results[-1]['wall_s']} s, {results[-1]['peak_rss_mib']} MiB",
               file=sys.stderr)
-    figures = {"ledger": str(ledger), "month": month, "node": NODE, "days": len(days),
+
+    for step in [("init", "--consortium", str(consortium)), ("consortium", "load", str(consortium)),
+                 ("subscriptions", "import", str(subscriptions)),
+                 ("listens", "submit", *map(str, days), "--node", NODE),
+                 ("month", "reconcile", month, "--node", NODE)]:
+        run(*step)
+    for reviewer in assigned_reviewers(ledger, gateway, month):
+        run("month", "review", month, "--node", NODE, "--reviewer", reviewer)
+    run("month", "settle", month, "--node", NODE)
+    figures = {"ledger": str(ledger), "gateway": gateway, "month": month, "node": NODE, "days": len(days),
                "listeners": args.listeners, "subscribed": subscribed, "artists": args.artists,
                "wall_s": round(sum(r["wall_s"] for r in results), 2),
                "peak_rss_mib": max(r["peak_rss_mib"] for r in results),

@@ -11,6 +11,7 @@ from typing import Any, Callable
 
 from fabric_chaincode_python.fabric_contract_api.contractapi import ContractChaincode
 from fabric_chaincode_python.fabric_contract_api.contractapi.system_contract import SystemContractName
+from fabric_chaincode_python.fabric_contract_api.metadata import ContractChaincodeMetadata
 from fabric_chaincode_python.fabric_shim.response import success
 from fabric_protos.peer import proposal_response_pb2
 
@@ -38,6 +39,14 @@ class NinetenChaincode(ContractChaincode):
     that name the arguments."""
 
     transactions: dict[tuple[str, str], tuple[Callable[..., Any], list[str]]]
+
+    def _augment_metadata(self) -> None:
+        """The metadata reflected from the contracts, without the contract API's extras: a metadata
+        file read from the working folder, and a JSON schema compiled (by jsonschema) for every
+        argument and result. The dispatcher hands 9ten transactions their string arguments itself,
+        so those schemas were never used; compiling them took most of a process's start-up."""
+        self._metadata = ContractChaincodeMetadata()
+        self._metadata.append(self._reflect_metadata())
 
     def _get_namespace_function_and_params(self, stub):
         namespace, function, params = super()._get_namespace_function_and_params(stub)

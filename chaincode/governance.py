@@ -9,7 +9,9 @@ would apply it is refused with the reason).
 
 Kinds and their payloads:
 
-- ``admit_node`` {id, cluster, msp_id, wallet, duties?}; ``revoke_node`` {node_id};
+- ``admit_node`` {id, cluster, msp_id, wallet, duties?, definition_sha256?}: the SHA-256 of the
+  organisation's channel definition (``nineten channel define``), which a channel update adding it
+  must carry; ``revoke_node`` {node_id};
   ``grant_duty`` / ``revoke_duty`` {node_id, duty};
 - ``set_policy`` (a :class:`chaincode.rules.Policy`): only from a month in which nothing is
   recorded yet (no subscription, anchor, batch, seal or settlement in it or any later month), so
@@ -74,6 +76,8 @@ def check_node(raw: Any, clusters: set[str]) -> Node:
         "duties": sorted({validate.choice("node duty", duty, DUTIES)
                           for duty in validate.json_list("node duties", raw.get("duties") or list(DUTIES))}),
     }
+    if raw.get("definition_sha256") is not None:
+        node["definition_sha256"] = validate.sha256("node definition_sha256", raw["definition_sha256"])
     if node["cluster"] not in clusters:
         raise NotFound(f"node {node['id']} names cluster {node['cluster']}, which is not registered.")
     return node

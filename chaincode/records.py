@@ -8,7 +8,7 @@ build keys with them (for key histories) without restating the format.
 """
 
 from dataclasses import dataclass
-from typing import Generic, TypeVar, TypedDict
+from typing import Generic, NotRequired, TypeVar, TypedDict
 
 from . import canonical_json
 
@@ -54,9 +54,12 @@ class Cluster(TypedDict):
 
 
 class Node(TypedDict):
-    """A node (organisation): ``status`` "active" or "revoked"; ``duties`` ⊆ {"arbitrator", "reviewer"}."""
+    """A node (organisation): ``status`` "active" or "revoked"; ``duties`` ⊆ {"arbitrator", "reviewer"};
+    ``definition_sha256`` (admitted by a proposal that named it) the SHA-256 of the organisation's
+    channel definition."""
 
     cluster: str
+    definition_sha256: NotRequired[str]
     duties: list[str]
     id: str
     msp_id: str

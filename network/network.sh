@@ -15,6 +15,11 @@
 #                               committed; or in two steps: prepare-chaincode VERSION [ORG...],
 #                               then commit-chaincode
 #   approve-chaincode ORG       approve the prepared (else the committed) version for ORG
+# Organisations that join later (network/joining.conf; the consortium admits them, see README.md):
+#   add-org NAME [--cluster C]  prepare NAME as its own host would (crypto, CA, peer, chaincode server
+#                               in a folder of its own) and write its definition; the channel unchanged
+#   join-org NAME               once the channel admitted it: its peer joins, it approves the chaincode
+#   remove-org NAME             stop it and remove its folder (once the channel removed it)
 #
 # Binaries come from network/build.sh (${NINETEN_FABRIC_HOME:-~/.cache/nineten/fabric}).
 # Runtime dir: ${NINETEN_NETWORK_DIR:-~/.cache/nineten/network}; organisations: network/orgs.conf.
@@ -28,6 +33,7 @@ FABRIC_HOME=${NINETEN_FABRIC_HOME:-$HOME/.cache/nineten/fabric}
 BIN=$FABRIC_HOME/bin
 NET=${NINETEN_NETWORK_DIR:-$HOME/.cache/nineten/network}
 ORGS_FILE=${NINETEN_ORGS_FILE:-$HERE/orgs.conf}
+JOINING_FILE=${NINETEN_JOINING_FILE:-$HERE/joining.conf}
 
 CHANNEL=${NINETEN_CHANNEL:-nineten}
 CC_NAME=${NINETEN_CC_NAME:-nineten}
@@ -48,7 +54,8 @@ elif [[ -x "$ROOT/.venv/bin/python" ]]; then PY=$ROOT/.venv/bin/python
 else PY=python3; fi
 
 CRYPTO=$NET/crypto
-NODES=$CRYPTO/nodes   # identities enrolled at the organisations' CAs (orderers, chaincode servers)
+NODES=$CRYPTO/nodes   # identities enrolled at the founding organisations' CAs (orderers, chaincode servers)
+ADDED=$NET/orgs      # organisations added to the running network (add-org), a folder each
 CFG=$NET/config
 PIDS=$NET/pids
 LOGS=$NET/logs
@@ -63,30 +70,55 @@ now() { date +%s.%N; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN{printf "%.1f", b-a}'; }
 
 # ---- organisations -----------------------------------------------------------------------
+# ORG_NAMES: every organisation of this network: FOUNDERS (orgs.conf: the channel's genesis) and those
+# added later (add-org, each with its own line in $ADDED/<org>/org.conf); MEMBERS: those whose peer
+# is in the channel (the founders, and the added organisations that joined it).
 ORG_NAMES=()
+FOUNDERS=()
+MEMBERS=()
 ORDERER_ORGS=()   # organisations that run a Raft orderer
 CLUSTERS=()
-declare -A O_MSP O_CLUSTER O_PEER O_CC O_PEEROPS O_CA O_CAOPS O_CCS O_ORD O_ORDADM O_ORDOPS
+declare -A O_MSP O_CLUSTER O_PEER O_CC O_PEEROPS O_CA O_CAOPS O_CCS O_ORD O_ORDADM O_ORDOPS O_HOME
+parse_org() { # file, then the columns of one line of orgs.conf
+  local file=$1 name=$2 msp=$3 cl=$4 pp=$5 cc=$6 po=$7 ca=$8 cao=$9 ccs=${10:-} ord=${11:-} ordadm=${12:-} ordops=${13:-}
+  [[ -n "$ccs" ]] || die "$file: $name has no chaincode port (see the header of orgs.conf for the columns)"
+  ORG_NAMES+=("$name")
+  O_MSP[$name]=$msp; O_CLUSTER[$name]=$cl; O_PEER[$name]=$((pp + PORT_OFFSET)); O_CC[$name]=$((cc + PORT_OFFSET))
+  O_PEEROPS[$name]=$((po + PORT_OFFSET)); O_CA[$name]=$((ca + PORT_OFFSET)); O_CAOPS[$name]=$((cao + PORT_OFFSET))
+  O_CCS[$name]=$((ccs + PORT_OFFSET))
+  if [[ -n "$ord" && "$ord" != - ]]; then
+    ORDERER_ORGS+=("$name")
+    O_ORD[$name]=$((ord + PORT_OFFSET)); O_ORDADM[$name]=$((ordadm + PORT_OFFSET)); O_ORDOPS[$name]=$((ordops + PORT_OFFSET))
+  fi
+  [[ " ${CLUSTERS[*]} " == *" $cl "* ]] || CLUSTERS+=("$cl")
+}
 load_orgs() {
   [[ -f "$ORGS_FILE" ]] || die "no $ORGS_FILE"
-  local name msp cl pp cc po ca cao ccs ord ordadm ordops rest
-  while read -r name msp cl pp cc po ca cao ccs ord ordadm ordops rest; do
-    [[ -z "$name" || "$name" == \#* ]] && continue
-    [[ -n "$ccs" ]] || die "$ORGS_FILE: $name has no chaincode port (see the header for the columns)"
-    ORG_NAMES+=("$name")
-    O_MSP[$name]=$msp; O_CLUSTER[$name]=$cl; O_PEER[$name]=$((pp + PORT_OFFSET)); O_CC[$name]=$((cc + PORT_OFFSET))
-    O_PEEROPS[$name]=$((po + PORT_OFFSET)); O_CA[$name]=$((ca + PORT_OFFSET)); O_CAOPS[$name]=$((cao + PORT_OFFSET))
-    O_CCS[$name]=$((ccs + PORT_OFFSET))
-    if [[ -n "$ord" && "$ord" != - ]]; then
-      ORDERER_ORGS+=("$name")
-      O_ORD[$name]=$((ord + PORT_OFFSET)); O_ORDADM[$name]=$((ordadm + PORT_OFFSET)); O_ORDOPS[$name]=$((ordops + PORT_OFFSET))
-    fi
-    [[ " ${CLUSTERS[*]} " == *" $cl "* ]] || CLUSTERS+=("$cl")
+  local line f o
+  while read -r line; do
+    [[ -z "$line" || "$line" == \#* ]] && continue
+    # shellcheck disable=SC2086
+    parse_org "$ORGS_FILE" $line
   done <"$ORGS_FILE"
+  FOUNDERS=("${ORG_NAMES[@]}")
   (( ${#ORG_NAMES[@]} )) || die "no organisation in $ORGS_FILE"
   (( ${#ORDERER_ORGS[@]} )) || die "no organisation in $ORGS_FILE runs an orderer"
+  MEMBERS=("${FOUNDERS[@]}")
+  for f in "$ADDED"/*/org.conf; do
+    [[ -f "$f" ]] || continue
+    # shellcheck disable=SC2046
+    parse_org "$f" $(grep -v '^#' "$f")
+    o=${ORG_NAMES[-1]}; O_HOME[$o]=$(dirname "$f")
+    [[ -f "${O_HOME[$o]}/joined" ]] && MEMBERS+=("$o")
+  done
+  return 0
 }
-org_dir() { echo "$CRYPTO/peerOrganizations/$1.$DOMAIN"; }
+# An organisation added to the running network keeps everything in a folder of its own, as its own
+# host would: $ADDED/<org>/{org.conf,crypto,ca.<org>,peer0.<org>,chaincode}; a founder's is $NET.
+org_home() { echo "${O_HOME[$1]:-$NET}"; }
+org_dir() { echo "$(org_home "$1")/crypto/peerOrganizations/$1.$DOMAIN"; }
+nodes_dir() { echo "$(org_home "$1")/crypto/nodes"; }
+cc_dir() { echo "$(org_home "$1")/chaincode/$1"; }
 peer_host() { echo "peer0.$1.$DOMAIN"; }
 ca_host() { echo "ca.$1.$DOMAIN"; }
 cc_host() { echo "chaincode.$1.$DOMAIN"; }
@@ -114,8 +146,10 @@ set_mode() { # the mode recorded by the first `up` wins over NINETEN_HOSTS, exce
 }
 assign_hosts() {
   local o h i=2 a b c d len
-  for o in "${ORG_NAMES[@]}"; do HOST_NAMES+=("$o"); H_CLUSTER[$o]=${O_CLUSTER[$o]}; done
+  HOST_NAMES=()   # the founders, the orderers, then the added organisations (an address each, in order)
+  for o in "${FOUNDERS[@]}"; do HOST_NAMES+=("$o"); H_CLUSTER[$o]=${O_CLUSTER[$o]}; done
   for o in "${ORDERER_ORGS[@]}"; do HOST_NAMES+=("orderer0.$o"); H_CLUSTER[orderer0.$o]=${O_CLUSTER[$o]}; done
+  for o in "${ORG_NAMES[@]:${#FOUNDERS[@]}}"; do HOST_NAMES+=("$o"); H_CLUSTER[$o]=${O_CLUSTER[$o]}; done
   if [[ "$HOSTS" == loopback ]]; then
     for h in "${HOST_NAMES[@]}"; do H_IP[$h]=127.0.0.1; done
     CLIENT_IP=127.0.0.1
@@ -151,7 +185,7 @@ netns_refused() { # the one line a machine without network namespaces gets; exit
 # machine's own namespace joins the core through $NSP-c with CLIENT_IP, so clients here reach all.
 netns_up() {
   command -v ip >/dev/null || netns_refused "the ip command (iproute2) is missing"
-  local err j h i=0 ns
+  local err j
   if [[ ! -e /run/netns/$BRNS ]]; then
     err=$(ip netns add "$BRNS" 2>&1) || netns_refused "${err%%$'\n'*}"
     local route
@@ -174,6 +208,10 @@ netns_up() {
     ip addr add "$CLIENT_IP/$SUBNET_LEN" dev "$NSP-c"
     ip link set "$NSP-c" up
   fi
+  netns_hosts
+}
+netns_hosts() { # a namespace for every host that has none yet; every host's hosts file written again
+  local h i=0 ns                  # (in place: the processes that mounted it see the new names)
   for h in "${HOST_NAMES[@]}"; do
     i=$((i + 1)); ns=$(ns_of "$h")
     mkdir -p "/etc/netns/$ns"
@@ -220,8 +258,8 @@ register_procs() {
     P_HOST[ca.$o]=$o; P_PORT[ca.$o]=${O_CA[$o]}; P_HEALTH[ca.$o]="http://${H_IP[$o]}:${O_CAOPS[$o]}/healthz"; P_BIN[ca.$o]=fabric-ca-server
     P_HOST[peer0.$o]=$o; P_PORT[peer0.$o]=${O_PEER[$o]}; P_HEALTH[peer0.$o]="http://${H_IP[$o]}:${O_PEEROPS[$o]}/healthz"; P_BIN[peer0.$o]=peer
     register_chaincode "chaincode.$o" "$o" "$DEP_SLOT"
-    [[ -f "$CCDIR/prepared" ]] && register_chaincode "chaincode-next.$o" "$o" $((1 - DEP_SLOT))
   done
+  if [[ -f "$CCDIR/prepared" ]]; then for o in "${MEMBERS[@]}"; do register_chaincode "chaincode-next.$o" "$o" $((1 - DEP_SLOT)); done; fi
   return 0
 }
 register_chaincode() { # name org slot
@@ -233,7 +271,7 @@ proc_names() {
   for o in "${ORG_NAMES[@]}"; do echo "ca.$o"; done
   for o in "${ORG_NAMES[@]}"; do echo "peer0.$o"; done
   for o in "${ORG_NAMES[@]}"; do echo "chaincode.$o"; done
-  if [[ -f "$CCDIR/prepared" ]]; then for o in "${ORG_NAMES[@]}"; do echo "chaincode-next.$o"; done; fi
+  if [[ -f "$CCDIR/prepared" ]]; then for o in "${MEMBERS[@]}"; do echo "chaincode-next.$o"; done; fi
   return 0
 }
 pid_of() { # prints the pid if the process recorded for $1 is alive and is what we started
@@ -341,14 +379,18 @@ need_bins() {
 sans() { # host -> the SANs of a certificate of a process on it
   if [[ "$HOSTS" == netns ]]; then echo "localhost, 127.0.0.1, ${H_IP[$1]}"; else echo "localhost, 127.0.0.1"; fi
 }
-gen_crypto() {
+gen_crypto() { # the founders' material
   [[ -f "$CRYPTO/.done" ]] && return 0
   say "generating crypto material (cryptogen)"
-  mkdir -p "$CFG"
+  cryptogen_orgs "$CFG" "$CRYPTO" "${FOUNDERS[@]}"
+  touch "$CRYPTO/.done"
+}
+cryptogen_orgs() { # config-dir out-dir org...: cryptogen's CAs, peer and users of the organisations
+  local cfg=$1 out=$2 o; shift 2
+  mkdir -p "$cfg"
   {
     echo "PeerOrgs:"
-    local o
-    for o in "${ORG_NAMES[@]}"; do
+    for o in "$@"; do
       echo "  - Name: ${O_MSP[$o]%MSP}"
       echo "    Domain: $o.$DOMAIN"
       echo "    EnableNodeOUs: true"
@@ -360,10 +402,9 @@ gen_crypto() {
       echo "    Users:"
       echo "      Count: 1"
     done
-  } >"$CFG/crypto-config.yaml"
-  rm -rf "$CRYPTO"
-  "$BIN/cryptogen" generate --config="$CFG/crypto-config.yaml" --output="$CRYPTO" >/dev/null
-  touch "$CRYPTO/.done"
+  } >"$cfg/crypto-config.yaml"
+  rm -rf "$out"
+  "$BIN/cryptogen" generate --config="$cfg/crypto-config.yaml" --output="$out" >/dev/null
 }
 
 # fabric-ca-client against one of an organisation's CAs (ca-<org>: identities, tlsca-<org>: TLS)
@@ -377,7 +418,7 @@ ca_url() { echo "https://$1@$(dial "$(ca_host "$2")"):${O_CA[$2]}"; }
 # OUT; with HOSTS, a TLS certificate (profile tls) for those names and addresses.
 enroll_at() {
   local o=$1 caname=$2 id=$3 type=$4 out=$5 hosts=${6:-} secret
-  local reg=$NODES/.registrar/$caname
+  local reg; reg=$(nodes_dir "$o")/.registrar/$caname
   secret=$(openssl rand -hex 16)
   if [[ ! -f $reg/msp/signcerts/cert.pem ]]; then
     ca_client "$o" "$caname" "$reg" enroll -u "$(ca_url "$CA_ADMIN:$CA_ADMIN_PW" "$o")" \
@@ -389,7 +430,7 @@ enroll_at() {
   local args=(enroll -u "$(ca_url "$id:$secret" "$o")" -M "$out")
   [[ -n "$hosts" ]] && args+=(--enrollment.profile tls --csr.hosts "$hosts")
   rm -rf "$out"
-  ca_client "$o" "$caname" "$NODES/.client/$caname/$id" "${args[@]}" \
+  ca_client "$o" "$caname" "$(nodes_dir "$o")/.client/$caname/$id" "${args[@]}" \
     || { tail -5 "$LOGS/enroll.$o.log" >&2; die "cannot enroll $id at $caname"; }
 }
 tls_files() { # enrolled-msp-dir out-dir org [prefix]: server.crt/key (or client.*) and ca.crt
@@ -404,30 +445,30 @@ tls_files() { # enrolled-msp-dir out-dir org [prefix]: server.crt/key (or client
 # organisations enroll at once, each at its own CA.
 enroll_nodes() {
   [[ -f "$NODES/.done" ]] && return 0
-  each_org enroll_org -- "${ORG_NAMES[@]}" || die "enrolling the nodes failed (logs: $LOGS/enroll.*.log)"
+  each_org enroll_org -- "${FOUNDERS[@]}" || die "enrolling the nodes failed (logs: $LOGS/enroll.*.log)"
   rm -rf "$NODES/.enrolled"
   touch "$NODES/.done"
 }
 enroll_org() {
-  local o=$1 name od tmp=$NODES/.enrolled
-  od=$(org_dir "$o")
+  local o=$1 name od nd tmp
+  od=$(org_dir "$o"); nd=$(nodes_dir "$o"); tmp=$nd/.enrolled
   say "enrolling the nodes of $o at its CA"
   name=$(cc_host "$o")
   enroll_at "$o" "tlsca-$o" "$name" client "$tmp/$name" "$name,localhost,127.0.0.1,${H_IP[$o]}"
-  tls_files "$tmp/$name" "$NODES/$name/tls" "$o"
+  tls_files "$tmp/$name" "$nd/$name/tls" "$o"
   enroll_at "$o" "tlsca-$o" "$(peer_host "$o").chaincode-client" client "$tmp/$name.client" "$(peer_host "$o")"
-  tls_files "$tmp/$name.client" "$NODES/$name/tls" "$o" client
+  tls_files "$tmp/$name.client" "$nd/$name/tls" "$o" client
   [[ -n "${O_ORD[$o]:-}" ]] || return 0
   name=$(orderer_host "$o")
   enroll_at "$o" "ca-$o" "$name" orderer "$tmp/$name.msp"
-  mkdir -p "$NODES/$name/msp"/{signcerts,keystore,cacerts,tlscacerts}
-  cp "$tmp/$name.msp/signcerts/cert.pem" "$NODES/$name/msp/signcerts/"
-  cp "$tmp/$name.msp"/keystore/*_sk "$NODES/$name/msp/keystore/"
-  cp "$od"/msp/cacerts/* "$NODES/$name/msp/cacerts/"
-  cp "$od"/msp/tlscacerts/* "$NODES/$name/msp/tlscacerts/"
-  cp "$od/msp/config.yaml" "$NODES/$name/msp/config.yaml"
+  mkdir -p "$nd/$name/msp"/{signcerts,keystore,cacerts,tlscacerts}
+  cp "$tmp/$name.msp/signcerts/cert.pem" "$nd/$name/msp/signcerts/"
+  cp "$tmp/$name.msp"/keystore/*_sk "$nd/$name/msp/keystore/"
+  cp "$od"/msp/cacerts/* "$nd/$name/msp/cacerts/"
+  cp "$od"/msp/tlscacerts/* "$nd/$name/msp/tlscacerts/"
+  cp "$od/msp/config.yaml" "$nd/$name/msp/config.yaml"
   enroll_at "$o" "tlsca-$o" "$name" orderer "$tmp/$name.tls" "$name,localhost,127.0.0.1,${H_IP[orderer0.$o]}"
-  tls_files "$tmp/$name.tls" "$NODES/$name/tls" "$o"
+  tls_files "$tmp/$name.tls" "$nd/$name/tls" "$o"
 }
 
 gen_config() {
@@ -441,27 +482,24 @@ gen_config() {
   grep -qE '^\s*endpoint:\s*$' "$core" || die "could not blank vm.endpoint in core.yaml"
   cp "$FABRIC_HOME/config/orderer.yaml" "$CFG/orderer.yaml"
 
-  local o od m orderer_principals=()
+  local o orderer_principals=()
   for o in "${ORDERER_ORGS[@]}"; do orderer_principals+=("'${O_MSP[$o]}.orderer'"); done
   {
     echo "# generated by network/network.sh"
     echo "Organizations:"
-    for o in "${ORG_NAMES[@]}"; do
-      od=$(org_dir "$o"); m=${O_MSP[$o]}
-      cat <<EOF
-  - &$o
-    Name: $m
-    ID: $m
-    MSPDir: $od/msp
-    Policies:
-      Readers: {Type: Signature, Rule: "OR('$m.admin', '$m.peer', '$m.client', '$m.orderer')"}
-      Writers: {Type: Signature, Rule: "OR('$m.admin', '$m.client')"}
-      Admins: {Type: Signature, Rule: "OR('$m.admin')"}
-      Endorsement: {Type: Signature, Rule: "OR('$m.peer')"}
-    AnchorPeers:
-      - {Host: $(dial "$(peer_host "$o")"), Port: ${O_PEER[$o]}}
-EOF
-      [[ -n "${O_ORD[$o]:-}" ]] && echo "    OrdererEndpoints: [\"$(dial "$(orderer_host "$o")"):${O_ORD[$o]}\"]"
+    # Each organisation in the Application group (the policies admin/fabric/configtx.py gives an
+    # organisation the channel admits later: a test binds the two), and each orderer organisation
+    # again in the Orderer group, where its Writers include its orderers: an orderer signs the
+    # configuration it makes of a channel update, and the orderers check it against
+    # /Channel/Writers (without that no channel update can pass).
+    for o in "${FOUNDERS[@]}"; do
+      org_entry "$o" "$o" "'${O_MSP[$o]}.admin', '${O_MSP[$o]}.client'"
+      echo "    AnchorPeers:"
+      echo "      - {Host: $(dial "$(peer_host "$o")"), Port: ${O_PEER[$o]}}"
+    done
+    for o in "${ORDERER_ORGS[@]}"; do
+      org_entry "$o" "$o-orderer" "'${O_MSP[$o]}.admin', '${O_MSP[$o]}.client', '${O_MSP[$o]}.orderer'"
+      echo "    OrdererEndpoints: [\"$(dial "$(orderer_host "$o")"):${O_ORD[$o]}\"]"
     done
     cat <<EOF
 Capabilities:
@@ -515,12 +553,27 @@ Profiles:
     <<: *ChannelDefaults
     Orderer:
       <<: *OrdererDefaults
-      Organizations: [$(printf '*%s, ' "${ORDERER_ORGS[@]}" | sed 's/, $//')]
+      Organizations: [$(printf '*%s-orderer, ' "${ORDERER_ORGS[@]}" | sed 's/, $//')]
     Application:
       <<: *ApplicationDefaults
-      Organizations: [$(printf '*%s, ' "${ORG_NAMES[@]}" | sed 's/, $//')]
+      Organizations: [$(printf '*%s, ' "${FOUNDERS[@]}" | sed 's/, $//')]
 EOF
   } >"$CFG/configtx.yaml"
+}
+
+org_entry() { # org anchor writers: an organisation of configtx.yaml, its Writers any of the principals given
+  local m=${O_MSP[$1]}
+  cat <<EOF
+  - &$2
+    Name: $m
+    ID: $m
+    MSPDir: $(org_dir "$1")/msp
+    Policies:
+      Readers: {Type: Signature, Rule: "OR('$m.admin', '$m.peer', '$m.client', '$m.orderer')"}
+      Writers: {Type: Signature, Rule: "OR($3)"}
+      Admins: {Type: Signature, Rule: "OR('$m.admin')"}
+      Endorsement: {Type: Signature, Rule: "OR('$m.peer')"}
+EOF
 }
 
 # ---- environment for the nodes and the admin CLI -------------------------------------------------
@@ -556,9 +609,10 @@ peer_env() { # org: the peer node's own environment
   export CORE_PEER_GOSSIP_BOOTSTRAP=$addr CORE_PEER_GOSSIP_EXTERNALENDPOINT=$addr CORE_PEER_GOSSIP_ENDPOINT=$addr
   export CORE_PEER_TLS_ENABLED=true CORE_PEER_TLS_CERT_FILE=$pd/tls/server.crt CORE_PEER_TLS_KEY_FILE=$pd/tls/server.key
   export CORE_PEER_TLS_ROOTCERT_FILE=$pd/tls/ca.crt
-  export CORE_PEER_FILESYSTEMPATH=$NET/peer0.$o/data CORE_LEDGER_SNAPSHOTS_ROOTDIR=$NET/peer0.$o/snapshots
+  export CORE_PEER_FILESYSTEMPATH=$(org_home "$o")/peer0.$o/data CORE_LEDGER_SNAPSHOTS_ROOTDIR=$(org_home "$o")/peer0.$o/snapshots
   export CORE_OPERATIONS_LISTENADDRESS=$ip:${O_PEEROPS[$o]} CORE_METRICS_PROVIDER=prometheus
-  export CORE_PEER_PROFILE_ENABLED=false CORE_CHAINCODE_EXECUTETIMEOUT=60s
+  # A month's settlement (20,000 payouts in one transaction) takes about a minute to endorse.
+  export CORE_PEER_PROFILE_ENABLED=false CORE_CHAINCODE_EXECUTETIMEOUT=300s CORE_PEER_GATEWAY_ENDORSEMENTTIMEOUT=300s
 }
 admin_env() { # org: the peer CLI acting as the org's admin against its peer, on the org's host
   local o=$1 od; od=$(org_dir "$o")
@@ -584,7 +638,7 @@ start_orderer() {
 }
 start_ca() {
   local o=$1 od; od=$(org_dir "$o")
-  local home=$NET/ca.$o
+  local home; home=$(org_home "$o")/ca.$o
   mkdir -p "$home/tlsca"
   # the org's TLS CA, served by the same server (--cafiles): it issues the orderers' and the
   # chaincode servers' TLS certificates from cryptogen's tlsca, as it did the peers'
@@ -611,15 +665,16 @@ EOF
 }
 start_peer() {
   local o=$1
-  mkdir -p "$NET/peer0.$o"
-  ( peer_env "$o"; start_proc "peer0.$o" "$NET/peer0.$o" "$BIN/peer" node start )
+  local home; home=$(org_home "$o")/peer0.$o
+  mkdir -p "$home"
+  ( peer_env "$o"; start_proc "peer0.$o" "$home" "$BIN/peer" node start )
 }
 start_chaincode() { # org [process-name label slot]: the org's server of the deployed version
   local o=$1 name=${2:-chaincode.$1} label=${3:-$DEP_LABEL} slot=${4:-$DEP_SLOT}
-  local ccid tls; ccid=$(cat "$CCDIR/$o/$label/package_id"); tls=$NODES/$(cc_host "$o")/tls
-  # runs in $CCDIR/<org> (see stray_pids), importing this checkout's code; only the org's peer
+  local ccid tls; ccid=$(cat "$(cc_dir "$o")/$label/package_id"); tls=$(nodes_dir "$o")/$(cc_host "$o")/tls
+  # runs in the org's chaincode folder (see stray_pids), importing this checkout's code; only the org's peer
   # (its client certificate from the org's TLS CA) may connect
-  PYTHONPATH=$ROOT${PYTHONPATH:+:$PYTHONPATH} start_proc "$name" "$CCDIR/$o" "$PY" -m chaincode serve \
+  PYTHONPATH=$ROOT${PYTHONPATH:+:$PYTHONPATH} start_proc "$name" "$(cc_dir "$o")" "$PY" -m chaincode serve \
     --address "${H_IP[$o]}:$(( ${O_CCS[$o]} + slot ))" --ccid "$ccid" \
     --tls-cert "$tls/server.crt" --tls-key "$tls/server.key" --tls-client-ca "$tls/ca.crt"
 }
@@ -650,7 +705,7 @@ create_channel() {
       || { cat "$LOGS/configtxgen.log" >&2; die "configtxgen failed"; }
   fi
   each_org join_orderer "$block" -- "${ORDERER_ORGS[@]}" || die "an orderer could not join $CHANNEL"
-  each_org join_peer "$block" -- "${ORG_NAMES[@]}" || die "a peer could not join $CHANNEL"
+  each_org join_peer "$block" -- "${MEMBERS[@]}" || die "a peer could not join $CHANNEL"
 }
 join_orderer() { # org block
   local o=$1 block=$2
@@ -679,8 +734,8 @@ deployed_read() {
 }
 pem_json() { awk 'BEGIN { ORS = "" } { sub(/\r$/, ""); print $0 "\\n" }' "$1"; }
 package_chaincode() { # org label slot: the org's ccaas package: where its peer dials its server, over TLS
-  local o=$1 label=$2 slot=$3 d=$CCDIR/$1/$2 tls
-  tls=$NODES/$(cc_host "$o")/tls
+  local o=$1 label=$2 slot=$3 d tls
+  d=$(cc_dir "$o")/$label; tls=$(nodes_dir "$o")/$(cc_host "$o")/tls
   mkdir -p "$d/src"
   printf '{"address":"%s:%s","dial_timeout":"10s","tls_required":true,"client_auth_required":true,"root_cert":"%s","client_cert":"%s","client_key":"%s"}\n' \
     "$(dial "$(cc_host "$o")")" "$(( ${O_CCS[$o]} + slot ))" "$(pem_json "$tls/ca.crt")" \
@@ -693,16 +748,16 @@ package_chaincode() { # org label slot: the org's ccaas package: where its peer 
   echo "$label:$(sha256sum "$d/$label.tar.gz" | cut -d' ' -f1)" >"$d/package_id"
 }
 install_chaincode() { # org label
-  local o=$1 ccid; ccid=$(cat "$CCDIR/$o/$2/package_id")
+  local o=$1 ccid; ccid=$(cat "$(cc_dir "$o")/$2/package_id")
   if ! peer_cli "$o" lifecycle chaincode queryinstalled 2>/dev/null | grep -q "$ccid"; then
     say "installing $2 on peer0.$o"
-    peer_cli "$o" lifecycle chaincode install "$CCDIR/$o/$2/$2.tar.gz" >"$LOGS/install.$o.log" 2>&1 \
+    peer_cli "$o" lifecycle chaincode install "$(cc_dir "$o")/$2/$2.tar.gz" >"$LOGS/install.$o.log" 2>&1 \
       || { cat "$LOGS/install.$o.log" >&2; die "install on peer0.$o failed"; }
   fi
 }
 approve_chaincode() { # org label sequence
   local o=$1 label=$2 seq=$3 ccid policy=()
-  ccid=$(cat "$CCDIR/$o/$label/package_id")
+  ccid=$(cat "$(cc_dir "$o")/$label/package_id")
   [[ -n "$CC_POLICY" ]] && policy=(--signature-policy "$CC_POLICY")
   say "${O_MSP[$o]} approves $CC_NAME ${label#"${CC_NAME}"_} (sequence $seq)"
   # shellcheck disable=SC2046
@@ -724,14 +779,14 @@ commit_chaincode() { # label sequence orgs...: commit, endorsed by the peers of 
     || { cat "$LOGS/commit.log" >&2; die "chaincode commit failed"; }
 }
 committed_sequence() {
-  peer_cli "${ORG_NAMES[0]}" lifecycle chaincode querycommitted -C "$CHANNEL" -n "$CC_NAME" 2>/dev/null \
+  peer_cli "${MEMBERS[0]}" lifecycle chaincode querycommitted -C "$CHANNEL" -n "$CC_NAME" 2>/dev/null \
     | sed -n 's/.*Sequence: \([0-9]*\),.*/\1/p'
 }
 deploy_chaincode() {
   [[ "$(committed_sequence)" == "$DEP_SEQ" ]] && return 0
-  each_org install_chaincode "$DEP_LABEL" -- "${ORG_NAMES[@]}" || die "installing $DEP_LABEL failed"
-  each_org approve_chaincode "$DEP_LABEL" "$DEP_SEQ" -- "${ORG_NAMES[@]}" || die "approving $DEP_LABEL failed"
-  commit_chaincode "$DEP_LABEL" "$DEP_SEQ" "${ORG_NAMES[@]}"
+  each_org install_chaincode "$DEP_LABEL" -- "${FOUNDERS[@]}" || die "installing $DEP_LABEL failed"
+  each_org approve_chaincode "$DEP_LABEL" "$DEP_SEQ" -- "${FOUNDERS[@]}" || die "approving $DEP_LABEL failed"
+  commit_chaincode "$DEP_LABEL" "$DEP_SEQ" "${FOUNDERS[@]}"
 }
 
 write_profile() {
@@ -770,7 +825,7 @@ write_profile() {
       echo "      ssl_target_name_override: $ph"
       echo "    chaincode:"
       echo "      address: ${H_IP[$o]}:${P_PORT[chaincode.$o]}"
-      echo "      package_id: $(cat "$CCDIR/$o/$DEP_LABEL/package_id")"
+      echo "      package_id: $(cat "$(cc_dir "$o")/$DEP_LABEL/package_id")"
       echo "    ca:"
       echo "      url: https://${H_IP[$o]}:${O_CA[$o]}"
       echo "      name: ca-$o"
@@ -919,20 +974,20 @@ cmd_partition() { # cluster up|down: take the cluster's uplink to the core bridg
 cmd_prepare() { # version approving-orgs...
   local version=$1 label=${CC_NAME}_$1 o n; shift
   local approvers=("$@")
-  (( ${#approvers[@]} )) || approvers=("${ORG_NAMES[@]}")
+  (( ${#approvers[@]} )) || approvers=("${MEMBERS[@]}")
   for o in "${approvers[@]}"; do [[ -n "${O_MSP[$o]:-}" ]] || die "unknown organisation $o"; done
   [[ "$label" != "$DEP_LABEL" ]] || die "$CC_NAME $version is already deployed"
   [[ ! -f "$CCDIR/prepared" ]] || die "$(cut -d' ' -f1 "$CCDIR/prepared") is prepared already: commit-chaincode first"
   all_up || die "the network is not up (network/network.sh status)"
   [[ "$(committed_sequence)" == "$DEP_SEQ" ]] || die "the channel's committed sequence is not $DEP_SEQ, as $CCDIR/deployed says"
   local seq=$((DEP_SEQ + 1)) slot=$((1 - DEP_SLOT))
-  for o in "${ORG_NAMES[@]}"; do package_chaincode "$o" "$label" "$slot"; done
-  each_org install_chaincode "$label" -- "${ORG_NAMES[@]}" || die "installing $label failed"
-  for o in "${ORG_NAMES[@]}"; do
+  for o in "${MEMBERS[@]}"; do package_chaincode "$o" "$label" "$slot"; done
+  each_org install_chaincode "$label" -- "${MEMBERS[@]}" || die "installing $label failed"
+  for o in "${MEMBERS[@]}"; do
     register_chaincode "chaincode-next.$o" "$o" "$slot"
     start_chaincode "$o" "chaincode-next.$o" "$label" "$slot"
   done
-  for o in "${ORG_NAMES[@]}"; do wait_healthy "chaincode-next.$o" 60; done
+  for o in "${MEMBERS[@]}"; do wait_healthy "chaincode-next.$o" 60; done
   echo "$label $seq $slot" >"$CCDIR/prepared"
   each_org approve_chaincode "$label" "$seq" -- "${approvers[@]}" || die "approving $label failed"
   say "$CC_NAME $version (sequence $seq) prepared, approved by ${approvers[*]}; its servers run on the org's chaincode port + $slot"
@@ -942,18 +997,18 @@ cmd_commit() {
   local label seq slot o n old=()
   read -r label seq slot <"$CCDIR/prepared"
   local approved=() readiness   # the peers of organisations that approved endorse the commit
-  readiness=$(peer_cli "${ORG_NAMES[0]}" lifecycle chaincode checkcommitreadiness -C "$CHANNEL" -n "$CC_NAME" \
+  readiness=$(peer_cli "${MEMBERS[0]}" lifecycle chaincode checkcommitreadiness -C "$CHANNEL" -n "$CC_NAME" \
     -v "${label#"${CC_NAME}"_}" --sequence "$seq" 2>/dev/null) || die "cannot read the approvals of ${label#"${CC_NAME}"_}"
-  for o in "${ORG_NAMES[@]}"; do grep -q "^${O_MSP[$o]}: true" <<<"$readiness" && approved+=("$o"); done
+  for o in "${MEMBERS[@]}"; do grep -q "^${O_MSP[$o]}: true" <<<"$readiness" && approved+=("$o"); done
   (( ${#approved[@]} )) || die "no organisation approved ${label#"${CC_NAME}"_} yet"
   commit_chaincode "$label" "$seq" "${approved[@]}"
   # the peers now run the new version: its servers take the place of the old ones
-  for o in "${ORG_NAMES[@]}"; do n=$(pid_of "chaincode.$o") && old+=("chaincode.$o:$n"); done
+  for o in "${MEMBERS[@]}"; do n=$(pid_of "chaincode.$o") && old+=("chaincode.$o:$n"); done
   (( ${#old[@]} )) && stop_pids TERM "${old[@]}"
-  for o in "${ORG_NAMES[@]}"; do mv "$PIDS/chaincode-next.$o.pid" "$PIDS/chaincode.$o.pid"; done
+  for o in "${MEMBERS[@]}"; do mv "$PIDS/chaincode-next.$o.pid" "$PIDS/chaincode.$o.pid"; done
   mv "$CCDIR/prepared" "$CCDIR/deployed"
   deployed_read
-  for o in "${ORG_NAMES[@]}"; do register_chaincode "chaincode.$o" "$o" "$DEP_SLOT"; done
+  for o in "${MEMBERS[@]}"; do register_chaincode "chaincode.$o" "$o" "$DEP_SLOT"; done
   write_profile
   say "$CC_NAME ${label#"${CC_NAME}"_} (sequence $seq) committed"
 }
@@ -961,6 +1016,108 @@ cmd_approve() { # org: approve the prepared version, else the deployed one (an o
   local label=$DEP_LABEL seq=$DEP_SEQ slot
   [[ -f "$CCDIR/prepared" ]] && read -r label seq slot <"$CCDIR/prepared"
   approve_chaincode "$1" "$label" "$seq"
+}
+
+# ---- organisations that join and leave the running channel ----------------------------------------
+# add-org prepares an organisation as its own host would (its crypto material, Fabric CA, peer and
+# chaincode server, in $ADDED/<org>), without touching the channel; the consortium admits it
+# (nineten consortium propose admit_node, nineten channel prepare|sign|submit); join-org then joins
+# its peer and approves the chaincode definition. remove-org stops and removes it.
+cmd_add_org() { # name [cluster]
+  local o=$1 cluster=${2:-} line msp listed rest home t0 other
+  t0=$(now)
+  [[ -z "${O_MSP[$o]:-}" ]] || die "$o is already an organisation of this network (network/network.sh status)"
+  [[ -f "$NET/connection.yaml" ]] && all_up || die "the network is not up (network/network.sh up first)"
+  line=$(awk -v n="$o" '$1 == n' "$JOINING_FILE" 2>/dev/null)
+  [[ -n "$line" ]] || die "no line for $o in $JOINING_FILE (the organisations that may join, with their ports: add one)"
+  read -r _ msp listed rest <<<"$line"
+  cluster=${cluster:-$listed}
+  cluster_index "$cluster" >/dev/null || die "$cluster is not a cluster of this network (${CLUSTERS[*]})"
+  for other in "${ORG_NAMES[@]}"; do
+    [[ "${O_MSP[$other]}" != "$msp" ]] || die "$msp is already the MSP id of $other"
+  done
+  home=$ADDED/$o
+  mkdir -p "$home"
+  echo "$o $msp $cluster $rest" >"$home/org.conf"   # its own line, the columns of orgs.conf
+  # shellcheck disable=SC2086
+  parse_org "$home/org.conf" $o $msp $cluster $rest
+  O_HOME[$o]=$home
+  trap 'add_failed "$?" '"$o" EXIT
+  assign_hosts
+  register_procs
+  [[ "$HOSTS" == netns ]] && netns_hosts
+  say "preparing $o ($msp, cluster $cluster) in $home"
+  cryptogen_orgs "$home" "$home/crypto" "$o"
+  start_ca "$o"; wait_healthy "ca.$o" 90
+  enroll_org "$o"
+  package_chaincode "$o" "$DEP_LABEL" "$DEP_SLOT"
+  start_peer "$o"; start_chaincode "$o"
+  wait_healthy "peer0.$o" 90; wait_healthy "chaincode.$o" 60
+  PYTHONPATH=$ROOT${PYTHONPATH:+:$PYTHONPATH} "$PY" -c 'from admin.cli import main; main()' channel define \
+    --msp-dir "$(org_dir "$o")/msp" --msp-id "$msp" --anchor-peer "$(dial "$(peer_host "$o")"):${O_PEER[$o]}" \
+    --out "$home/$o.json" || die "cannot write the definition of $o"
+  write_profile
+  trap - EXIT
+  say "$o ready in $(since "$t0")s, not in channel $CHANNEL yet; its definition: $home/$o.json"
+  say "next: the consortium admits it (README.md, \"Admitting an organisation\"), then: $0 join-org $o"
+}
+add_failed() { # status org: the EXIT trap of add-org: leave nothing of the organisation behind
+  (( $1 )) || return 0
+  say "add-org $2 failed: removing what it made"
+  cmd_remove_org "$2" >/dev/null 2>&1 || true
+}
+
+cmd_join_org() { # name: its peer joins the channel the consortium admitted it to
+  local o=$1 home height i t0
+  t0=$(now)
+  [[ -n "${O_HOME[$o]:-}" ]] || die "$o is not an organisation added with add-org"
+  home=${O_HOME[$o]}
+  if [[ ! -f "$home/channel/$CHANNEL.block" ]]; then
+    mkdir -p "$home/channel"
+    # shellcheck disable=SC2046
+    peer_cli "$o" channel fetch 0 "$home/channel/$CHANNEL.block" -c "$CHANNEL" $(orderer_args "$o") \
+      >"$LOGS/join.$o.log" 2>&1 || { rm -f "$home/channel/$CHANNEL.block"; cat "$LOGS/join.$o.log" >&2
+      die "the orderers do not let ${O_MSP[$o]}'s admin read channel $CHANNEL: is ${O_MSP[$o]} in its configuration yet (nineten channel submit)?"; }
+  fi
+  join_peer "$o" "$home/channel/$CHANNEL.block"
+  # the peer must hold the chaincode definition before its organisation approves it
+  height=$(peer_height "${MEMBERS[0]}")
+  for i in $(seq 1 120); do
+    (( $(peer_height "$o") >= height )) && break
+    (( i < 120 )) || die "peer0.$o did not reach the height of peer0.${MEMBERS[0]} ($height blocks) within 60s"
+    sleep 0.5
+  done
+  install_chaincode "$o" "$DEP_LABEL"
+  approve_chaincode "$o" "$DEP_LABEL" "$DEP_SEQ"
+  touch "$home/joined"
+  MEMBERS+=("$o")
+  write_profile
+  say "peer0.$o joined $CHANNEL and ${O_MSP[$o]} approved $CC_NAME ${DEP_LABEL#"${CC_NAME}"_} in $(since "$t0")s"
+}
+peer_height() { # org: the height of its peer's ledger of the channel (0 before it joined)
+  peer_cli "$1" channel getinfo -c "$CHANNEL" 2>/dev/null | sed -n 's/.*"height":\([0-9]*\).*/\1/p' | grep . || echo 0
+}
+
+cmd_remove_org() { # name: stop its processes and remove its folder (after the channel removed it)
+  local o=$1 n pid stopped=() keep=() h
+  [[ -n "${O_HOME[$o]:-}" ]] || die "$o is not an organisation added with add-org (the founders are in orgs.conf)"
+  for n in "peer0.$o" "chaincode.$o" "chaincode-next.$o" "ca.$o"; do
+    [[ -n "${P_BIN[$n]:-}" ]] && pid=$(pid_of "$n") && stopped+=("$n:$pid")
+  done
+  (( ${#stopped[@]} )) && stop_pids TERM "${stopped[@]}"
+  rm -rf "${O_HOME[$o]}"
+  for n in "${ORG_NAMES[@]}"; do [[ "$n" == "$o" ]] || keep+=("$n"); done
+  ORG_NAMES=("${keep[@]}"); keep=()
+  for n in "${MEMBERS[@]}"; do [[ "$n" == "$o" ]] || keep+=("$n"); done
+  MEMBERS=("${keep[@]}")
+  if [[ "$HOSTS" == netns ]]; then
+    ip netns del "$(ns_of "$o")" 2>/dev/null || true
+    rm -rf "/etc/netns/$(ns_of "$o")"
+    assign_hosts
+    for h in "${HOST_NAMES[@]}"; do hosts_file >"/etc/netns/$(ns_of "$h")/hosts"; done
+  fi
+  [[ -f "$NET/connection.yaml" ]] && write_profile
+  say "$o removed (${#stopped[@]} processes stopped)"
 }
 
 load_orgs
@@ -998,5 +1155,10 @@ case "${1:-}" in
   upgrade-chaincode) [[ -n "${2:-}" ]] || die "usage: $0 upgrade-chaincode VERSION [ORG...]"; cmd_prepare "${@:2}"; cmd_commit ;;
   approve-chaincode) [[ -n "${O_MSP[${2:-}]:-}" ]] || die "usage: $0 approve-chaincode ORG"; cmd_approve "$2" ;;
   purge) cmd_down; rm -rf "$NET"; say "removed $NET" ;;
-  *) echo "usage: $0 up|down|status|env [ORG]|purge|restart-chaincode [ORG]|stop PROCESS [SIGNAL]|start PROCESS|leader|partition CLUSTER|heal [CLUSTER]|prepare-chaincode VERSION [ORG...]|commit-chaincode|upgrade-chaincode VERSION [ORG...]|approve-chaincode ORG" >&2; exit 2 ;;
+  add-org) [[ -n "${2:-}" ]] || die "usage: $0 add-org NAME [--cluster C]"
+    [[ -z "${3:-}" || ( "$3" == --cluster && -n "${4:-}" ) ]] || die "usage: $0 add-org NAME [--cluster C]"
+    cmd_add_org "$2" "${4:-}" ;;
+  join-org) [[ -n "${2:-}" ]] || die "usage: $0 join-org NAME"; cmd_join_org "$2" ;;
+  remove-org) [[ -n "${2:-}" ]] || die "usage: $0 remove-org NAME"; cmd_remove_org "$2" ;;
+  *) echo "usage: $0 up|down|status|env [ORG]|purge|restart-chaincode [ORG]|stop PROCESS [SIGNAL]|start PROCESS|leader|partition CLUSTER|heal [CLUSTER]|prepare-chaincode VERSION [ORG...]|commit-chaincode|upgrade-chaincode VERSION [ORG...]|approve-chaincode ORG|add-org NAME [--cluster C]|join-org NAME|remove-org NAME" >&2; exit 2 ;;
 esac

@@ -13,7 +13,7 @@ from chaincode.contracts.registry import Registry
 from chaincode.contracts.reviews import Reviews
 from chaincode.contracts.settlement import Settlement
 
-from .chain import ChainReader, Write
+from .chain import ChainReader, Record, Write
 
 Progress = Callable[[str], None]
 _PARTS = ("node_operators_micro", "artists_micro", "unallocated_micro", "held_micro", "unclaimed_micro")
@@ -25,7 +25,23 @@ def collect(reader: ChainReader, month: str, progress: Progress = lambda text: N
     policy = next(p for p in reader.query(Registry.ListPolicies) if p["effective_from"] == settlement["policy"])
     nodes = {n["id"]: n for n in reader.query(Registry.ListNodes)}
     artists = {a["id"]: a for a in reader.query(Registry.ListArtists)}
-    progress(f"reading {month}'s settlement, payouts and held money")
+    progress(f"reading {month}'s settlement, payouts, held money, days, reviews and disputes")
+    payouts = reader.query(Settlement.ListPayouts, month)
+    held = reader.query(Settlement.ListHeld, month)
+    node_ids = sorted(settlement["nodes"])
+    anchors = {node_id: reader.query(Listening.ListAnchors, node_id, month) for node_id in node_ids}
+    reviews = {node_id: reader.query(Reviews.ListReviews, month, node_id) for node_id in node_ids}
+    disputes = reader.query(Reviews.ListDisputes, month)
+    wallets = _wallet_artists(artists, payouts, held)
+    cited = [(records.POLICY, policy["effective_from"]), (records.SETTLEMENT, month)]
+    cited += [_payout_record(month, p) for p in payouts] + [_held_record(month, h) for h in held]
+    cited += [(records.ARTIST, artist_id) for artist_id in wallets]
+    cited += [(records.ANCHOR, node_id, a["date"]) for node_id in node_ids for a in anchors[node_id]]
+    cited += [(records.NODE_MONTH, month, node_id) for node_id in node_ids]
+    cited += [(records.REVIEW, month, node_id, r["reviewer"]) for node_id in node_ids for r in reviews[node_id]]
+    cited += [(records.DISPUTE, d["id"]) for d in disputes]
+    progress(f"reading the key histories of {len(cited)} records")
+    reader.prefetch(cited)
     model: dict[str, Any] = {
         "month": month,
         "currency": policy["currency"],
@@ -38,18 +54,13 @@ def collect(reader: ChainReader, month: str, progress: Progress = lambda text: N
                           "recovered_micro", "losses_micro", "opening", "closing"),
                   "source": reader.source(records.SETTLEMENT, month)},
     }
-    payouts = reader.query(Settlement.ListPayouts, month)
     model["payouts"] = {kind: _payouts(reader, month, kind, payouts, artists)
                         for kind in ("artist", "node", "consortium", "release")}
-    model["held"] = [_held(reader, month, h) for h in reader.query(Settlement.ListHeld, month)]
-    model["wallets"] = _wallets(reader, artists, model)
-    model["nodes"] = []
-    for node_id, totals in sorted(settlement["nodes"].items()):
-        progress(f"reading node {node_id}'s days, sealed month and reviews")
-        model["nodes"].append(_node(reader, month, nodes.get(node_id, {"id": node_id}), totals,
-                                    model["income"]["source"]))
-    progress(f"reading {month}'s disputes and every vote")
-    model["disputes"] = [_dispute(reader, d) for d in reader.query(Reviews.ListDisputes, month)]
+    model["held"] = [_held(reader, month, h) for h in held]
+    model["wallets"] = _wallets(reader, artists, wallets)
+    model["nodes"] = [_node(reader, month, nodes.get(node_id, {"id": node_id}), settlement["nodes"][node_id],
+                            model["income"]["source"], anchors[node_id], reviews[node_id]) for node_id in node_ids]
+    model["disputes"] = [_dispute(reader, d) for d in disputes]
     model["anomalies"] = [{**_pick(r, "node", "reviewer", "reason", "evidence_sha256"),
                            "disputes": [d["id"] for d in model["disputes"]
                                         if r["evidence_sha256"] in d["evidence"] and d["node"] == r["node"]],
@@ -64,6 +75,18 @@ def _pick(record: dict[str, Any], *names: str) -> dict[str, Any]:
     return {name: record[name] for name in names}
 
 
+def _payout_record(month: str, payout: dict[str, Any]) -> Record:
+    if payout["kind"] == "release":
+        return records.RELEASE, month, payout["payee"], payout["source"]
+    return records.PAYOUT, month, payout["kind"], payout["payee"]
+
+
+def _held_record(month: str, held: dict[str, Any]) -> Record:
+    if held["reason"] == "node":
+        return records.NODE_HELD, month, held["node"]
+    return records.HELD, month, held["dispute"] or held["reason"], held["artist"]
+
+
 def _payouts(reader: ChainReader, month: str, kind: str, payouts: list[dict[str, Any]],
              artists: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
     """The month's payouts of ``kind``; an artist's with what the month earned it and what it
@@ -72,27 +95,26 @@ def _payouts(reader: ChainReader, month: str, kind: str, payouts: list[dict[str,
     for p in payouts:
         if p["kind"] != kind:
             continue
+        source = reader.source(*_payout_record(month, p))
         if kind == "release":
             p = {**p, "paid_by": {}, "status": "credited to the balance", "wallet": ""}
-            where = (records.RELEASE, month, p["artist"], p["source"])
-        else:
-            where = (records.PAYOUT, month, kind, p["payee"])
         named = artists.get(p["payee"], {}).get("name", "") if kind in ("artist", "release") else ""
         account = p.get("account") or {}
         rows.append({**_pick(p, "amount_micro", "by_node", "paid_by", "payee", "status", "wallet"),
                      "earned_micro": sum(account.get("earned", {}).values()),
                      "carried_micro": sum(account.get("carried_out", {}).values()),
                      "splits": [f"{s['payee']} {s['bp'] / 100:.2f}%" for s in p.get("splits", [])],
-                     "name": named, "released_from": p.get("source", ""), "source": reader.source(*where)})
+                     "name": named, "released_from": p.get("source", ""), "source": source})
     return sorted(rows, key=lambda r: (r["payee"], r["released_from"]))
 
 
 def _node(reader: ChainReader, month: str, node: dict[str, Any], totals: dict[str, Any],
-          settlement_source: dict[str, Any]) -> dict[str, Any]:
+          settlement_source: dict[str, Any], anchors: list[dict[str, Any]],
+          reviewed: list[dict[str, Any]]) -> dict[str, Any]:
     node_id = node["id"]
     days = [{**_pick(a, "date", "listeners", "plays", "rows", "seconds", "sha256"),
              "superseded": a["superseded"], "source": reader.source(records.ANCHOR, node_id, a["date"])}
-            for a in reader.query(Listening.ListAnchors, node_id, month)]
+            for a in anchors]
     sealed = None
     history = reader.history(records.NODE_MONTH, month, node_id)
     if history and history[-1].value["status"] == "sealed":
@@ -103,7 +125,7 @@ def _node(reader: ChainReader, month: str, node: dict[str, Any], totals: dict[st
     reviews = [{**_pick(r, "node", "reviewer", "verdict", "reason", "evidence_sha256", "version"),
                 "scope": scope.describe(r["scope"]) if r["scope"] else "",
                 "source": reader.source(records.REVIEW, month, node_id, r["reviewer"])}
-               for r in reader.query(Reviews.ListReviews, month, node_id)]
+               for r in reviewed]
     state = ", ".join(f"{decided} {ident}" for ident, decided in sorted(totals["disputes"].items()))
     return {"id": node_id, "cluster": node.get("cluster", ""), "msp_id": node.get("msp_id", ""),
             "wallet": node.get("wallet", ""),
@@ -114,25 +136,28 @@ def _node(reader: ChainReader, month: str, node: dict[str, Any], totals: dict[st
 def _held(reader: ChainReader, month: str, held: dict[str, Any]) -> dict[str, Any]:
     """A held amount with what it is held for, in words, and its source."""
     if held["reason"] == "node":
-        where = (records.NODE_HELD, month, held["node"])
         held_for = f"node {held['node']}'s whole part ({held['pending']})"
     else:
-        where = (records.HELD, month, held["dispute"] or held["reason"], held["artist"])
         held_for = f"dispute {held['dispute']}" if held["dispute"] else held["reason"]
     return {**_pick(held, "amount_micro", "artist", "by_node", "dispute", "reason", "released_to", "status"),
-            "held_for": held_for, "source": reader.source(*where)}
+            "held_for": held_for, "source": reader.source(*_held_record(month, held))}
 
 
-def _wallets(reader: ChainReader, artists: dict[str, dict[str, Any]], model: dict[str, Any]) -> list[dict[str, Any]]:
-    """The wallet history of every artist of the month's payouts, releases and held money whose
-    wallet a consortium proposal approved (registered after the bootstrap, or changed)."""
-    named = {p["payee"] for kind in ("artist", "release") for p in model["payouts"][kind]}
-    named |= {h["artist"] for h in model["held"] if h["artist"]}
+def _wallet_artists(artists: dict[str, dict[str, Any]], payouts: list[dict[str, Any]],
+                    held: list[dict[str, Any]]) -> list[str]:
+    """The artists of the month's payouts, releases and held money whose wallet a consortium proposal
+    approved (registered after the bootstrap, or changed), sorted."""
+    named = {p["payee"] for p in payouts if p["kind"] in ("artist", "release")}
+    named |= {h["artist"] for h in held if h["artist"]}
+    return [artist_id for artist_id in sorted(named) if artist_id in artists
+            and (artists[artist_id]["proposal"] or artists[artist_id]["previous_wallets"])]
+
+
+def _wallets(reader: ChainReader, artists: dict[str, dict[str, Any]], named: list[str]) -> list[dict[str, Any]]:
+    """The wallet history of each of the artists ``named`` (see :func:`_wallet_artists`)."""
     rows = []
-    for artist_id in sorted(named):
-        artist = artists.get(artist_id)
-        if artist is None or not (artist["proposal"] or artist["previous_wallets"]):
-            continue
+    for artist_id in named:
+        artist = artists[artist_id]
         earlier = [f"{w['wallet']} ({'bootstrap' if not w['proposal'] else 'proposal ' + w['proposal']})"
                    for w in artist["previous_wallets"]]
         rows.append({"artist": artist_id, "wallet": artist["wallet"], "proposal": artist["proposal"] or "bootstrap",

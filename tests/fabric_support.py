@@ -10,6 +10,7 @@ import os
 import re
 import shutil
 import subprocess
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -114,6 +115,17 @@ def refusal(backend, identity: str, function: str, *args: str) -> str:
     return caught.value.message
 
 
+def wait_lines(path: Path, count: int, timeout: float = 60.0) -> list[str]:
+    """The lines of ``path`` once it has at least ``count`` (a file another process appends to)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        lines = path.read_text().splitlines() if path.exists() else []
+        if len(lines) >= count:
+            return lines
+        time.sleep(0.05)
+    raise AssertionError(f"{path} has fewer than {count} lines after {timeout}s")
+
+
 def fresh_month() -> str:
     """A month no earlier run has anchored into (the network outlives a test session)."""
     number = uuid.uuid4().int
@@ -192,3 +204,39 @@ def assert_same_month(fabric_out: Path, embedded_out: Path, files=OUTPUTS) -> li
         embedded.close()
     assert on_fabric == stored
     return on_fabric
+
+
+def endorsed_by(gateway, identity: str, orgs: list[str], function: str, *args: str):
+    """A transaction of ``identity`` endorsed by the peers of exactly the organisations ``orgs``
+    (their Endorser service, no gateway choosing), ready for ``gateway.commit``: how a client
+    gathers endorsements itself, as Fabric's peer CLI does with --peerAddresses."""
+    import grpc
+    from fabric_protos.common import common_pb2
+    from fabric_protos.peer import peer_pb2_grpc, proposal_pb2, transaction_pb2
+
+    from admin.client import Prepared
+
+    ident = gateway.wallet.get(identity)
+    signed, txid = gateway._proposal(ident, function, args)
+    responses = []
+    for name in orgs:
+        peer = profile()["organizations"][name]["peer"]
+        options = [("grpc.ssl_target_name_override", peer["ssl_target_name_override"])]
+        credentials = grpc.ssl_channel_credentials(Path(peer["tls_ca_cert"]).read_bytes())
+        with grpc.secure_channel(peer["address"], credentials, options=options) as channel:
+            response = peer_pb2_grpc.EndorserStub(channel).ProcessProposal(signed, timeout=30)
+        assert response.response.status == 200, (name, response.response.message)
+        responses.append(response)
+    assert len({r.payload for r in responses}) == 1, "the endorsers' results differ"
+    proposal = proposal_pb2.Proposal.FromString(signed.proposal_bytes)
+    header = common_pb2.Header.FromString(proposal.header)
+    payload = proposal_pb2.ChaincodeProposalPayload.FromString(proposal.payload)
+    action = transaction_pb2.ChaincodeActionPayload(
+        chaincode_proposal_payload=proposal_pb2.ChaincodeProposalPayload(input=payload.input).SerializeToString(),
+        action=transaction_pb2.ChaincodeEndorsedAction(proposal_response_payload=responses[0].payload,
+                                                       endorsements=[r.endorsement for r in responses]))
+    transaction = transaction_pb2.Transaction(actions=[transaction_pb2.TransactionAction(
+        header=header.signature_header, payload=action.SerializeToString())])
+    envelope = common_pb2.Envelope(payload=common_pb2.Payload(header=header,
+                                                              data=transaction.SerializeToString()).SerializeToString())
+    return Prepared(identity, function, txid, envelope)

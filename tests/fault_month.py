@@ -363,9 +363,8 @@ class MonthUnderFaults:
             def allocate(session: Session) -> None:
                 month = self.scenario.months[0]
                 policy = session.policy(month)
-                days = node_month.load_month(session, month, node)
-                result = node_month.compute(session, month, node, days, policy)
-                node_month.submit_allocations(session, month, node, result)
+                days = node_month.load_month(session, month, node, policy)
+                node_month.submit_allocations(session, month, node, days.result)
             return allocate
         return {node: work(node) for node in self.nodes}
 

@@ -18,6 +18,9 @@ import pytest
 from click.testing import CliRunner
 
 from admin.cli import main
+from admin.client import Connection
+from admin.fabric.client import FabricClient
+from chaincode.contracts.history import MAX_KEYS
 from fabric_network import ROOT, fresh_network
 from fabric_support import profile
 from fabric_protos.common import common_pb2
@@ -173,3 +176,20 @@ def test_the_document_is_anchored_on_fabric(audits):
     block, txid = re.search(r"in block (\d+) \(transaction ([0-9a-f]{64})\)", verified).groups()
     assert f"anchored in block {block} (transaction {txid})" in audits["outputs"]["fabric"]
     assert txid in block_txids([int(block)])[int(block)]
+
+
+def test_key_histories_read_from_the_blocks_are_the_peers_history_database(audits):
+    """The client reads key histories from the channel's blocks; History:ForKeys asks the peer's
+    history database for the same keys: the same writes, newest first, of every key in world state."""
+    client = FabricClient.from_profile(audits["profile"], audits["fabric"] / "ledger")
+    try:
+        keys = [key for key, _ in Connection(client, "n1.auditor").world_state()]
+        from_blocks = client.key_histories("n1.auditor", keys)
+        assert len(keys) > 40 and all(from_blocks[key] for key in keys)
+        for start in range(0, len(keys), MAX_KEYS):
+            batch = keys[start:start + MAX_KEYS]
+            answer = json.loads(client.evaluate("n1.auditor", "History:ForKeys", json.dumps(batch)))
+            assert answer == {key: [{k: v for k, v in write.items() if k != "block"} for write in from_blocks[key]]
+                              for key in batch}
+    finally:
+        client.close()

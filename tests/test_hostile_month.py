@@ -41,9 +41,9 @@ def test_a_reconciliation_killed_mid_way_resumes_after_a_late_day(month, tmp_pat
     session = Session(folder=ledger)
     try:
         policy = session.policy(M)
-        days = node_month.load_month(session, M, "n1")
+        days = node_month.load_month(session, M, "n1", policy)
         with pytest.raises(Killed):
-            node_month.submit_allocations(session, M, "n1", node_month.compute(session, M, "n1", days, policy), kill)
+            node_month.submit_allocations(session, M, "n1", days.result, kill)
     finally:
         session.close()
     # a day anchored late changes both listeners' allocations (L1 and L2 play a3 on the 3rd)
@@ -56,7 +56,8 @@ def test_a_reconciliation_killed_mid_way_resumes_after_a_late_day(month, tmp_pat
     assert [b["batch"] for b in json.loads(batches)] == [1, 2]
     chain = EmbeddedLedger(ledger)
     try:  # the batch submitted before the kill was withdrawn, then submitted again with the late day
-        writes = chain.key_history("n1.auditor", records.ALLOCATION_BATCH.key(M, "n1", records.batch_attribute(1)))
+        first = records.ALLOCATION_BATCH.key(M, "n1", records.batch_attribute(1))
+        writes = chain.key_histories("n1.auditor", [first])[first]
     finally:
         chain.close()
     assert [w["is_delete"] for w in writes] == [False, True, False]
@@ -103,8 +104,7 @@ def test_reconcile_refuses_to_replace_a_sealed_month_with_other_days(month, tmp_
     session = Session(folder=ledger)
     try:
         policy = session.policy(M)
-        days = node_month.load_month(session, M, "n1")
-        result = node_month.compute(session, M, "n1", days, policy)
+        result = node_month.load_month(session, M, "n1", policy).result
         other = result.__class__(result.allocations[:1], result.unsubscribed, result.no_plays, "0" * 64)
         before = fingerprint(ledger)
         with pytest.raises(Exception) as caught:

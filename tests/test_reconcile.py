@@ -98,3 +98,10 @@ def test_allocations_are_the_top_n_of_the_per_artist_sums(triples, top_n, min_se
                                   for listener, weights in sorted(sums.items())]
     assert all(len(artists) <= top_n for _, artists in result.allocations)
     assert result.no_plays == sorted(subscribed - set(sums))
+
+
+def test_weights_too_wide_to_pack_rank_the_same():
+    big = 2**61
+    rows = [("p1", "b", big), ("p1", "a", big), ("p1", "c", big + 1), ("p2", "a", 40)]
+    result = reconcile(plays(rows), ["p1", "p2"], top_n=2, min_seconds=30)
+    assert result.allocations == [("p1", [("c", big + 1), ("a", big)]), ("p2", [("a", 40)])]

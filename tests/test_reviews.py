@@ -250,7 +250,7 @@ def test_arbitration_after_settlement_releases_the_held_money(month):
     assert record["income_micro"] == record["node_operators_micro"] + record["artists_micro"] + \
         record["unallocated_micro"] + record["held_micro"]
     opened = "\x00disputeopen\x00" + MONTH + "\x00n1\x00"
-    history = month.key_history("n1.auditor", opened)
+    history = month.key_histories("n1.auditor", [opened])[opened]
     assert history[0]["is_delete"] and history[0]["value"] is None
     assert json.loads(month.evaluate("n1.auditor", "History:ForKey", opened)) == \
         [{k: v for k, v in entry.items() if k != "block"} for entry in history]

@@ -89,7 +89,8 @@ KINDS_HELP = """
       import_artists     {"register": [artists], "extend": [extensions]}  (at most 500; see
                          `consortium artists import`)
       set_artist_wallet  {"artist_id", "wallet"}
-      admit_node         {"id", "cluster", "msp_id", "wallet", "duties"?}
+      admit_node         {"id", "cluster", "msp_id", "wallet", "duties"?, "definition_sha256"?}
+                         (the organisation's channel definition: `nineten channel define`)
       revoke_node        {"node_id"}
       grant_duty, revoke_duty  {"node_id", "duty": "reviewer" | "arbitrator"}
       set_policy         {"effective_from", "price_micro", "node_share_micro", "top_n", "min_seconds",
@@ -261,6 +262,32 @@ def consortium_artists_import(session, file: Path, node: str | None, dry_run: bo
     if not dry_run:
         click.echo("each node approves them: nineten consortium approve " + " ".join(p["id"] for p in proposals)
                    + " --node NODE")
+
+
+@consortium.command("check")
+@pass_session
+def consortium_check(session) -> None:
+    """Check that the registry and the Fabric channel's configuration agree: every active node's
+    organisation is in the channel (with the definition its admission named), no revoked node's
+    organisation is, and every organisation of the channel is a node's. Each mismatch is one line;
+    exits 1 when there is one."""
+    from ..errors import CheckFailed
+    from ..fabric import channel, configtx
+    from ..membership import mismatches
+
+    reader = session.reader()
+    config = channel.read_config(reader)
+    nodes, _ = channel.registry(reader)
+    orgs = channel.organisations(config)
+    name = channel.fabric_client(reader).channel
+    found = mismatches(nodes, orgs, set(configtx.orderer_orgs(config.channel_group)), name)
+    for line in found:
+        click.echo(line)
+    if found:
+        raise CheckFailed()
+    active = sum(n["status"] == "active" for n in nodes)
+    click.echo(f"the registry and channel {name} agree: {len(orgs)} organisations, the {active} active nodes' "
+               f"(configuration {config.sequence})")
 
 
 COMMANDS = [init, consortium]

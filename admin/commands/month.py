@@ -48,17 +48,18 @@ def month_reconcile(session, month_id: str, node: str, plays: tuple[Path, ...], 
     if plays:
         files = node_month.raw_files(list(plays), month_id)
         listeners = load_listener_map(listener_map, files) if listener_map else None
-        days = node_month.load_month_raw(session, month_id, node, files, read_options(session, listener), listeners)
+        days = node_month.load_month_raw(session, month_id, node, policy, files, read_options(session, listener),
+                                         listeners, anomalies=True)
     else:
-        days = node_month.load_month(session, month_id, node)
+        days = node_month.load_month(session, month_id, node, policy, anomalies=True)
     if days.problems:
         raise InputError("the days do not match their anchors: " + "; ".join(days.problems),
                          ", ".join(str(p) for p in plays) or str(session.folder / "days" / node))
-    result = node_month.compute(session, month_id, node, days, policy)
-    findings = node_month.anomaly_findings(policy, days, result)
+    result = days.result
+    findings = node_month.anomaly_findings(policy, days)
     with progress(len(result.allocations), "submitting allocations") as bar:
         sealed = node_month.submit_allocations(session, month_id, node, result, bar.update)
-    click.echo(f"{node} {month_id}: {len(days.frames)} days, {len(result.allocations)} listeners allocated in "
+    click.echo(f"{node} {month_id}: {len(days.days)} days, {len(result.allocations)} listeners allocated in "
                f"{sealed['batches']} batches; {len(result.no_plays)} subscribed without a counted play "
                f"(unallocated); {len(result.unsubscribed)} listeners without a subscription count for "
                f"nothing; sealed (version {sealed['version']}) with Merkle root {sealed['merkle_root']} in "
@@ -117,12 +118,11 @@ def month_review(session, month_id: str, node: str, days_dir: Path | None, revie
 
     policy = session.policy(month_id)
     folder = days_dir or session.folder / "days" / node
-    days = node_month.load_month(session, month_id, node, folder)
-    result = node_month.compute(session, month_id, node, days, policy)
-    vote = node_month.review_verdict(session, month_id, node, days, result)
+    days = node_month.load_month(session, month_id, node, policy, folder, anomalies=bool(checks))
+    vote = node_month.review_verdict(session, month_id, node, days)
     findings = []
     if checks:
-        findings = node_month.anomaly_findings(policy, days, result)
+        findings = node_month.anomaly_findings(policy, days)
         flag = node_month.findings_flag(findings, set(ANOMALY_CHECKS if "all" in checks else checks))
         if flag is not None and vote.verdict == "approve":
             vote = flag

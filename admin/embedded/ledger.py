@@ -14,7 +14,7 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, Sequence
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from chaincode import canonical_json
 from chaincode.dispatch import build_chaincode
 
-from ..client import ENDORSEMENTS_DISAGREE, ChainCheck, Committed, LocalChain, Prepared, state_digest
+from ..client import ENDORSEMENTS_DISAGREE, ChainCheck, ChaincodeEvent, Committed, LocalChain, Prepared, state_digest
 from ..errors import (AccessRejected, ConfigError, EndorsementRejected, LedgerBusy, LedgerRejected,
                       ReadConflictRejected)
 from ..wallet import Identity, Wallet
@@ -37,6 +37,8 @@ WAIT_SECONDS = 60.0
 #: The refusal of an endorsed transaction whose read set changed before its commit.
 READ_CONFLICT = ("a key it read changed after it was endorsed (a read conflict, as Fabric's MVCC check finds), "
                  "so nothing was written; submit it again.")
+#: How often a follower of the block log looks for new blocks, in seconds.
+POLL_EVERY = 0.2
 _CHAINCODE = None
 
 
@@ -170,11 +172,12 @@ class EmbeddedLedger:
             raise LedgerRejected.of(proposal["function"], response.status, response.message)
         return stub, response.payload.decode()
 
-    def key_history(self, identity: str, key: str) -> list[dict[str, Any]]:
-        """Every write of ``key``, newest first, with its transaction and block, read from the block
+    def key_histories(self, identity: str, keys: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+        """Every write of each key, newest first, with its transaction and block, read from the block
         store itself (whoever ``identity`` is: the ledger file is on this machine)."""
-        return [{"txid": t, "block": b, "timestamp_ns": ts, "value": v.decode() if v else None,
-                 "is_delete": d} for t, b, ts, v, d in self.store.history(key)]
+        return {key: [{"txid": t, "block": b, "timestamp_ns": ts, "value": v.decode() if v else None,
+                       "is_delete": d} for t, b, ts, v, d in writes]
+                for key, writes in self.store.histories(keys).items()}
 
     def state_items(self) -> Iterator[tuple[str, bytes]]:
         """Every (key, value) of the world state in key order, read from the block store itself."""
@@ -187,6 +190,20 @@ class EmbeddedLedger:
     def local_chain(self) -> LocalChain:
         """This ledger's own block log."""
         return self
+
+    def chaincode_events(self, identity: str, start_block: int | None, after_txid: str = "") -> Iterator[ChaincodeEvent]:
+        """The events of the block log (one transaction per block), from ``start_block`` (None: the
+        next block committed); polls for blocks other processes commit. Whoever ``identity`` is: the
+        ledger file is on this machine."""
+        number = self.store.height() if start_block is None else start_block
+        while True:
+            block = self.store.block(number)
+            if block is None:
+                time.sleep(POLL_EVERY)
+                continue
+            if block["event"] and not (number == start_block and block["txid"] == after_txid):
+                yield ChaincodeEvent(number, block["txid"], block["event"]["name"], block["event"]["payload"])
+            number += 1
 
     def height(self) -> int:
         """The number of blocks."""
