@@ -16,8 +16,6 @@ Amounts are decimal strings with six decimals. A cell never holds a tab or a lin
 become spaces), nor starts like a formula.
 """
 
-from typing import Any
-
 from admin.output import csv_cell
 from chaincode import records
 from chaincode.contracts.registry import Registry

@@ -9,7 +9,6 @@ Cases per format: ``NINETEN_FUZZ_CASES`` (see :mod:`fuzzing`).
 import datetime as dt
 import io
 import json
-import shutil
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -19,14 +18,13 @@ from hypothesis import strategies as st
 
 from admin import dayfile
 from admin.bootstrap import load_consortium
-from admin.embedded.setup import init_ledger
 from admin.errors import NinetenError
 from admin.inputs import read_consortium, read_subscriptions
 from admin.listens import submit_day
 from admin.receipt import check_receipt, listener_receipt, read_receipt
 from admin.session import Session
 from admin.subscriptions import import_subscriptions
-from fuzzing import FUZZ, HOSTILE, JSON_VALUES, TEXT, json_text, mutated_json, mutated_text
+from fuzzing import FUZZ, TEXT, json_text, mutated_json, mutated_text
 from scenario_files import CONSORTIUM, run, write_scenario
 
 DAY_CSV = ("played_at,listener_id,artist_id,track_id,seconds\n"

@@ -13,7 +13,7 @@ from admin.errors import ConfigError, InputError
 from admin.inputs import read_consortium, read_subscriptions
 from admin.wallet import Wallet
 from chaincode import money
-from scenario_files import CONSORTIUM, fingerprint, run, write_scenario
+from scenario_files import CONSORTIUM, fingerprint, run
 
 HEADER = "played_at,listener_id,artist_id,track_id,seconds\n"
 

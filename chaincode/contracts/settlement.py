@@ -29,7 +29,7 @@ from typing import Any
 
 from .. import (accounts, adjustments, books, canonical_json, guards, held, lookups, month_view, readiness, records,
                 rules, settle, state, validate)
-from ..errors import AccessDenied, Conflict, InvalidArgument, NotFound
+from ..errors import AccessDenied, Conflict, NotFound
 from ..records import Payout
 from ..records import Settlement as SettlementRecord
 from ..rules import Policy
