@@ -61,7 +61,9 @@ def parse(raw: Any, month: str) -> dict[str, Any]:
 
 def wire(raw: Any) -> Any:
     """A scope as it travels (:func:`parse` takes it) from its canonical form, which names every
-    kind and ``"month": false``; anything else as it is."""
+    kind and ``"month"``; anything else as it is."""
+    if raw == WHOLE_MONTH:
+        return {"month": True}
     if isinstance(raw, dict) and raw.get("month") is False and set(raw) == {"month", *KINDS}:
         return {kind: raw[kind] for kind in KINDS if raw[kind]}
     return raw

@@ -221,6 +221,17 @@ def test_a_fraud_finding_claws_back_its_scope_and_nothing_twice(carried):
     assert waiting(carried) == {"n1": (9_000_000 + 9_000_000, 0)}  # M2's L3 and the fraud's recovered 9
 
 
+def test_a_fraud_over_the_whole_month_applies(ledger):
+    month(ledger, M1)
+    settle(ledger, M1)
+    fraud = {"evidence_sha256": EVIDENCE, "kind": "fraud", "month": M1, "node": "n1", "reason": "farm",
+             "scope": {"month": True}}
+    proposal = majority(ledger, "adjust", fraud, "n2", ("n3", "n4"))
+    assert proposal["status"] == "applied"
+    [due] = json.loads(ledger.evaluate("n1.auditor", "Settlement:ListAdjustments", M1))
+    assert due["claims"]["artists"] == {"a1": 6_000_000, "a2": 3_000_000, "a3": 9_000_000}
+
+
 @pytest.mark.parametrize("change, message", [
     ({"month": M2}, f"node n1's part of {M2} is not settled; before settlement a chargeback expires the subscription "
                     "and a dispute holds what it names."),
