@@ -6,7 +6,10 @@ What an adjustment claims is computed here from the chain, never given by the pr
 
 - ``fraud`` over a scope (:mod:`chaincode.scope`: listeners or artists of the node's month, or the
   whole month): from each artist, what the allocations the scope covers paid it (the month
-  routed again as if a dispute over that scope had been rejected, less the same without it);
+  routed again as if a dispute over that scope had been rejected, less the same without it), and
+  the part of the node's pool that month's settlement credited it for that pay (its pool credit
+  times the share of its earnings at the node taken away, floored), so fake plays cannot steer the
+  node's waiting money to an artist;
 - ``chargeback`` of one listener's subscription: the node share from the node's own payout, what
   the listener's allocation paid each artist (the same way), and the rest of the artist share (what
   it paid no artist: unallocated, rejected or held) from the node's waiting unallocated money; in
@@ -104,7 +107,26 @@ async def claims(ctx: LedgerContext, payload: dict[str, Any]) -> dict[str, Any]:
     if payload["kind"] == "chargeback":
         found["node_share_micro"] = policy.node_share_micro
         found["waiting_micro"] = policy.artist_share_micro - sum(artists.values())
+    else:
+        drawn = await _pool_drawn(ctx, month, node, paid([]) if earlier else before, before, after)
+        found["artists"] = {a: artists.get(a, 0) + drawn.get(a, 0) for a in sorted({*artists, *drawn})}
     return found
+
+
+async def _pool_drawn(ctx: LedgerContext, month: str, node: str, base: dict[str, int], before: dict[str, int],
+                      after: dict[str, int]) -> dict[str, int]:
+    """What the node's pool credited each artist at the settlement of ``month`` (in proportion to
+    what the node paid it then) for the part of its pay a fraud takes away: the pool credit times
+    that part of its earnings, floored, less what earlier adjustments took the same way."""
+    drawn = {}
+    for payout in await state.records(ctx, records.PAYOUT, month, "artist"):
+        artist, account = payout["payee"], payout["account"]
+        pool, earned = account["pool"].get(node, 0), account["earned"].get(node, 0)
+        if pool and earned:
+            gone = [pool * min(base.get(artist, 0) - paid.get(artist, 0), earned) // earned for paid in (before, after)]
+            if gone[1] > gone[0]:
+                drawn[artist] = gone[1] - gone[0]
+    return drawn
 
 
 def claim(adjustment: Adjustment) -> books.Claim:

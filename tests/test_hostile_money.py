@@ -7,9 +7,9 @@ an open proposal, and what a majority approves still only moves what the rules a
 import json
 
 from conftest import refused
-from year_script import balances, bootstrap, majority, month, payouts, propose, settle, waiting
+from year_script import MONTHS, balances, books, bootstrap, majority, month, payouts, propose, settle, waiting
 
-M1, M2 = "2026-10", "2026-11"
+M1, M2, M3 = MONTHS[:3]
 EVIDENCE = "e" * 64
 
 
@@ -79,3 +79,25 @@ def test_a_node_confirms_only_its_own_part_and_only_what_was_instructed(bare_led
         f"nothing was instructed to a3 in {M1}: its balance was carried.")
     assert refused(bare_ledger, "n1.reviewer", "Settlement:ConfirmPayout", M1, "artist", "a1", "fake") == (
         "Org1MSP identity with reviewer may not do this; it needs the role admin.")
+
+
+def test_a_fraud_finding_also_claims_the_pool_the_fraudulent_plays_drew(bare_ledger):
+    bootstrap(bare_ledger, min_payout_micro=1_000_000_000)  # every balance is carried: there is something to take
+    month(bare_ledger, M1)  # n1's silent L3: 9 USDP wait for n1's next pool
+    settle(bare_ledger, M1)
+    assert waiting(bare_ledger)["n1"] == (9_000_000, 0)
+    # n1 steers all its pool to a3: every listener of M2 "plays" a3 only
+    month(bare_ledger, M2, n1={"L1": {"a3": 10}, "L2": {"a3": 10}}, silent=())
+    settle(bare_ledger, M2)
+    assert payouts(bare_ledger, M2)[("artist", "a3")]["account"]["pool"] == {"n1": 9_000_000}
+    fraud = {"evidence_sha256": EVIDENCE, "kind": "fraud", "month": M2, "node": "n1", "reason": "farm",
+             "scope": {"artists": ["a3"]}}
+    majority(bare_ledger, "adjust", fraud, "n2", ("n3", "n4"))
+    [due] = json.loads(bare_ledger.evaluate("n1.auditor", "Settlement:ListAdjustments", M2))
+    # routed again without a3's plays n1 pays no artist in M2: its 9 USDP would have kept waiting
+    assert due["claims"]["artists"] == {"a3": 18_000_000 + 9_000_000}
+    month(bare_ledger, M3)
+    settle(bare_ledger, M3)
+    [applied] = json.loads(bare_ledger.evaluate("n1.auditor", "Settlement:ListAdjustments", M2))
+    assert (applied["recovered_micro"], applied["losses_micro"]) == (27_000_000, 0)
+    assert books(bare_ledger)["total"]["losses_micro"] == 0
