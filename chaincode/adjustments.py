@@ -15,8 +15,11 @@ What an adjustment claims is computed here from the chain, never given by the pr
   it paid no artist: unallocated, rejected or held) from the node's waiting unallocated money; in
   all, exactly the price the node refunded.
 
-Whatever an earlier adjustment of the same node's month covered is left out, so nothing is
-claimed twice; a subscription is charged back once.
+What the node's holds of the month still keep of what an adjustment covers (under an open
+dispute, or for an unregistered artist) leaves the hold for the node's waiting unallocated money
+when the adjustment applies (:func:`chaincode.held.reject_covered`), so a later registration or
+approval cannot credit it to the artist. Whatever an earlier adjustment of the same node's month
+covered is left out, so nothing is claimed twice; a subscription is charged back once.
 """
 
 from dataclasses import replace
@@ -72,7 +75,8 @@ async def check(ctx: LedgerContext, raw: dict[str, Any]) -> dict[str, Any]:
 
 async def claims(ctx: LedgerContext, payload: dict[str, Any]) -> dict[str, Any]:
     """What the adjustment ``payload`` (checked) claims now: {"artists": {artist: amount},
-    "node_share_micro", "waiting_micro"}."""
+    "held": [[reason_key, artist, amount], ...] (what the node's holds of the month keep of what it
+    covers, moved to its waiting unallocated money when it applies), "node_share_micro", "waiting_micro"}."""
     month, node = payload["month"], payload["node"]
     covered = covers(payload)
     earlier = [covers(a) for a in await state.records(ctx, records.ADJUSTMENT, month, node)]
@@ -95,22 +99,30 @@ async def claims(ctx: LedgerContext, payload: dict[str, Any]) -> dict[str, Any]:
         if hold is None or hold["status"] == "released":
             registered.add(artist)
 
-    def paid(scopes: list) -> dict[str, int]:
+    def routed(scopes: list) -> dict[str, Any]:
         rejected = tuple(settle.DisputeView(f"adjustment-{i}", "reject", s) for i, s in enumerate(scopes))
         month_seen = replace(seen, disputes=seen.disputes + rejected)
         return settle.node_part(subscriptions, month_seen, registered, policy.node_share_micro,
-                                policy.artist_share_micro)["artists"]
+                                policy.artist_share_micro)
 
-    before, after = paid(earlier), paid([*earlier, covered])
-    artists = {a: amount - after.get(a, 0) for a, amount in sorted(before.items()) if amount > after.get(a, 0)}
-    found = {"artists": artists, "node_share_micro": 0, "waiting_micro": 0}
+    was, now = routed(earlier), routed([*earlier, covered])
+    before, after = was["artists"], now["artists"]
+    artists = _less(before, after)
+    found = {"artists": artists, "held": [[key, artist, amount] for (key, artist), amount in
+                                          _less(was["held"], now["held"]).items()],
+             "node_share_micro": 0, "waiting_micro": 0}
     if payload["kind"] == "chargeback":
         found["node_share_micro"] = policy.node_share_micro
         found["waiting_micro"] = policy.artist_share_micro - sum(artists.values())
     else:
-        drawn = await _pool_drawn(ctx, month, node, paid([]) if earlier else before, before, after)
+        drawn = await _pool_drawn(ctx, month, node, routed([])["artists"] if earlier else before, before, after)
         found["artists"] = {a: artists.get(a, 0) + drawn.get(a, 0) for a in sorted({*artists, *drawn})}
     return found
+
+
+def _less(before: dict, after: dict) -> dict:
+    """What ``before`` has more of than ``after``, key by key."""
+    return {key: amount - after.get(key, 0) for key, amount in sorted(before.items()) if amount > after.get(key, 0)}
 
 
 async def _pool_drawn(ctx: LedgerContext, month: str, node: str, base: dict[str, int], before: dict[str, int],

@@ -42,7 +42,8 @@ from dataclasses import dataclass
 from itertools import count
 from typing import Any, Awaitable, Callable
 
-from . import accounts, adjustments, artists, canonical_json, disputes, lookups, records, state, three_eyes, validate
+from . import (accounts, adjustments, artists, canonical_json, disputes, held, lookups, records, state, three_eyes,
+               validate)
 from .errors import Conflict, InvalidArgument, NotFound, Rejected
 from .money import format_micro
 from .records import Node, Proposal
@@ -334,7 +335,10 @@ async def _check_adjust(ctx: LedgerContext, payload: dict[str, Any]) -> tuple[di
     return checked, (f"node {checked['node']}'s {checked['month']}: {what}; the next settlement claims back "
                      f"{format_micro(found['node_share_micro'])} of node {checked['node']}'s own payout, "
                      f"{format_micro(found['waiting_micro'])} of its waiting unallocated money, and from what it "
-                     f"owes each artist: {owed} (never below zero; what is not there is a loss).")
+                     f"owes each artist: {owed} (never below zero; what is not there is a loss)"
+                     + (f"; what it holds for artists the adjustment covers, "
+                        f"{format_micro(sum(h[2] for h in found['held']))}, goes to its waiting unallocated money."
+                        if found["held"] else "."))
 
 
 async def _apply_adjust(ctx: LedgerContext, proposal: Proposal) -> None:
@@ -343,6 +347,7 @@ async def _apply_adjust(ctx: LedgerContext, proposal: Proposal) -> None:
     await state.put(ctx, adjustments.record(proposal["id"], payload, found),
                     records.ADJUSTMENT, payload["month"], payload["node"], proposal["id"])
     await state.put(ctx, [payload["month"], payload["node"]], records.ADJUSTMENT_DUE, proposal["id"])
+    await held.reject_covered(ctx, payload["month"], payload["node"], found["held"])
 
 
 KINDS: dict[str, ProposalKind] = {

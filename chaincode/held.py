@@ -1,5 +1,6 @@
 """Held money of a settled month: released when its dispute resolves, its artist registers, or its
-node's pending part is settled; unclaimed when it waited too long for an unregistered artist.
+node's pending part is settled; unclaimed when it waited too long for an unregistered artist; the
+node's unallocated money when a fraud or chargeback adjustment covers it (:func:`reject_covered`).
 
 Releases leave the month's payout instructions as they were. Money released to an artist is
 credited to the artist's balance (:func:`chaincode.accounts.credit`) with a ``release`` record
@@ -119,6 +120,28 @@ async def release_dispute(ctx: LedgerContext, month: str, dispute_id: str, resol
             totals["disputes"] = {**totals["disputes"], dispute_id: resolution}
     await state.put(ctx, settlement, records.SETTLEMENT, month)
     return summary
+
+
+async def reject_covered(ctx: LedgerContext, month: str, node: str, covered: list[list]) -> None:
+    """Move what ``month``'s holds keep at ``node`` of an adjustment's scope ([[reason_key, artist,
+    amount], ...], :func:`chaincode.adjustments.claims`) to the node's waiting unallocated money, as
+    if a dispute over that scope had been rejected: each hold less it (released once empty), the
+    settlement moved from held to unallocated."""
+    moved = 0
+    for reason_key, artist, amount in covered:
+        hold = await state.get(ctx, records.HELD, month, reason_key, artist)
+        taken = min(amount, hold["by_node"].get(node, 0)) if hold and hold["status"] == "held" else 0
+        if not taken:
+            continue
+        by_node = {n: a - (taken if n == node else 0) for n, a in hold["by_node"].items() if n != node or a > taken}
+        emptied = {"released_to": rules.TO_UNALLOCATED, "status": "released"} if not by_node else {}
+        await state.put(ctx, {**hold, "amount_micro": sum(by_node.values()), "by_node": by_node, **emptied},
+                        records.HELD, month, reason_key, artist)
+        moved += taken
+    if moved:
+        settlement = settle.release(await state.get(ctx, records.SETTLEMENT, month), {node: moved}, "unallocated", month)
+        await state.put(ctx, settlement, records.SETTLEMENT, month)
+        await accounts.wait(ctx, {node: moved}, "unallocated_micro")
 
 
 async def release_artist(ctx: LedgerContext, settlement: Settlement, held: Held, artist: str) -> dict[str, Any]:

@@ -47,9 +47,12 @@ def test_an_adjustment_takes_only_from_what_the_adjusted_node_owes_and_never_for
     month(bare_ledger, M2)
     settle(bare_ledger, M2)
     [applied] = json.loads(bare_ledger.evaluate("n1.auditor", "Settlement:ListAdjustments", M1))
-    # M1 paid a1 6 at n3 (a9 is held): only n3's part of a1's balance is reduced, n1's is untouched
+    # M1 paid a1 6 at n3: only n3's part of a1's balance is reduced, n1's is untouched; what M1 held for
+    # a9 (not registered) of M1's plays left the hold for n3's waiting money when the fraud applied
     assert applied["claims"]["artists"] == {"a1": 6_000_000} and applied["recovered_micro"] == 6_000_000
-    assert balances(bare_ledger)["a1"] == {"n1": 6_000_000 + 6_000_000 + 3_000_000, "n3": 6_000_000}  # n1: + pool
+    assert applied["claims"]["held"] == [["unregistered", "a9", 3_000_000]]
+    assert balances(bare_ledger)["a1"] == {"n1": 6_000_000 + 6_000_000 + 3_000_000,  # n1: + pool
+                                           "n3": 6_000_000 + 3_000_000}  # n3: + its pool of a9's 3
     # what it recovered is n3's unallocated money, waiting for n3's artists; nothing is n1's
     assert waiting(bare_ledger)["n3"] == (6_000_000, 0)
     assert waiting(bare_ledger)["n1"] == (9_000_000, 0)  # M2's L3 only: n1 gains nothing
@@ -101,3 +104,23 @@ def test_a_fraud_finding_also_claims_the_pool_the_fraudulent_plays_drew(bare_led
     [applied] = json.loads(bare_ledger.evaluate("n1.auditor", "Settlement:ListAdjustments", M2))
     assert (applied["recovered_micro"], applied["losses_micro"]) == (27_000_000, 0)
     assert books(bare_ledger)["total"]["losses_micro"] == 0
+
+
+def test_a_fraud_finding_takes_what_the_fraudulent_plays_still_hold_for_an_unregistered_artist(ledger):
+    month(ledger, M1)  # n3's M1 plays a9, not registered: 3 USDP held for it at n3
+    settle(ledger, M1)
+    fraud = {"evidence_sha256": EVIDENCE, "kind": "fraud", "month": M1, "node": "n3", "reason": "farm",
+             "scope": {"artists": ["a9"]}}
+    proposal = majority(ledger, "adjust", fraud, "n2", ("n3", "n4"))
+    assert proposal["note"].endswith("what it holds for artists the adjustment covers, 3.000000, goes to its "
+                                     "waiting unallocated money.")
+    # the consortium later registers a9: what the fraud covered is no longer a9's to release
+    majority(ledger, "register_artist", {"id": "a9", "name": "Nine", "wallet": "w9"})
+    assert refused(ledger, "n3.admin", "Settlement:ReleaseArtist", M1, "a9") == (
+        f"what {M1} held for artist a9 was covered by a fraud or chargeback adjustment; it went to the "
+        "unallocated money of the nodes that held it.")
+    assert waiting(ledger)["n3"] == (3_000_000, 0)
+    assert "a9" not in balances(ledger)
+    first = json.loads(ledger.evaluate("n1.auditor", "Settlement:GetSettlement", M1))
+    assert (first["held_micro"], first["nodes"]["n3"]["unallocated_micro"]) == (0, 3_000_000)
+    assert books(ledger)["total"]["held_micro"] == 0

@@ -180,7 +180,7 @@ def test_a_chargeback_after_settlement_claims_back_only_what_the_node_owes(carri
     majority(carried, "adjust", payload, "n1", ("n2", "n3"))
     [due] = json.loads(carried.evaluate("n1.auditor", "Settlement:ListAdjustments", M1))
     assert (due["status"], due["claimed_micro"], due["claims"]) == (
-        "due", 10_000_000, {"artists": {"a1": 6_000_000, "a2": 3_000_000}, "node_share_micro": 1_000_000,
+        "due", 10_000_000, {"artists": {"a1": 6_000_000, "a2": 3_000_000}, "held": [], "node_share_micro": 1_000_000,
                             "waiting_micro": 0})
     assert refused(carried, "n1.admin", "Registry:Propose", "adjust", json.dumps(payload)) == (
         f"listener L1's {M1} subscription at node n1 was already charged back (adjustment {due['id']}).")

@@ -238,6 +238,9 @@ class Settlement(LedgerContract):
         if waiting["status"] == "unclaimed":
             raise Conflict(f"what {month} held for artist {artist_id} waited the policy's holding period and is "
                            "unclaimed; it went where the policy sends unclaimed money.")
+        if waiting["released_to"] == rules.TO_UNALLOCATED:
+            raise Conflict(f"what {month} held for artist {artist_id} was covered by a fraud or chargeback "
+                           "adjustment; it went to the unallocated money of the nodes that held it.")
         if waiting["status"] == "released":
             release = await held.release_of(ctx, month, artist_id)
             return canonical_json.dumps({"released": False, "release": release, "settlement": settlement})
