@@ -13,9 +13,9 @@ Kinds and their payloads:
   organisation's channel definition (``nineten channel define``), which a channel update adding it
   must carry; ``revoke_node`` {node_id};
   ``grant_duty`` / ``revoke_duty`` {node_id, duty};
-- ``set_policy`` (a :class:`chaincode.rules.Policy`): only from a month in which nothing is
-  recorded yet (no subscription, anchor, batch, seal or settlement in it or any later month), so
-  a policy never changes a started or settled month;
+- ``set_policy`` (a :class:`chaincode.rules.Policy`): only for months in which nothing is
+  recorded yet (no subscription, anchor, batch, seal or settlement from its ``effective_from`` on,
+  or before its ``until`` when it has one), so a policy never changes a started or settled month;
 - ``register_artist``, ``extend_artist``, ``import_artists``: artists and their identifiers
   (:mod:`chaincode.artists`); ``set_artist_wallet`` {artist_id, wallet}, to which the chaincode
   adds ``replaces`` (the wallet it replaces). The artist keeps every earlier wallet with the
@@ -147,31 +147,34 @@ def _apply_duty(granted: bool) -> Apply:
 
 # -- policy --------------------------------------------------------------------------------------
 
-async def started(ctx: LedgerContext, month: str) -> str:
-    """What is already recorded for ``month`` or a later month ("" when nothing is), as the end of
-    a sentence: "2026-10, which is already settled"."""
+async def started(ctx: LedgerContext, month: str, until: str = "") -> tuple[str, str]:
+    """The first month from ``month`` (and before ``until``, if given) with anything recorded, and
+    what, as the end of a sentence ("2026-10", "which is already settled"); ("", "") when none has."""
+    found: list[tuple[str, str]] = []
     for kind, what in ((records.SETTLEMENT, "is already settled"),
                        (records.SUBSCRIPTION, "already has subscriptions recorded"),
                        (records.ALLOCATION_BATCH, "already has allocations submitted"),
                        (records.NODE_MONTH, "already has a sealed month")):
-        found = await state.first_from(ctx, kind, (), month)
-        if found is not None:
-            return f"{found[0]}, which {what}"
+        key = await state.first_from(ctx, kind, (), month)
+        if key is not None:
+            found.append((key[0], what))
     for node in await state.records(ctx, records.NODE):
-        found = await state.first_from(ctx, records.ANCHOR, (node["id"],), month)
-        if found is not None:
-            return f"{found[1][:7]}, which already has days anchored"
-    return ""
+        key = await state.first_from(ctx, records.ANCHOR, (node["id"],), month)
+        if key is not None:
+            found.append((key[1][:7], "already has days anchored"))
+    earliest = min(found, default=("", ""), key=lambda f: f[0])
+    return earliest if earliest[0] and (not until or earliest[0] < until) else ("", "")
 
 
 async def _check_policy(ctx: LedgerContext, payload: dict[str, Any]) -> tuple[dict, str]:
-    policy = Policy.parse(payload).record()
-    month = policy["effective_from"]
-    recorded = await started(ctx, month)
-    if recorded:
-        raise Conflict(f"a policy effective from {month} would change {recorded}; a new policy takes "
-                       "effect only from a month in which nothing is recorded yet.")
-    return policy, ""
+    policy = Policy.parse(payload)
+    month, what = await started(ctx, policy.effective_from, policy.until)
+    if month:
+        bound = (f', or up to one: "until": "{month}" leaves {month} and later months as they are'
+                 if month > policy.effective_from else "")
+        raise Conflict(f"a policy effective from {policy.effective_from} would change {month}, which {what}; "
+                       f"a new policy takes effect only from a month in which nothing is recorded yet{bound}.")
+    return policy.record(), ""
 
 
 async def _apply_policy(ctx: LedgerContext, proposal: Proposal) -> None:

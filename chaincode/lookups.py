@@ -8,12 +8,12 @@ from .state import LedgerContext
 
 
 async def policy_for(ctx: LedgerContext, month: str) -> Policy:
-    """The policy in force for ``month``: the version with the latest ``effective_from`` on or
-    before it."""
-    applicable = [p for p in await state.records(ctx, records.POLICY) if p["effective_from"] <= month]
+    """The policy in force for ``month``: of the versions whose months hold it (from
+    ``effective_from``, before ``until`` if it has one), the one with the latest ``effective_from``."""
+    applicable = [policy for policy in map(Policy.of, await state.records(ctx, records.POLICY)) if policy.covers(month)]
     if not applicable:
         raise NotFound(f"no policy is in force for {month}.")
-    return Policy.of(max(applicable, key=lambda p: p["effective_from"]))
+    return max(applicable, key=lambda p: p.effective_from)
 
 
 async def active_nodes(ctx: LedgerContext) -> list[Node]:

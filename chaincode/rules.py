@@ -56,7 +56,8 @@ PLAYED_TIME_DEFAULTS = {"ceiling_seconds": 0, "default_seconds": 30, "rule": "tr
 
 @dataclass(frozen=True)
 class Policy:
-    """A policy version: the payout rule's values from the month ``effective_from`` on."""
+    """A policy version: the payout rule's values from the month ``effective_from`` on, up to
+    (not including) the month ``until`` when it has one ("" when it has none)."""
 
     effective_from: str
     price_micro: int
@@ -67,6 +68,11 @@ class Policy:
     anomalies: dict[str, int] = field(default_factory=lambda: dict(ANOMALY_DEFAULTS))
     played_time: dict[str, Any] = field(default_factory=lambda: dict(PLAYED_TIME_DEFAULTS))
     payouts: dict[str, Any] = field(default_factory=lambda: dict(PAYOUT_DEFAULTS))
+    until: str = ""
+
+    def covers(self, month: str) -> bool:
+        """Whether ``month`` is in the version's months (from ``effective_from``, before ``until``)."""
+        return self.effective_from <= month and (not self.until or month < self.until)
 
     @property
     def artist_share_micro(self) -> int:
@@ -92,11 +98,13 @@ class Policy:
             if name not in ANOMALY_DEFAULTS:
                 raise InvalidArgument(f"policy anomaly threshold {name!r} is unknown.")
             anomalies[name] = validate.count(f"policy anomaly threshold {name}", value)
-        return cls(effective_from=validate.month(raw.get("effective_from")), price_micro=price,
+        effective_from = validate.month(raw.get("effective_from"))
+        return cls(effective_from=effective_from, price_micro=price,
                    node_share_micro=share, top_n=validate.count("policy top_n", raw.get("top_n"), 1),
                    min_seconds=validate.count("policy min_seconds", raw.get("min_seconds")),
                    currency=validate.ident("policy currency", raw.get("currency")), anomalies=anomalies,
-                   played_time=played_time(raw.get("played_time")), payouts=_payouts(raw.get("payouts")))
+                   played_time=played_time(raw.get("played_time")), payouts=_payouts(raw.get("payouts")),
+                   until=_until(raw.get("until"), effective_from))
 
     @classmethod
     def of(cls, record: dict[str, Any]) -> "Policy":
@@ -104,13 +112,23 @@ class Policy:
         return cls(**{**record, "payouts": {**PAYOUT_DEFAULTS, **record.get("payouts", {})}})
 
     def record(self) -> dict[str, Any]:
-        """The policy as its on-chain record (``played_time`` and ``payouts`` only when not the
-        defaults, so a policy at the defaults is the record it was before the settings existed)."""
+        """The policy as its on-chain record (``played_time``, ``payouts`` and ``until`` only when not
+        the defaults, so a policy at the defaults is the record it was before the settings existed)."""
         record = asdict(self)
-        for name, defaults in (("played_time", PLAYED_TIME_DEFAULTS), ("payouts", PAYOUT_DEFAULTS)):
+        for name, defaults in (("played_time", PLAYED_TIME_DEFAULTS), ("payouts", PAYOUT_DEFAULTS), ("until", "")):
             if record[name] == defaults:
                 del record[name]
         return record
+
+
+def _until(raw: Any, effective_from: str) -> str:
+    """A policy's optional last month bound ``until`` ("" when it has none), after ``effective_from``."""
+    if raw is None or raw == "":
+        return ""
+    until = validate.month(raw)
+    if until <= effective_from:
+        raise InvalidArgument(f"policy until {until} is not after its effective_from {effective_from}.")
+    return until
 
 
 def _settings(name: str, raw: Any, defaults: dict[str, Any]) -> dict[str, Any]:

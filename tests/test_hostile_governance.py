@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from conftest import refused
+from conftest import consortium, refused
 from settlement_script import (MONTH, approve, majority, reviewed_month, settlement, standard_month, subscribe)
 
 HIJACK = {"id": "a9", "name": "Artist a9", "wallet": "wallet-of-n1"}
@@ -116,7 +116,39 @@ def test_a_policy_cannot_change_a_started_or_settled_month(ledger):
     earlier = {**POLICY, "effective_from": "2026-09"}
     assert refused(ledger, "n1.admin", "Registry:Propose", "set_policy", json.dumps(earlier)) == (
         f"a policy effective from 2026-09 would change {MONTH}, which already has subscriptions recorded; a new "
-        "policy takes effect only from a month in which nothing is recorded yet.")
+        f'policy takes effect only from a month in which nothing is recorded yet, or up to one: "until": "{MONTH}" '
+        f"leaves {MONTH} and later months as they are.")
+
+
+def test_a_month_recorded_far_ahead_does_not_freeze_the_policy(ledger):
+    """One node recording a subscription years ahead cannot stop every later policy change: a
+    version bounded by ``until`` changes the months before it, and that month keeps its policy."""
+    subscribe(ledger, "n1", ["L1"], month="2099-12")
+    first = json.loads(ledger.evaluate("n1.auditor", "Registry:GetPolicy", MONTH))
+    change = {**POLICY, "effective_from": "2026-11", "top_n": 3}
+    assert refused(ledger, "n2.admin", "Registry:Propose", "set_policy", json.dumps(change)) == (
+        "a policy effective from 2026-11 would change 2099-12, which already has subscriptions recorded; a new "
+        'policy takes effect only from a month in which nothing is recorded yet, or up to one: "until": "2099-12" '
+        "leaves 2099-12 and later months as they are.")
+    proposal = propose(ledger, "n2", "set_policy", {**change, "until": "2099-12"})
+    ledger.submit("n3.admin", "Registry:Approve", proposal["id"])
+    ledger.submit("n4.admin", "Registry:Approve", proposal["id"])
+    in_force = {month: json.loads(ledger.evaluate("n1.auditor", "Registry:GetPolicy", month))
+                for month in (MONTH, "2026-11", "2099-11", "2099-12", "2100-01")}
+    assert {month: p["effective_from"] for month, p in in_force.items()} == {
+        MONTH: first["effective_from"], "2026-11": "2026-11", "2099-11": "2026-11",
+        "2099-12": first["effective_from"], "2100-01": first["effective_from"]}
+    assert in_force["2099-12"] == first != in_force["2099-11"]
+    assert (in_force["2099-11"]["top_n"], in_force["2099-11"]["until"]) == (3, "2099-12")
+
+
+@pytest.mark.parametrize("until, message", [
+    ("2026-11", "policy until 2026-11 is not after its effective_from 2026-11."),
+    ("2026-1", "month '2026-1' is not of the form YYYY-MM."),
+])
+def test_a_policy_bound_must_come_after_its_start(ledger, until, message):
+    change = {**POLICY, "effective_from": "2026-11", "until": until}
+    assert refused(ledger, "n1.admin", "Registry:Propose", "set_policy", json.dumps(change)) == message
 
 
 def test_a_policy_backdated_to_a_settled_month_is_refused_and_the_settlement_names_its_policy(settled):
@@ -149,3 +181,10 @@ def test_a_policy_for_a_month_with_nothing_recorded_applies_from_then_on(ledger)
     approve(ledger, "n3")
     ledger.submit("n1.admin", "Settlement:Settle", MONTH)
     assert settlement(ledger)["policy"] == "2026-01"
+
+
+def test_the_first_policy_has_no_bound(bare_ledger):
+    document = consortium()
+    document["policy"] = {**document["policy"], "until": "2030-01"}
+    assert refused(bare_ledger, "n1.admin", "Registry:Bootstrap", json.dumps(document)) == (
+        "the first policy has no until: every month from its effective_from needs a policy.")

@@ -94,7 +94,8 @@ KINDS_HELP = """
       revoke_node        {"node_id"}
       grant_duty, revoke_duty  {"node_id", "duty": "reviewer" | "arbitrator"}
       set_policy         {"effective_from", "price_micro", "node_share_micro", "top_n", "min_seconds",
-                          "currency", "anomalies"?}  (only from a month with nothing recorded yet)
+                          "currency", "anomalies"?, "until"?}  (only for months with nothing
+                          recorded yet: "until" YYYY-MM ends it before a month that has started)
       replace_reviewer   {"month", "node", "role": "peer" | "external", "reviewer"}
       settle_without     {"month", "node"}  (settle the month; hold that node's part until it is reviewed)
       decide_dispute     {"dispute", "decision": "approve" | "reject", "reason"}

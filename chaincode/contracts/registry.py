@@ -36,6 +36,8 @@ class Registry(LedgerContract):
         nodes = [governance.check_node(n, set(clusters)) for n in validate.json_list("nodes", data.get("nodes", []))]
         artists = [artist_records.check_artist(a) for a in validate.json_list("artists", data.get("artists", []))]
         first_policy = Policy.parse(data.get("policy")).record()
+        if "until" in first_policy:
+            raise InvalidArgument("the first policy has no until: every month from its effective_from needs a policy.")
         if not nodes:
             raise InvalidArgument("consortium has no nodes.")
         _refuse_duplicates("node id", [n["id"] for n in nodes])
