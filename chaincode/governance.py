@@ -168,6 +168,10 @@ async def started(ctx: LedgerContext, month: str, until: str = "") -> tuple[str,
 
 async def _check_policy(ctx: LedgerContext, payload: dict[str, Any]) -> tuple[dict, str]:
     policy = Policy.parse(payload)
+    if policy.until and await state.get(ctx, records.POLICY, policy.effective_from) is not None:
+        raise Conflict(f"a policy version is already effective from {policy.effective_from}; a version with an "
+                       "until may not replace it, since the months after its until would lose the policy they "
+                       "started with.")
     month, what = await started(ctx, policy.effective_from, policy.until)
     if month:
         bound = (f', or up to one: "until": "{month}" leaves {month} and later months as they are'

@@ -188,3 +188,14 @@ def test_the_first_policy_has_no_bound(bare_ledger):
     document["policy"] = {**document["policy"], "until": "2030-01"}
     assert refused(bare_ledger, "n1.admin", "Registry:Bootstrap", json.dumps(document)) == (
         "the first policy has no until: every month from its effective_from needs a policy.")
+
+
+def test_a_bounded_policy_cannot_replace_the_version_of_its_month(ledger):
+    """Replacing the version a month started under by one that ends before it would leave that
+    month under another policy (or none)."""
+    subscribe(ledger, "n1", ["L1"], month="2099-12")
+    first = json.loads(ledger.evaluate("n1.auditor", "Registry:GetPolicy", MONTH))
+    bounded = {**POLICY, "effective_from": first["effective_from"], "until": "2099-12"}
+    assert refused(ledger, "n2.admin", "Registry:Propose", "set_policy", json.dumps(bounded)) == (
+        f"a policy version is already effective from {first['effective_from']}; a version with an until may "
+        "not replace it, since the months after its until would lose the policy they started with.")
