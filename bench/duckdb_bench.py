@@ -26,6 +26,7 @@ import resource
 import sys
 import time
 from pathlib import Path
+from typing import Callable
 
 import duckdb
 import pyarrow as pa
@@ -133,31 +134,30 @@ def cpu_s() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def alone(files: list[Path], args: argparse.Namespace) -> dict:
+def _aggregated(engine: str, query: str, subscribers: Callable[[], pa.Table], files: list[Path],
+                args: argparse.Namespace) -> dict:
+    """Time ``query`` over ``files`` with the table ``subscribers()`` registered (made inside the timing)."""
     started, cpu = time.perf_counter(), cpu_s()
     con = connect(args.threads)
-    subscribers = pa.table({"listener_id": pa.array(subscriber_ids(args.listeners), pa.string())})
-    con.register("subscribers", subscribers)
-    listeners, pairs, weight = con.execute(ALONE, {
+    con.register("subscribers", subscribers())
+    listeners, pairs, weight = con.execute(query, {
         "files": [str(f) for f in files], "min_seconds": args.min_seconds, "top_n": args.top_n}).fetchone()
-    return {"engine": f"duckdb {duckdb.__version__}", "threads": args.threads,
+    return {"engine": engine, "threads": args.threads,
             "wall_s": round(time.perf_counter() - started, 2), "cpu_s": round(cpu_s() - cpu, 2),
             "peak_rss_mib": peak_mib(), "allocated_listeners": listeners, "allocation_pairs": pairs,
             "weight_sum": int(weight)}
+
+
+def alone(files: list[Path], args: argparse.Namespace) -> dict:
+    return _aggregated(f"duckdb {duckdb.__version__}", ALONE, lambda: pa.table(
+        {"listener_id": pa.array(subscriber_ids(args.listeners), pa.string())}), files, args)
 
 
 def alone_kept(files: list[Path], args: argparse.Namespace) -> dict:
-    started, cpu = time.perf_counter(), cpu_s()
-    con = connect(args.threads)
-    pseudonyms = Pseudonymiser(SECRET, files[0].name[:7])
-    con.register("subscribers", pa.table({"listener": pa.array(
-        [pseudonyms(i) for i in subscriber_ids(args.listeners)], pa.string())}))
-    listeners, pairs, weight = con.execute(ALONE_KEPT, {
-        "files": [str(f) for f in files], "min_seconds": args.min_seconds, "top_n": args.top_n}).fetchone()
-    return {"engine": f"duckdb {duckdb.__version__} over the kept CSV days", "threads": args.threads,
-            "wall_s": round(time.perf_counter() - started, 2), "cpu_s": round(cpu_s() - cpu, 2),
-            "peak_rss_mib": peak_mib(), "allocated_listeners": listeners, "allocation_pairs": pairs,
-            "weight_sum": int(weight)}
+    def subscribers() -> pa.Table:
+        pseudonyms = Pseudonymiser(SECRET, files[0].name[:7])
+        return pa.table({"listener": pa.array([pseudonyms(i) for i in subscriber_ids(args.listeners)], pa.string())})
+    return _aggregated(f"duckdb {duckdb.__version__} over the kept CSV days", ALONE_KEPT, subscribers, files, args)
 
 
 def hashed(lines: pa.ChunkedArray, digest) -> None:

@@ -25,30 +25,14 @@
 # bench/run.sh year [OUT [--months N]]: the year demo beside the one-month demo (bench/year_bench.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [ "${1:-}" = fabric ]; then
-    shift
-    exec uv run python bench/fabric_tps.py "$@"
-fi
-if [ "${1:-}" = faults ]; then
-    shift
-    exec uv run python bench/fault_bench.py "$@"
-fi
-if [ "${1:-}" = membership ]; then
-    shift
-    exec uv run python bench/membership_bench.py "$@"
-fi
-if [ "${1:-}" = chaincode ]; then
-    shift
-    exec uv run python bench/chaincode_cpu.py "$@"
-fi
-if [ "${1:-}" = startup ]; then
-    shift
-    exec uv run python bench/startup_bench.py "$@"
-fi
-if [ "${1:-}" = year ]; then
-    shift
-    exec uv run python bench/year_bench.py "${1:-${XDG_CACHE_HOME:-$HOME/.cache}/nineten-bench/year}" "${@:2}"
-fi
+case "${1:-}" in
+    fabric) shift; exec uv run python bench/fabric_tps.py "$@" ;;
+    faults) shift; exec uv run python bench/fault_bench.py "$@" ;;
+    membership) shift; exec uv run python bench/membership_bench.py "$@" ;;
+    chaincode) shift; exec uv run python bench/chaincode_cpu.py "$@" ;;
+    startup) shift; exec uv run python bench/startup_bench.py "$@" ;;
+    year) shift; exec uv run python bench/year_bench.py "${1:-${XDG_CACHE_HOME:-$HOME/.cache}/nineten-bench/year}" "${@:2}" ;;
+esac
 plays=10000000
 dir=""
 ledger=""

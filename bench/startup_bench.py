@@ -1,8 +1,9 @@
 """Start-up of ``nineten``: whole processes, median of N rounds, beside ``python -c pass``.
 
 Each round runs, one after the other: ``python -c pass`` (the interpreter alone, the reference),
-``nineten --help`` and ``nineten payouts MONTH`` on the demo ledger (made once by ``nineten demo``
-in --demo, default ~/.cache/nineten-bench/demo). One round first warms the file cache and is not
+``nineten --help`` and ``nineten payouts MONTH`` on the demo ledger (made by ``nineten demo`` in a
+temporary folder, so the ledger is always this version's; or in --demo DIR, made once and then
+reused). One round first warms the file cache and is not
 counted. Reported per command: median wall time and median CPU time (user + system, from wait4).
 
 The processes cache bytecode as Python does by default (``PYTHONDONTWRITEBYTECODE`` is taken out of
@@ -16,6 +17,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -37,21 +39,31 @@ def timed(command: list[str], env: dict[str, str]) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--demo", type=Path, default=Path.home() / ".cache" / "nineten-bench" / "demo")
+    parser.add_argument("--demo", type=Path, help="Make the demo ledger here once and reuse it (default: a "
+                        "temporary folder, made afresh each run).")
     parser.add_argument("--no-bytecode-cache", action="store_true",
                         help="Keep PYTHONDONTWRITEBYTECODE as the environment has it.")
     args = parser.parse_args()
+    if args.demo is not None:
+        measure(args, args.demo)
+        return
+    with tempfile.TemporaryDirectory(prefix="nineten-startup-") as folder:
+        measure(args, Path(folder) / "demo")
+
+
+def measure(args: argparse.Namespace, demo: Path) -> None:
+    """Print the figures, with the demo ledger in ``demo`` (made there first if missing)."""
     env = dict(os.environ)
     if not args.no_bytecode_cache:
         env.pop("PYTHONDONTWRITEBYTECODE", None)
     bin_dir = Path(sys.executable).parent
     nineten = str(bin_dir / "nineten")
-    if not (args.demo / "ledger").exists():
-        print(f"making the demo ledger in {args.demo}", file=sys.stderr)
-        subprocess.run([nineten, "demo", "--out", str(args.demo)], check=True, stdout=subprocess.DEVNULL)
+    if not (demo / "ledger").exists():
+        print(f"making the demo ledger in {demo}", file=sys.stderr)
+        subprocess.run([nineten, "demo", "--out", str(demo)], check=True, stdout=subprocess.DEVNULL)
     commands = {"python -c pass": [sys.executable, "-c", "pass"],
                 "nineten --help": [nineten, "--help"],
-                f"nineten payouts {DEMO_MONTH}": [nineten, "--ledger", str(args.demo / "ledger"), "payouts", DEMO_MONTH]}
+                f"nineten payouts {DEMO_MONTH}": [nineten, "--ledger", str(demo / "ledger"), "payouts", DEMO_MONTH]}
     for command in commands.values():
         timed(command, env)
     runs: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}

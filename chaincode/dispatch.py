@@ -70,7 +70,7 @@ class NinetenChaincode(ContractChaincode):
         except Rejected as exc:
             return refusal(exc.status, str(exc))
         except Exception as exc:  # a bug, or the peer failing a stub call: not a refusal
-            return refusal(INTERNAL, str(exc))
+            return refusal(INTERNAL, f"{type(exc).__name__}: {exc}")
         return success(payload)
 
 
