@@ -4,7 +4,7 @@ whom, and which payout a confirmation is for."""
 from typing import Any, Iterable
 
 from chaincode.contracts.settlement import PAYOUT_KINDS, Settlement
-from chaincode.money import format_micro
+from chaincode.money import format_bp, format_micro
 
 from .errors import InputError
 from .session import Session
@@ -16,7 +16,7 @@ def _parts(payout: dict[str, Any]) -> Iterable[tuple[str, int, dict[str, int]]]:
     """(wallet, amount, by_node) of each payee of a payout: its split parts, else its wallet."""
     if payout["splits"]:
         for part in payout["splits"]:
-            yield f"{part['payee']} ({part['bp'] / 100:.2f}%)", part["amount_micro"], part["by_node"]
+            yield f"{part['payee']} ({format_bp(part['bp'])})", part["amount_micro"], part["by_node"]
     else:
         yield payout["wallet"], payout["amount_micro"], payout["by_node"]
 

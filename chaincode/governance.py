@@ -45,7 +45,7 @@ from typing import Any, Awaitable, Callable
 from . import (accounts, adjustments, artists, canonical_json, disputes, held, lookups, records, state, three_eyes,
                validate)
 from .errors import Conflict, InvalidArgument, NotFound, Rejected
-from .money import format_micro
+from .money import format_bp, format_micro
 from .records import Node, Proposal
 from .rules import Policy
 from .scope import describe as scope_words
@@ -320,7 +320,7 @@ async def _check_split(ctx: LedgerContext, payload: dict[str, Any]) -> tuple[dic
                        "settled; a split sheet takes effect from a month not settled yet.")
     if (await accounts.sheets(ctx, month)).get(artist_id) == payees:
         raise Conflict(f"artist {artist_id}'s payouts are already split this way in {month}.")
-    shares = ", ".join(f"{payee} {bp / 100:.2f}%" for payee, bp in payees)
+    shares = ", ".join(f"{payee} {format_bp(bp)}" for payee, bp in payees)
     return ({"artist_id": artist_id, "effective_from": month, "payees": [{"bp": bp, "payee": p} for p, bp in payees]},
             f"artist {artist_id}'s payouts instructed from {month} on are split: {shares}.")
 

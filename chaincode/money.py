@@ -19,6 +19,12 @@ def parse_amount(text: str) -> int:
     return int(whole) * MICRO + int(frac.ljust(6, "0"))
 
 
+def format_bp(bp: int) -> str:
+    """Format basis points as a percentage with 2 decimals (``7000`` → ``"70.00%"``)."""
+    whole, frac = divmod(bp, 100)
+    return f"{whole}.{frac:02d}%"
+
+
 def format_micro(micro: int) -> str:
     """Format micro-units as a decimal string with 6 decimals (``10000000`` → ``"10.000000"``)."""
     sign = "-" if micro < 0 else ""

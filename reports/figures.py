@@ -8,6 +8,7 @@ of the write that left it as it is; a dispute's votes each carry the write that 
 from typing import Any, Callable
 
 from chaincode import books, records, scope
+from chaincode.money import format_bp
 from chaincode.contracts.listening import Listening
 from chaincode.contracts.registry import Registry
 from chaincode.contracts.reviews import Reviews
@@ -103,7 +104,7 @@ def _payouts(reader: ChainReader, month: str, kind: str, payouts: list[dict[str,
         rows.append({**_pick(p, "amount_micro", "by_node", "paid_by", "payee", "status", "wallet"),
                      "earned_micro": sum(account.get("earned", {}).values()),
                      "carried_micro": sum(account.get("carried_out", {}).values()),
-                     "splits": [f"{s['payee']} {s['bp'] / 100:.2f}%" for s in p.get("splits", [])],
+                     "splits": [f"{s['payee']} {format_bp(s['bp'])}" for s in p.get("splits", [])],
                      "name": named, "released_from": p.get("source", ""), "source": source})
     return sorted(rows, key=lambda r: (r["payee"], r["released_from"]))
 

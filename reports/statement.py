@@ -18,7 +18,7 @@ from admin.output import write_csv
 from chaincode import records
 from chaincode.contracts.registry import Registry
 from chaincode.contracts.settlement import Settlement
-from chaincode.money import format_micro
+from chaincode.money import format_bp, format_micro
 
 from . import pdf
 from .chain import ChainReader
@@ -117,7 +117,7 @@ def render_pdf(model: dict[str, Any]) -> bytes:
              "\n".join(f"{n} {c}" for n, c in sorted(r["listeners"].items())), money(r["pool_micro"]),
              f"{money(r['held_micro'])}; {money(r['released_micro'])}", money(r["adjusted_micro"]),
              "\n".join([f"{money(r['instructed_micro'])} {r['status']}",
-                        *(f"{s['payee']} {s['bp'] / 100:.2f}% {money(s['amount_micro'])}" for s in r["splits"])]),
+                        *(f"{s['payee']} {format_bp(s['bp'])} {money(s['amount_micro'])}" for s in r["splits"])]),
              "\n".join(f"{n} {ref}" for n, ref in sorted(r["paid_by"].items())), money(r["balance_micro"])]
             for r in model["rows"]]
     title = f"9ten statement of {a['id']}"
