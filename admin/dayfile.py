@@ -6,7 +6,9 @@ Canonical frame: columns ``played_at`` (int64 µs, UTC), ``listener`` (the pseud
 Canonical bytes: UTF-8 CSV, header ``played_at,listener,artist_id,track_id,seconds``, one line per
 play ending in ``\\n``, rows sorted by (played_at, listener, artist_id, track_id, seconds) with
 strings compared by code point; played_at rendered ``YYYY-MM-DDTHH:MM:SS.ffffffZ``; a field is
-quoted (``"`` doubled inside) only when it holds a comma, a double quote, CR or LF.
+quoted (``"`` doubled inside) only when it holds a comma, a double quote, CR or LF. That is the
+policy's ``day_format`` ``"csv"``; with ``"columnar"`` the canonical bytes are the same rows in the
+same order column by column (:mod:`admin.daycolumns`). A kept file says which it is by its first bytes.
 """
 
 import ctypes
@@ -17,7 +19,7 @@ import re
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -25,11 +27,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from admin import formats
+from admin import daycolumns, formats
 from admin.errors import InputError
 from admin.formats import Problem
 from admin.pseudonym import Pseudonymiser
 from admin.readers.resolve import ReadOptions
+from chaincode.rules import DAY_FORMATS
 
 def _return_big_blocks() -> None:
     """Have glibc give big freed blocks back to the system.
@@ -51,6 +54,9 @@ CANONICAL_COLUMNS = ("played_at", "listener", "artist_id", "track_id", "seconds"
 HEADER = (",".join(CANONICAL_COLUMNS) + "\n").encode("ascii")
 MICROS_PER_DAY = 86_400_000_000
 _DAY_NAME = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2})\.")
+#: The kept file's suffix of each day format.
+SUFFIXES = {"csv": ".csv", "columnar": daycolumns.SUFFIX}
+CSV = DAY_FORMATS[0]
 
 
 def kept_folder(ledger_folder: Path, node: str) -> Path:
@@ -58,9 +64,9 @@ def kept_folder(ledger_folder: Path, node: str) -> Path:
     return Path(ledger_folder) / "days" / node
 
 
-def kept_path(ledger_folder: Path, node: str, day: str) -> Path:
-    """The canonical file of ``node``'s ``day`` in its kept folder."""
-    return kept_folder(ledger_folder, node) / f"{day}.csv"
+def kept_path(ledger_folder: Path, node: str, day: str, form: str = CSV) -> Path:
+    """The canonical file of ``node``'s ``day`` in its kept folder, in the day format ``form``."""
+    return kept_folder(ledger_folder, node) / f"{day}{SUFFIXES[form]}"
 
 
 def is_day_file(path: str | Path) -> bool:
@@ -68,9 +74,9 @@ def is_day_file(path: str | Path) -> bool:
     return _DAY_NAME.match(Path(path).name) is not None
 
 
-def superseded_path(ledger_folder: Path, node: str, day: str, sha256: str) -> Path:
-    """Where the canonical file of a corrected day's replaced anchor ``sha256`` is kept."""
-    return kept_folder(ledger_folder, node) / "superseded" / f"{day}.{sha256[:16]}.csv"
+def superseded_path(ledger_folder: Path, node: str, day: str, sha256: str, form: str = CSV) -> Path:
+    """Where the canonical file (day format ``form``) of a corrected day's replaced anchor ``sha256`` is kept."""
+    return kept_folder(ledger_folder, node) / "superseded" / f"{day}.{sha256[:16]}{SUFFIXES[form]}"
 
 
 def day_of(path: str | Path) -> str:
@@ -195,6 +201,9 @@ def _arrow(column: pd.Series) -> pa.Array | pa.ChunkedArray:
     """A frame column as Arrow (strings as UTF-8), its chunks kept: without copying where pandas allows."""
     if column.name in ("played_at", "seconds"):
         return pa.array(column.to_numpy(dtype=np.int64))
+    if isinstance(column.dtype, pd.CategoricalDtype):  # a columnar day read back
+        values = pa.array(column.cat.categories.array, pa.large_string())
+        return values.take(pa.array(column.cat.codes.to_numpy()))
     return pa.array(column.array, pa.large_string())
 
 
@@ -276,9 +285,31 @@ def _body(frame: pd.DataFrame) -> Iterator[memoryview]:
             pa.array(seconds[rows]).cast(pa.large_string()), _NEWLINE, _NOTHING))
 
 
-def canonical_bytes(frame: pd.DataFrame) -> bytes:
-    """The canonical CSV bytes of a canonical frame (in any row order)."""
-    return HEADER + b"".join(_body(frame))
+def _columns(frame: pd.DataFrame) -> list[bytes]:
+    """The columnar canonical bytes of a canonical frame, in parts (:mod:`admin.daycolumns`)."""
+    order = canonical_order(frame)
+    return daycolumns.render(frame["played_at"].to_numpy()[order],
+                             [_taken(_arrow(frame[c]), order) for c in daycolumns.TEXT_COLUMNS],
+                             frame["seconds"].to_numpy(dtype=np.int64)[order])
+
+
+def _parts(frame: pd.DataFrame, form: str) -> Iterable[bytes | memoryview]:
+    """The canonical bytes of a canonical frame in day format ``form``, in parts."""
+    if form == "columnar":
+        return _columns(frame)
+    if form != CSV:
+        raise ValueError(f"unknown day format {form!r}")
+    return _csv_parts(frame)
+
+
+def _csv_parts(frame: pd.DataFrame) -> Iterator[bytes | memoryview]:
+    yield HEADER
+    yield from _body(frame)
+
+
+def canonical_bytes(frame: pd.DataFrame, form: str = CSV) -> bytes:
+    """The canonical bytes of a canonical frame (in any row order) in day format ``form``."""
+    return b"".join(_parts(frame, form))
 
 
 def _counts(frame: pd.DataFrame, min_seconds: int) -> dict[str, int]:
@@ -288,50 +319,56 @@ def _counts(frame: pd.DataFrame, min_seconds: int) -> dict[str, int]:
             "seconds": int(frame["seconds"].to_numpy()[mask].sum())}
 
 
-def anchor(frame: pd.DataFrame, min_seconds: int) -> dict[str, int | str]:
-    """The on-chain anchor of a canonical day: hash of its bytes and its counts."""
-    digest = hashlib.sha256(HEADER)
-    for lines in _body(frame):
-        digest.update(lines)
+def anchor(frame: pd.DataFrame, min_seconds: int, form: str = CSV) -> dict[str, int | str]:
+    """The on-chain anchor of a canonical day: hash of its bytes in day format ``form``, its counts."""
+    digest = hashlib.sha256()
+    for part in _parts(frame, form):
+        digest.update(part)
     return {"sha256": digest.hexdigest(), **_counts(frame, min_seconds)}
 
 
-#: A month's days are loaded and hashed two at a time (in threads: Arrow, NumPy and hashlib work
-#: outside the GIL) while a day holds at most this many plays; bigger days one at a time, so that
-#: memory holds one big day, not three.
+#: While the caller works on a day, the next two are loaded and hashed (in threads: Arrow, NumPy and
+#: hashlib work outside the GIL) if that day holds at most this many plays, else the next one only,
+#: so that memory holds two big days, not three.
 PARALLEL_DAY_ROWS = 1_500_000
 
 #: A day read and anchored: (its file, its canonical frame, its anchor).
 Day = tuple[Path, pd.DataFrame, dict[str, int | str]]
 
 
-def rendered(load: Callable[[Path], pd.DataFrame], min_seconds: int) -> Callable[[Path], Day]:
+def rendered(load: Callable[[Path], pd.DataFrame], min_seconds: int, form: str = CSV) -> Callable[[Path], Day]:
     """Days read by ``load`` (e.g. :func:`load_day` with a month's :class:`Pseudonymiser`) and
-    anchored from their canonical bytes, rendered here."""
+    anchored from their canonical bytes in day format ``form``, rendered here."""
     def anchored(path: Path) -> Day:
         frame = load(path)
-        return path, frame, anchor(frame, min_seconds)
+        return path, frame, anchor(frame, min_seconds, form)
     return anchored
 
 
 def kept(min_seconds: int) -> Callable[[Path], Day]:
-    """Kept canonical day files (as :func:`write_canonical` wrote them), each read once: the SHA-256
-    is of the file's very bytes, not of a rendering of them, so a kept file whose hash is its
-    anchor is the anchored day byte for byte (whatever produced it); the counts are from its rows."""
+    """Kept canonical day files (as :func:`write_canonical` wrote them, in either day format), each
+    read once: the SHA-256 is of the file's very bytes, not of a rendering of them, so a kept file
+    whose hash is its anchor is the anchored day byte for byte (whatever produced it); the counts
+    are from its rows."""
     def anchored(path: Path) -> Day:
         try:
             data = path.read_bytes()
         except OSError as exc:
             raise InputError(f"cannot read the day file: {exc.strerror}", str(path)) from None
-        frame = _parse_canonical(pa.BufferReader(data), path)
+        frame = _parsed(data, path)
         return path, frame, {"sha256": hashlib.sha256(data).hexdigest(), **_counts(frame, min_seconds)}
     return anchored
 
 
-def anchored_days(paths: Iterable[Path], anchored: Callable[[Path], Day]) -> Iterator[Day]:
+#: What loading a day gives: a :data:`Day`, or a Day followed by more made from it in the same thread.
+Loaded = TypeVar("Loaded", bound=tuple)
+
+
+def anchored_days(paths: Iterable[Any], anchored: Callable[[Any], Loaded]) -> Iterator[Loaded]:
     """Each day file in the order given, read and anchored by ``anchored`` (:func:`rendered` or
-    :func:`kept`). The next days are loaded while the caller works on the current one; an error of
-    a day is raised when the caller reaches that day.
+    :func:`kept`, or either followed by more work on the day, e.g. ``reconcile.summing``: its result
+    begins with the Day). The next days are loaded while the caller works on the current one; an
+    error of a day is raised when the caller reaches that day.
     """
     waiting = list(paths)[::-1]
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="day") as pool:
@@ -342,14 +379,16 @@ def anchored_days(paths: Iterable[Path], anchored: Callable[[Path], Day]) -> Ite
                 running.append(pool.submit(anchored, waiting.pop()))
             day = running.popleft().result()
             width = 2 if len(day[1]) <= PARALLEL_DAY_ROWS else 1
+            while waiting and len(running) < width:  # loading on while the caller works on this day
+                running.append(pool.submit(anchored, waiting.pop()))
             yield day
             del day  # not held while the next day is awaited
 
 
-def write_canonical(frame: pd.DataFrame, target: Path) -> None:
-    """Write a canonical frame as its canonical bytes (the folder is created)."""
+def write_canonical(frame: pd.DataFrame, target: Path, form: str = CSV) -> None:
+    """Write a canonical frame as its canonical bytes in day format ``form`` (the folder is created)."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes(canonical_bytes(frame))
+    target.write_bytes(canonical_bytes(frame, form))
 
 
 _CANONICAL_TYPES = {"played_at": pa.timestamp("us", tz="UTC"), "listener": pa.string(),
@@ -357,8 +396,20 @@ _CANONICAL_TYPES = {"played_at": pa.timestamp("us", tz="UTC"), "listener": pa.st
 
 
 def read_canonical(path: Path) -> pd.DataFrame:
-    """A canonical day file (as :func:`write_canonical` writes it) back into a canonical frame."""
-    return _parse_canonical(path, path)
+    """A canonical day file (as :func:`write_canonical` writes it, in either day format) back into a
+    canonical frame."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read the day file: {exc.strerror}", str(path)) from None
+    return _parsed(data, path)
+
+
+def _parsed(data: bytes, path: Path) -> pd.DataFrame:
+    """The canonical frame of a kept file's bytes, in the day format its first bytes say."""
+    if daycolumns.is_columnar(data):
+        return daycolumns.parse(data, path)
+    return _parse_canonical(pa.BufferReader(data), path)
 
 
 def _parse_canonical(source: Any, path: Path) -> pd.DataFrame:
@@ -366,6 +417,6 @@ def _parse_canonical(source: Any, path: Path) -> pd.DataFrame:
         table = pacsv.read_csv(source, convert_options=pacsv.ConvertOptions(column_types=_CANONICAL_TYPES))
     except (OSError, pa.ArrowInvalid) as exc:
         raise InputError(f"not a canonical day file: {exc}", str(path)) from None
-    frame = table.to_pandas()
-    frame["played_at"] = table.column("played_at").cast(pa.int64()).to_numpy()
-    return frame
+    if table.column_names != list(CANONICAL_COLUMNS):
+        raise InputError(f"not a canonical day file: its header is not {HEADER.decode().strip()}", str(path))
+    return table.set_column(0, "played_at", table.column(0).cast(pa.int64())).to_pandas()

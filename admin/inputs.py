@@ -153,7 +153,8 @@ def _policy(data: Any, tree: yaml.Node | None, file: str, path: tuple, effective
             payouts[chain_name] = _field(data, tree, file, (*path, name), check)
     if payouts:
         policy["payouts"] = payouts
-    for name, check in (("anomalies", None), ("played_time", rules.played_time)):
+    for name, check in (("anomalies", None), ("played_time", rules.played_time),
+                        ("day_format", lambda v: validate.choice("day_format", v, rules.DAY_FORMATS))):
         if name in node:
             policy[name] = node[name] if check is None else _field(data, tree, file, (*path, name), check)
         elif base is not None and name in base:

@@ -8,6 +8,7 @@ from typing import Any, Callable, Iterable
 
 from chaincode.contracts.listening import Listening
 from chaincode.contracts.registry import Registry
+from chaincode.rules import Policy
 
 from . import dayfile
 from .artists import ArtistCatalogue
@@ -118,11 +119,11 @@ def unmapped_text(unmapped: list[Unmapped], kept: bool) -> str:
     return "\n".join([head, *lines])
 
 
-def _canonical_day(intake: Intake, day: str, pseudonyms: Pseudonymiser, min_seconds: int):
-    """(canonical frame, anchor, estimated plays) of one day of the intake."""
+def _canonical_day(intake: Intake, day: str, pseudonyms: Pseudonymiser, policy: Policy):
+    """(canonical frame, anchor, estimated plays) of one day of the intake, by the policy in force."""
     reading, estimated = intake.day_frame(day)
     frame = dayfile.canonicalise(reading, pseudonyms)
-    return frame, dayfile.anchor(frame, min_seconds), estimated
+    return frame, dayfile.anchor(frame, policy.min_seconds, policy.day_format), estimated
 
 
 def _counts(anchor: dict[str, Any]) -> dict[str, int]:
@@ -130,22 +131,24 @@ def _counts(anchor: dict[str, Any]) -> dict[str, int]:
 
 
 def anchor_day(session: Session, node: str, day: str, intake: Intake, pseudonyms: Pseudonymiser,
-               min_seconds: int, correction: str | None = None) -> dict[str, Any]:
+               policy: Policy, correction: str | None = None) -> dict[str, Any]:
     """Pseudonymise, canonicalise and anchor one day of the intake (with ``correction``, its reason:
     replace the day's anchor, ``Listening:Correct``); the canonical file is kept once the anchor is
     on chain, a replaced one under ``superseded/``."""
-    frame, anchor, estimated = _canonical_day(intake, day, pseudonyms, min_seconds)
+    frame, anchor, estimated = _canonical_day(intake, day, pseudonyms, policy)
     admin = session.admin(node)
     if correction is None:
         record = admin.submit(Listening.Anchor, node, day, anchor["sha256"], _counts(anchor))
     else:
         record = admin.submit(Listening.Correct, node, day, anchor["sha256"], _counts(anchor), correction)
-    target = dayfile.kept_path(session.folder, node, day)  # written only once the anchor is on chain
+    form = policy.day_format
+    target = dayfile.kept_path(session.folder, node, day, form)  # written only once the anchor is on chain
     if correction is not None and target.exists() and record.json()["corrected"]:
-        kept = dayfile.superseded_path(session.folder, node, day, record.json()["anchor"]["superseded"][-1]["sha256"])
+        replaced = record.json()["anchor"]["superseded"][-1]["sha256"]
+        kept = dayfile.superseded_path(session.folder, node, day, replaced, form)
         kept.parent.mkdir(parents=True, exist_ok=True)
         target.replace(kept)
-    dayfile.write_canonical(frame, target)
+    dayfile.write_canonical(frame, target, form)
     return {"node": node, "date": day, **anchor, "estimated": estimated, "txid": record.txid,
             "block": record.block, "canonical_file": str(target)}
 
@@ -166,16 +169,16 @@ def anchor_days(session: Session, node: str, intake: Intake,
         raise InputError(f"no policy is in force for {', '.join(missing)}, months the files hold plays of; "
                          f"nothing was anchored {MONTH_HINT}")
     months: dict[str, Pseudonymiser] = {}
-    days = [(day, months.setdefault(day[:7], Pseudonymiser(secret, day[:7])), policies[day[:7]].min_seconds)
+    days = [(day, months.setdefault(day[:7], Pseudonymiser(secret, day[:7])), policies[day[:7]])
             for day in sorted(intake.days)]
     if len(days) > 1:
         admin = session.admin(node)
-        for day, pseudonyms, min_seconds in days:
-            anchor = _canonical_day(intake, day, pseudonyms, min_seconds)[1]
+        for day, pseudonyms, policy in days:
+            anchor = _canonical_day(intake, day, pseudonyms, policy)[1]
             admin.evaluate(Listening.Anchor, node, day, anchor["sha256"], _counts(anchor))
     rows = []
-    for day, pseudonyms, min_seconds in days:
-        rows.append(anchor_day(session, node, day, intake, pseudonyms, min_seconds))
+    for day, pseudonyms, policy in days:
+        rows.append(anchor_day(session, node, day, intake, pseudonyms, policy))
         progress(1)
     return rows
 
@@ -200,7 +203,7 @@ def correct_day(session: Session, node: str, path: Path, reason: str, fmt: str |
     except NotFoundRejected:
         raise InputError(f"no policy is in force for {day[:7]}", str(path)) from None
     pseudonyms = Pseudonymiser(session.config.secret(node), day[:7])
-    return anchor_day(session, node, day, intake, pseudonyms, policy.min_seconds, reason)
+    return anchor_day(session, node, day, intake, pseudonyms, policy, reason)
 
 
 def skipped_text(skipped: Counter) -> list[str]:

@@ -18,7 +18,7 @@ from .formats import raise_first
 from .intake import read_files
 from .pseudonym import Pseudonymiser
 from .readers.resolve import ReadOptions
-from .reconcile import MonthSums, Reconciliation, batches
+from .reconcile import MonthSums, Reconciliation, batches, summing
 from .session import Session
 
 BATCH_SIZE = 500
@@ -83,7 +83,8 @@ def load_month_raw(session: Session, month: str, node: str, policy: Policy, file
         raise_first(intake.problems)
     pseudonyms = Pseudonymiser(session.config.secret(node), month)
     days = {day: day for day in intake.days}
-    read = dayfile.rendered(lambda day: dayfile.canonicalise(intake.day_frame(day)[0], pseudonyms), policy.min_seconds)
+    read = dayfile.rendered(lambda day: dayfile.canonicalise(intake.day_frame(day)[0], pseudonyms), policy.min_seconds,
+                            policy.day_format)
     return _against_anchors(session, month, node, policy, days, read,
                             {d: f"the plays of {d}" for d in days}, ", ".join(sorted({str(f.parent) for f in files})),
                             "a file was altered, or the artist catalogue changed since the day was anchored: "
@@ -101,14 +102,14 @@ def _against_anchors(session: Session, month: str, node: str, policy: Policy, so
     anchors = {a["date"]: a for a in session.reader().evaluate(Listening.ListAnchors, node, month)}
     sums = MonthSums(paid_listeners(session, month, node), policy.min_seconds)
     days, problems, bad_days, findings = [], [], [], []
-    loaded = dayfile.anchored_days([sources[day] for day in sorted(sources)], read)
+    loaded = dayfile.anchored_days([sources[day] for day in sorted(sources)], summing(read, sums))
     for day in sorted(set(anchors) | set(sources)):
         if day not in sources:
             problems.append(f"{day}: anchored on chain (sha256 {anchors[day]['sha256'][:12]}…) but no file in "
                             f"{where} holds plays of that day")
             bad_days.append(day)
             continue
-        _, frame, anchor = next(loaded)
+        _, frame, anchor, day_sums = next(loaded)
         if day not in anchors:
             problems.append(f"{day}: {names[day]} has no anchor on chain (submit it with `listens submit`)")
         elif anchor["sha256"] != anchors[day]["sha256"]:
@@ -116,11 +117,11 @@ def _against_anchors(session: Session, month: str, node: str, policy: Policy, so
                             f"{anchors[day]['sha256'][:12]}… ({altered})")
             bad_days.append(day)
         else:
-            sums.add(frame)
+            sums.add_sums(day_sums)
             if anomalies:
                 findings += anomaly_checks.day_checks(frame, policy.anomalies, policy.min_seconds)
             days.append(day)
-        del frame  # not held while the next day is awaited
+        del frame, day_sums  # not held while the next day is awaited
     return MonthDays(anchors, days, sums.reconciliation(policy.top_n), problems, bad_days, findings)
 
 

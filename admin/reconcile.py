@@ -5,19 +5,24 @@ reduced to per-listener and per-(listener, artist) sums on integer ids, so a mon
 memory only for those sums.
 """
 
+import gc
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from admin.dayfile import counted
+from admin.dayfile import Day, counted
 from chaincode import merkle, rules
 
 Allocation = tuple[str, list[tuple[str, int]]]
 ADD_ROWS = 1 << 20
+#: The month sums its pending plays per pair once this many are pending (or twice the pairs summed).
+COMPACT_ROWS = 1 << 22
 
 
 @dataclass(frozen=True)
@@ -44,23 +49,60 @@ class _Names:
     def __init__(self) -> None:
         self.values = pa.array([], pa.large_string())
 
-    def ids(self, column: pd.Series) -> np.ndarray:
-        """The number of each value of ``column``; values not seen before are numbered now."""
-        encoded = pc.dictionary_encode(pa.array(column.array, pa.large_string()))
-        if isinstance(encoded, pa.ChunkedArray):
-            encoded = encoded.combine_chunks()
-        known = pc.index_in(encoded.dictionary, value_set=self.values)
-        new = encoded.dictionary.filter(pc.is_null(known))
+    def number(self, values: pa.Array) -> np.ndarray:
+        """The number of each of the distinct ``values``; those not seen before are numbered now."""
+        known = pc.index_in(values, value_set=self.values)
+        new = values.filter(pc.is_null(known))
         ids = pc.fill_null(known, pa.scalar(-1, known.type)).to_numpy(zero_copy_only=False).astype(np.int64)
         ids[ids < 0] = np.arange(len(self.values), len(self.values) + len(new))
         self.values = pa.concat_arrays([self.values, new])
-        return ids[encoded.indices.to_numpy(zero_copy_only=False)]
+        return ids
 
     def ranks(self) -> np.ndarray:
         """Each number's place when the strings are sorted by code point."""
         ranks = np.empty(len(self.values), dtype=np.int64)
         ranks[pc.sort_indices(self.values).to_numpy()] = np.arange(len(self.values))
         return ranks
+
+
+def _distinct(column: pd.Series) -> tuple[pa.Array, np.ndarray]:
+    """The distinct values of a text column and the place of each row's value among them: a
+    categorical column (a columnar day read back) as it is, any other hashed row by row."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        return pa.array(column.cat.categories.array, pa.large_string()), column.cat.codes.to_numpy()
+    encoded = pc.dictionary_encode(pa.array(column.array, pa.large_string()))
+    if isinstance(encoded, pa.ChunkedArray):
+        encoded = encoded.combine_chunks()
+    return encoded.dictionary, encoded.indices.to_numpy(zero_copy_only=False)
+
+
+@dataclass(frozen=True)
+class DaySums:
+    """Plays (a day, or part of one) on their own numbering of listeners and artists: per listener
+    (rows, counted plays, counted seconds), and each counted play of a paid listener as its pair
+    ``listener << 32 | artist`` (in that numbering) and seconds, summed when the month compacts."""
+
+    listeners: pa.Array
+    totals: np.ndarray
+    artists: pa.Array
+    pairs: np.ndarray
+    weights: np.ndarray
+
+
+def day_sums(frame: pd.DataFrame, subscribers: pa.Array, min_seconds: int) -> DaySums:
+    """The :class:`DaySums` of a canonical frame whose paid listeners are ``subscribers``. Needs no
+    month state, so a loading thread makes it (Arrow and NumPy work outside the GIL)."""
+    listeners, listener = _distinct(frame["listener"])
+    artists, artist = _distinct(frame["artist_id"])
+    seconds = frame["seconds"].to_numpy(dtype=np.int64)
+    mask = counted(seconds, min_seconds)
+    totals = np.zeros((3, len(listeners)), dtype=np.int64)
+    totals[0] = np.bincount(listener, minlength=len(listeners))
+    totals[1] = np.bincount(listener[mask], minlength=len(listeners))
+    np.add.at(totals[2], listener[mask], seconds[mask])
+    paid = pc.is_in(listeners, value_set=subscribers).to_numpy(zero_copy_only=False)
+    keep = mask & paid[listener]
+    return DaySums(listeners, totals, artists, listener[keep].astype(np.int64) << 32 | artist[keep], seconds[keep])
 
 
 class MonthSums:
@@ -72,7 +114,7 @@ class MonthSums:
         self.paid = set(subscribers)
         self.min_seconds = min_seconds
         self.listeners, self.artists = _Names(), _Names()
-        self._subscribers = pa.array(sorted(self.paid), pa.large_string())
+        self.subscribers = pa.array(sorted(self.paid), pa.large_string())
         self.totals = np.zeros((3, 0), dtype=np.int64)  # rows, plays, seconds by listener id
         self._pairs: list[np.ndarray] = []
         self._weights: list[np.ndarray] = []
@@ -82,27 +124,19 @@ class MonthSums:
         """Add a canonical frame of plays (a day, or any part of the month), :data:`ADD_ROWS` rows at
         a time (so a big day needs little memory beside itself)."""
         for start in range(0, len(frame), ADD_ROWS):
-            self._add(frame.iloc[start:start + ADD_ROWS])
+            self.add_sums(day_sums(frame.iloc[start:start + ADD_ROWS], self.subscribers, self.min_seconds))
 
-    def _add(self, frame: pd.DataFrame) -> None:
-        listener = self.listeners.ids(frame["listener"])
-        artist = self.artists.ids(frame["artist_id"])
-        seconds = frame["seconds"].to_numpy(dtype=np.int64)
-        mask = counted(seconds, self.min_seconds)
-        count = len(self.listeners.values)
-        totals = np.zeros((3, count), dtype=np.int64)
+    def add_sums(self, day: DaySums) -> None:
+        """Add plays already counted on their own numbering (:func:`day_sums` with :attr:`subscribers`)."""
+        listener, artist = self.listeners.number(day.listeners), self.artists.number(day.artists)
+        totals = np.zeros((3, len(self.listeners.values)), dtype=np.int64)
         totals[:, :self.totals.shape[1]] = self.totals
-        totals[0] += np.bincount(listener, minlength=count)
-        totals[1] += np.bincount(listener[mask], minlength=count)
-        np.add.at(totals[2], listener[mask], seconds[mask])
+        totals[:, listener] += day.totals  # each listener once in a day's numbering
         self.totals = totals
-        paid = pc.is_in(self.listeners.values, value_set=self._subscribers).to_numpy(zero_copy_only=False)
-        keep = mask & paid[listener]
-        pairs, weights = _summed(listener[keep] << 32 | artist[keep], seconds[keep])
-        self._pairs.append(pairs)
-        self._weights.append(weights)
-        self._pending += len(pairs)
-        if self._pending > max(1_000_000, 2 * len(self._pairs[0])):
+        self._pairs.append(listener[day.pairs >> 32] << 32 | artist[day.pairs & 0xFFFFFFFF])
+        self._weights.append(day.weights)
+        self._pending += len(day.pairs)
+        if self._pending > max(COMPACT_ROWS, 2 * len(self._pairs[0])):
             self._compact()
 
     def _compact(self) -> None:
@@ -120,23 +154,52 @@ class MonthSums:
         """The month: each paid listener's top N, what counts for nothing, the Merkle root."""
         if top_n < 1:
             raise ValueError("top_n must be at least 1")
-        allocations = _allocations(self, top_n)
-        allocated = {listener for listener, _ in allocations}
-        names = self.listeners.values.to_pylist()
-        rows, plays, seconds = self.totals
-        others = sorted((names[i], i) for i in np.flatnonzero(rows) if names[i] not in self.paid)
-        unsubscribed = [{"listener": name, "rows": int(rows[i]), "plays": int(plays[i]),
-                         "seconds": int(seconds[i])} for name, i in others]
-        return Reconciliation(allocations, unsubscribed, sorted(self.paid - allocated),
-                              merkle_root(allocations))
+        with _cycle_collector_paused():
+            allocations = _allocations(self, top_n)
+            allocated = {listener for listener, _ in allocations}
+            names = self.listeners.values.to_pylist()
+            rows, plays, seconds = self.totals
+            others = sorted((names[i], i) for i in np.flatnonzero(rows) if names[i] not in self.paid)
+            unsubscribed = [{"listener": name, "rows": int(rows[i]), "plays": int(plays[i]),
+                             "seconds": int(seconds[i])} for name, i in others]
+            return Reconciliation(allocations, unsubscribed, sorted(self.paid - allocated),
+                                  merkle_root(allocations))
+
+
+@contextmanager
+def _cycle_collector_paused() -> Iterator[None]:
+    """Python's cycle collector off while a month's hundreds of thousands of small lists are built
+    (none refers back to another): left on, it scans them again and again, which doubles the time."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _summed(keys: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Each distinct key once, with the sum of its values."""
+    """Each distinct key once, with the sum of its values (pandas' hashing works outside the GIL, so
+    the main thread sums while the loading threads read)."""
     codes, distinct = pd.factorize(keys)
     sums = np.zeros(len(distinct), dtype=np.int64)
     np.add.at(sums, codes, values)
     return distinct, sums
+
+
+#: A day read, anchored and summed: (its file, its canonical frame, its anchor, its :class:`DaySums`).
+SummedDay = tuple[Path, pd.DataFrame, dict[str, int | str], DaySums]
+
+
+def summing(read: Callable[[Any], Day], sums: MonthSums) -> Callable[[Any], SummedDay]:
+    """``read`` (``dayfile.rendered`` or ``dayfile.kept``), then the day's :func:`day_sums` for
+    ``sums``, in the same loading thread of ``dayfile.anchored_days``: the main thread then only
+    numbers the day's distinct listeners and artists and adds it (:meth:`MonthSums.add_sums`)."""
+    def day(source: Any) -> SummedDay:
+        path, frame, anchor = read(source)
+        return path, frame, anchor, day_sums(frame, sums.subscribers, sums.min_seconds)
+    return day
 
 
 def reconcile(days: pd.DataFrame | Iterable[pd.DataFrame], subscribers: Iterable[str],

@@ -67,5 +67,11 @@ echo "== duckdb: the aggregation with what the pipeline must also do"
 uv run --group bench python bench/duckdb_bench.py "$dir" with_extras
 echo "== nineten month-end reconcile, from the canonical days listens submit kept"
 uv run python bench/reconcile_bench.py "$dir" --kept "$dir-kept"   # writes $dir-kept first, untimed
+echo "== nineten month-end floor: the kept days read, hashed and parsed, nothing summed"
+uv run python bench/reconcile_bench.py "$dir" --kept "$dir-kept" --floor
 echo "== duckdb: the aggregation alone, over those kept days"
 uv run --group bench python bench/duckdb_bench.py "$dir-kept" alone_kept
+echo "== nineten month-end reconcile, from kept days in the columnar day format (policy day_format: columnar)"
+uv run python bench/reconcile_bench.py "$dir" --kept "$dir-kept-columnar" --day-format columnar   # written first, untimed
+echo "== nineten month-end floor, columnar kept days: read, hashed and parsed, nothing summed"
+uv run python bench/reconcile_bench.py "$dir" --kept "$dir-kept-columnar" --day-format columnar --floor

@@ -6,14 +6,17 @@ from typing import Any
 
 
 def _reject_floats(value: Any) -> None:
-    if isinstance(value, float):
-        raise TypeError(f"canonical JSON holds no floats (got {value!r}); use integer micro-units")
-    if isinstance(value, dict):
-        for item in value.values():
-            _reject_floats(item)
-    elif isinstance(value, (list, tuple)):
-        for item in value:
-            _reject_floats(item)
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if type(item) is str or type(item) is int:  # the usual leaves, passed at once
+            continue
+        if isinstance(item, float):
+            raise TypeError(f"canonical JSON holds no floats (got {item!r}); use integer micro-units")
+        if isinstance(item, dict):
+            pending.extend(item.values())
+        elif isinstance(item, (list, tuple)):
+            pending.extend(item)
 
 
 def dumps(value: Any) -> str:

@@ -54,6 +54,11 @@ PLAYED_TIME_RULES = ("track_length", "default", "refuse")
 PLAYED_TIME_DEFAULTS = {"ceiling_seconds": 0, "default_seconds": 30, "rule": "track_length"}
 
 
+#: The forms of a canonical day file a node anchors (the policy's ``day_format``, default the first):
+#: "csv", one text line per play; "columnar", the same rows column by column (admin.dayfile).
+DAY_FORMATS = ("csv", "columnar")
+
+
 @dataclass(frozen=True)
 class Policy:
     """A policy version: the payout rule's values from the month ``effective_from`` on, up to
@@ -69,6 +74,7 @@ class Policy:
     played_time: dict[str, Any] = field(default_factory=lambda: dict(PLAYED_TIME_DEFAULTS))
     payouts: dict[str, Any] = field(default_factory=lambda: dict(PAYOUT_DEFAULTS))
     until: str = ""
+    day_format: str = DAY_FORMATS[0]
 
     def covers(self, month: str) -> bool:
         """Whether ``month`` is in the version's months (from ``effective_from``, before ``until``)."""
@@ -104,7 +110,8 @@ class Policy:
                    min_seconds=validate.count("policy min_seconds", raw.get("min_seconds")),
                    currency=validate.ident("policy currency", raw.get("currency")), anomalies=anomalies,
                    played_time=played_time(raw.get("played_time")), payouts=_payouts(raw.get("payouts")),
-                   until=_until(raw.get("until"), effective_from))
+                   until=_until(raw.get("until"), effective_from),
+                   day_format=validate.choice("policy day_format", raw.get("day_format", DAY_FORMATS[0]), DAY_FORMATS))
 
     @classmethod
     def of(cls, record: dict[str, Any]) -> "Policy":
@@ -112,10 +119,12 @@ class Policy:
         return cls(**{**record, "payouts": {**PAYOUT_DEFAULTS, **record.get("payouts", {})}})
 
     def record(self) -> dict[str, Any]:
-        """The policy as its on-chain record (``played_time``, ``payouts`` and ``until`` only when not
-        the defaults, so a policy at the defaults is the record it was before the settings existed)."""
+        """The policy as its on-chain record (``played_time``, ``payouts``, ``until`` and ``day_format``
+        only when not the defaults, so a policy at the defaults is the record it was before the settings
+        existed)."""
         record = asdict(self)
-        for name, defaults in (("played_time", PLAYED_TIME_DEFAULTS), ("payouts", PAYOUT_DEFAULTS), ("until", "")):
+        for name, defaults in (("played_time", PLAYED_TIME_DEFAULTS), ("payouts", PAYOUT_DEFAULTS), ("until", ""),
+                               ("day_format", DAY_FORMATS[0])):
             if record[name] == defaults:
                 del record[name]
         return record

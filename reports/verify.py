@@ -7,10 +7,11 @@ not, the hash and each count that differ are listed.
 import re
 from pathlib import Path
 
-from admin import dayfile
+from admin import daycolumns, dayfile
 from admin.errors import InputError, Mismatch
 from admin.readers.resolve import ReadOptions
 from chaincode import records
+from chaincode.rules import Policy
 from chaincode.contracts.listening import Listening
 
 from .chain import ChainReader
@@ -21,11 +22,12 @@ def is_day_file(path: Path) -> bool:
 
 
 def day_frame(path: Path, secret: bytes | None, fmt: str | None, options: ReadOptions | None = None):
-    """The canonical frame of a day file: canonical CSV as is, any other file read with ``options``
-    (the catalogue and played-time rule ``listens submit`` reads with) and pseudonymised with ``secret``."""
+    """The canonical frame of a day file: a canonical day (CSV or columnar) as is, any other file read
+    with ``options`` (the catalogue and played-time rule ``listens submit`` reads with) and
+    pseudonymised with ``secret``."""
     with path.open("rb") as handle:
-        canonical_file = handle.readline() == dayfile.HEADER
-    if canonical_file:
+        head = handle.read(len(dayfile.HEADER))
+    if head == dayfile.HEADER or daycolumns.is_columnar(head):
         return dayfile.read_canonical(path)
     if secret is None:
         raise InputError("this is a raw day file; verifying it needs the node's secret (run it in the node's "
@@ -33,14 +35,15 @@ def day_frame(path: Path, secret: bytes | None, fmt: str | None, options: ReadOp
     return dayfile.load_day(path, secret, fmt, options)
 
 
-def verify_day(reader: ChainReader, path: Path, node: str, frame, min_seconds: int) -> str:
-    """The sentence saying the day matches its anchor; Mismatch listing what differs."""
+def verify_day(reader: ChainReader, path: Path, node: str, frame, policy: Policy) -> str:
+    """The sentence saying the day matches its anchor (its canonical bytes in the day format of
+    ``policy``, the policy of its month); Mismatch listing what differs."""
     day = dayfile.day_of(path)
     anchors = {a["date"]: a for a in reader.query(Listening.ListAnchors, node, day[:7])}
     anchor = anchors.get(day)
     if anchor is None:
         raise Mismatch(f"{path} does not match the chain: node {node} anchored no report for {day}.", [])
-    computed = dayfile.anchor(frame, min_seconds)
+    computed = dayfile.anchor(frame, policy.min_seconds, policy.day_format)
     source = reader.source(records.ANCHOR, node, day)
     where = f"node {node}'s anchor of {day} (block {source['block']}, transaction {source['txid']})"
     differences = [f"{name}: the file gives {computed[name]}, the chain anchored {anchor[name]}"

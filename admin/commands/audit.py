@@ -94,8 +94,9 @@ def audit_verify(session, file: Path, month_id: str | None, node: str | None, fm
     machine replays). Anchors are reported, not trusted: a file the chain does not render fails
     whatever is anchored, and an anchored document whose files the chain does not render is
     named. A file that differs lists each figure (JSON) or line (CSV, Markdown, HTML) that differs.
-    A day file (YYYY-MM-DD.<csv|parquet|jsonl>) matches when its canonical form hashes to the
-    node's anchor of that day: a canonical day file as kept under <ledger>/days/<node>/, or the
+    A day file (YYYY-MM-DD.<csv|columns|parquet|jsonl>) matches when its canonical form (in the day
+    format of its month's policy) hashes to the node's anchor of that day: a canonical day file as
+    kept under <ledger>/days/<node>/ (CSV, or .columns with the policy's day_format columnar), or the
     node's raw file in any format `listens submit` reads (pseudonymised with the node's secret,
     so only on the node's machine). Otherwise the hash and every count that differ are listed.
     Exits 1 when the file does not match.
@@ -148,7 +149,7 @@ def _verify_day(session, reader, file: Path, node: str, fmt: str | None) -> str:
     day = dayfile.day_of(file)
     secret = _secret(session, node)
     frame = verify.day_frame(file, secret, fmt, read_options(session, keep_unmapped=True))
-    return verify.verify_day(reader, file, node, frame, session.policy(day[:7]).min_seconds)
+    return verify.verify_day(reader, file, node, frame, session.policy(day[:7]))
 
 
 def _secret(session, node: str) -> bytes | None:
