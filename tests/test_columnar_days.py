@@ -78,3 +78,14 @@ def test_an_altered_columnar_day_is_named_and_stops_reconciliation(tmp_path):
     out = run("--ledger", ledger, "month", "reconcile", "2026-10", "--node", "n1", expect=2)
     assert f"2026-10-01: {kept} hashes to " in out and f"the chain anchored {sha[:12]}… (the file was altered)" in out
     assert fingerprint(ledger) == before
+
+
+def test_the_policy_records_its_day_format_and_refuses_an_unknown_one(tmp_path):
+    _, ledger = submitted(tmp_path / "columnar", COLUMNAR_POLICY)
+    assert json.loads(run("--ledger", ledger, "query", "Registry:GetPolicy", "2026-10"))["day_format"] == "columnar"
+    _, csv_ledger = submitted(tmp_path / "csv", CONSORTIUM)
+    assert "day_format" not in json.loads(run("--ledger", csv_ledger, "query", "Registry:GetPolicy", "2026-10"))
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(CONSORTIUM.replace("currency: USDP}", "currency: USDP, day_format: parquet}"))
+    out = run("--ledger", tmp_path / "other", "init", "--consortium", bad, expect=2)
+    assert out == f"error: {bad}:1: field policy.day_format: day_format 'parquet' is not one of csv, columnar.\n"
