@@ -10,8 +10,8 @@ Layout, little-endian, each part followed by zero bytes up to a multiple of 8:
 4. ``played_at`` (i64, µs since the epoch, UTC), then ``seconds`` (i64), one per row.
 
 Only values some row holds are listed, so a day has one columnar form, as it has one CSV form.
-A parsed day's ``listener`` and ``artist_id`` are pandas categoricals whose categories are those
-sorted values (the month's sums number them without hashing a row); ``track_id`` is text.
+A parsed day's text columns are pandas categoricals whose categories are those sorted values (the
+month's sums number listeners and artists without hashing a row; the frame is a third of the text's).
 """
 
 from pathlib import Path
@@ -107,10 +107,8 @@ class _Reader:
         return values
 
 
-def _column(name: str, values: pa.Array, codes: np.ndarray) -> pd.api.extensions.ExtensionArray:
-    """A text column of a parsed day: listeners and artists categorical, tracks as text."""
-    if name == "track_id":
-        return pd.arrays.ArrowStringArray(values.take(pa.array(codes)))
+def _column(values: pa.Array, codes: np.ndarray) -> pd.Categorical:
+    """A text column of a parsed day: its sorted values as the categories, each row's place as its code."""
     categories = pd.Index(pd.arrays.ArrowStringArray(values))
     return pd.Categorical.from_codes(codes.astype(np.int32), dtype=pd.CategoricalDtype(categories), validate=False)
 
@@ -128,7 +126,7 @@ def parse(data: bytes, path: Path) -> pd.DataFrame:
         codes = reader.numbers("<u4", rows, f"{name} of each row")
         if rows and int(codes.max()) >= len(known):
             raise reader.fail(f"a {name} refers to value {int(codes.max())} of {len(known)}")
-        columns[name] = _column(name, known, codes)
+        columns[name] = _column(known, codes)
     played_at, seconds = reader.numbers("<i8", rows, "played_at"), reader.numbers("<i8", rows, "seconds")
     if reader.at != len(data):
         raise reader.fail(f"{len(data) - reader.at} bytes follow its last column")

@@ -328,9 +328,10 @@ def anchor(frame: pd.DataFrame, min_seconds: int, form: str = CSV) -> dict[str, 
 
 
 #: While the caller works on a day, the next two are loaded and hashed (in threads: Arrow, NumPy and
-#: hashlib work outside the GIL) if that day holds at most this many plays, else the next one only,
-#: so that memory holds two big days, not three.
-PARALLEL_DAY_ROWS = 1_500_000
+#: hashlib work outside the GIL) if that day's frame holds at most this many bytes (about 1.5 million
+#: plays read from CSV or Parquet, 5 million from columnar days), else the next one only, so that
+#: memory holds two big days, not three.
+PARALLEL_DAY_BYTES = 128 << 20
 
 #: A day read and anchored: (its file, its canonical frame, its anchor).
 Day = tuple[Path, pd.DataFrame, dict[str, int | str]]
@@ -378,7 +379,7 @@ def anchored_days(paths: Iterable[Any], anchored: Callable[[Any], Loaded]) -> It
             while waiting and len(running) < width:
                 running.append(pool.submit(anchored, waiting.pop()))
             day = running.popleft().result()
-            width = 2 if len(day[1]) <= PARALLEL_DAY_ROWS else 1
+            width = 2 if day[1].memory_usage(index=False).sum() <= PARALLEL_DAY_BYTES else 1
             while waiting and len(running) < width:  # loading on while the caller works on this day
                 running.append(pool.submit(anchored, waiting.pop()))
             yield day

@@ -22,7 +22,7 @@ from chaincode import merkle, rules
 Allocation = tuple[str, list[tuple[str, int]]]
 ADD_ROWS = 1 << 20
 #: The month sums its pending plays per pair once this many are pending (or twice the pairs summed).
-COMPACT_ROWS = 1 << 22
+COMPACT_ROWS = 1 << 21
 
 
 @dataclass(frozen=True)

@@ -19,15 +19,17 @@ def _reject_floats(value: Any) -> None:
             pending.extend(item)
 
 
-def dumps(value: Any) -> str:
-    """Serialise ``value`` canonically; floats are refused."""
-    _reject_floats(value)
+def dumps(value: Any, float_free: bool = False) -> str:
+    """Serialise ``value`` canonically; floats are refused (``float_free``: the caller built ``value``
+    of strings and ints only, so the walk that looks for floats is skipped)."""
+    if not float_free:
+        _reject_floats(value)
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def dumpb(value: Any) -> bytes:
-    """Canonical JSON as UTF-8 bytes."""
-    return dumps(value).encode("utf-8")
+def dumpb(value: Any, float_free: bool = False) -> bytes:
+    """Canonical JSON as UTF-8 bytes (``float_free`` as in :func:`dumps`)."""
+    return dumps(value, float_free).encode("utf-8")
 
 
 def sha256(value: Any) -> str:

@@ -13,8 +13,10 @@ from . import canonical_json
 
 def leaf(listener: str, artists: Sequence[Sequence]) -> bytes:
     """The leaf hash of one listener's allocation (artists as [artist_id, weight] pairs)."""
+    if not isinstance(listener, str):
+        raise TypeError(f"a leaf's listener is a pseudonym, not {listener!r}")
     body = {"artists": [[str(a), int(w)] for a, w in artists], "listener": listener}
-    return hashlib.sha256(b"\x00" + canonical_json.dumpb(body)).digest()
+    return hashlib.sha256(b"\x00" + canonical_json.dumpb(body, float_free=True)).digest()
 
 
 def _parent(left: bytes, right: bytes) -> bytes:
