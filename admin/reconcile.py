@@ -6,6 +6,7 @@ memory only for those sums.
 """
 
 import gc
+import hashlib
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from admin.dayfile import Day, counted
-from chaincode import merkle, rules
+from chaincode import canonical_json, merkle, rules
 
 Allocation = tuple[str, list[tuple[str, int]]]
 ADD_ROWS = 1 << 20
@@ -154,8 +155,9 @@ class MonthSums:
         """The month: each paid listener's top N, what counts for nothing, the Merkle root."""
         if top_n < 1:
             raise ValueError("top_n must be at least 1")
+        top = _top(self, top_n)
         with _cycle_collector_paused():
-            allocations = _allocations(self, top_n)
+            allocations = _allocations(self, top)
             allocated = {listener for listener, _ in allocations}
             names = self.listeners.values.to_pylist()
             rows, plays, seconds = self.totals
@@ -163,7 +165,7 @@ class MonthSums:
             unsubscribed = [{"listener": name, "rows": int(rows[i]), "plays": int(plays[i]),
                              "seconds": int(seconds[i])} for name, i in others]
             return Reconciliation(allocations, unsubscribed, sorted(self.paid - allocated),
-                                  merkle_root(allocations))
+                                  merkle.root(_leaves(self, top)))
 
 
 @contextmanager
@@ -213,7 +215,18 @@ def reconcile(days: pd.DataFrame | Iterable[pd.DataFrame], subscribers: Iterable
     return sums.reconciliation(top_n)
 
 
-def _allocations(sums: MonthSums, top_n: int) -> list[Allocation]:
+@dataclass(frozen=True)
+class _Top:
+    """Each paid listener's top N pairs, in allocation order (listeners by pseudonym, then weight
+    descending, then artist id): month listener and artist ids, weights, where each listener starts."""
+
+    listener: np.ndarray
+    artist: np.ndarray
+    weight: np.ndarray
+    starts: np.ndarray
+
+
+def _top(sums: MonthSums, top_n: int) -> _Top:
     """Top-N (artist, weight) per listener: ties by artist id ascending, as chaincode.rules.top_n."""
     pairs, weights = sums.weights()
     listener, artist = pairs >> 32, pairs & 0xFFFFFFFF
@@ -222,10 +235,51 @@ def _allocations(sums: MonthSums, top_n: int) -> list[Allocation]:
     starts = _run_starts(listener)
     kept = np.arange(len(listener)) - np.repeat(starts, np.diff(np.r_[starts, len(listener)])) < top_n
     listener, artist, weights = listener[kept], artist[kept], weights[kept]
+    return _Top(listener, artist, weights, _run_starts(listener))
+
+
+def _allocations(sums: MonthSums, top: _Top) -> list[Allocation]:
+    """The top pairs as (pseudonym, [(artist_id, weight), ...]) in allocation order."""
     names, artist_names = sums.listeners.values.to_pylist(), sums.artists.values.to_pylist()
-    named = list(zip([artist_names[a] for a in artist.tolist()], weights.tolist()))
-    starts = _run_starts(listener).tolist()
-    return [(names[listener[s]], named[s:e]) for s, e in zip(starts, starts[1:] + [len(listener)])]
+    named = list(zip([artist_names[a] for a in top.artist.tolist()], top.weight.tolist()))
+    starts = top.starts.tolist()
+    return [(names[top.listener[s]], named[s:e]) for s, e in zip(starts, starts[1:] + [len(top.listener)])]
+
+
+def _leaves(sums: MonthSums, top: _Top) -> list[bytes]:
+    """The Merkle leaf of each listener's top pairs (``chaincode.merkle.leaf``, whose bytes a property
+    test binds these to), the canonical JSON of all of them written by Arrow in one pass."""
+    artists = _json_strings(sums.artists.values).take(pa.array(top.artist))
+    pairs = pc.binary_join_element_wise(_text("["), artists, _text(","), pa.array(top.weight).cast(pa.large_string()),
+                                        _text("]"), _text(""))
+    offsets = pa.array(np.r_[top.starts, len(top.listener)], pa.int64())
+    joined = pc.binary_join(pa.LargeListArray.from_arrays(offsets, pairs), _text(","))
+    listeners = _json_strings(sums.listeners.values).take(pa.array(top.listener[top.starts]))
+    texts = pc.binary_join_element_wise(_text('\x00{"artists":['), joined, _text('],"listener":'), listeners,
+                                        _text("}"), _text(""))
+    _, ends, data = texts.buffers()
+    ends = np.frombuffer(ends, dtype=np.int64)[texts.offset:texts.offset + len(texts) + 1].tolist()
+    body = memoryview(data)
+    return [hashlib.sha256(body[start:end]).digest() for start, end in zip(ends, ends[1:])]
+
+
+def _text(value: str) -> pa.Scalar:
+    return pa.scalar(value, pa.large_string())
+
+
+_JSON_ESCAPED = r'[\x00-\x1f"\\]'
+
+
+def _json_strings(values: pa.Array) -> pa.Array:
+    """Each string as the JSON string canonical JSON writes for it (``json.dumps``, non-ASCII as is):
+    quoted, and the few holding a control character, a quote or a backslash escaped by ``json``."""
+    escaped = pc.match_substring_regex(values, _JSON_ESCAPED)
+    quoted = pc.binary_join_element_wise(_text('"'), values, _text('"'), _text(""))
+    if not pc.any(escaped).as_py():
+        return quoted
+    rows = np.flatnonzero(escaped.to_numpy(zero_copy_only=False))
+    texts = [canonical_json.dumps(values[int(row)].as_py()) for row in rows]
+    return pc.replace_with_mask(quoted, escaped, pa.array(texts, pa.large_string()))
 
 
 def _ranked(listener: np.ndarray, weight: np.ndarray, artist: np.ndarray) -> np.ndarray:

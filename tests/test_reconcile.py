@@ -105,3 +105,15 @@ def test_weights_too_wide_to_pack_rank_the_same():
     rows = [("p1", "b", big), ("p1", "a", big), ("p1", "c", big + 1), ("p2", "a", 40)]
     result = reconcile(plays(rows), ["p1", "p2"], top_n=2, min_seconds=30)
     assert result.allocations == [("p1", [("c", big + 1), ("a", big)]), ("p2", [("a", 40)])]
+
+
+tricky = st.text(st.sampled_from(list('ab"\\\x01\x1f\n,é😀\u2028 \x7f')), min_size=1, max_size=5)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["p1", 'p"2', "p\\3", "p\x04", "é"]), tricky,
+                          st.integers(30, 10**12)), min_size=1, max_size=40), st.integers(1, 4))
+def test_the_month_root_is_the_root_of_chaincode_merkle_leaves(triples, top_n):
+    """The leaves' canonical JSON is written column-wise by Arrow; each must be ``merkle.leaf``'s bytes."""
+    result = reconcile(plays(triples), {"p1", 'p"2', "p\\3", "p\x04", "é"}, top_n, 30)
+    assert result.merkle_root == merkle_root(result.allocations)
