@@ -11,7 +11,7 @@ from typing import Any, Iterable, Mapping
 import numpy as np
 import pandas as pd
 
-from admin.dayfile import MICROS_PER_DAY, counted, iso
+from admin.dayfile import MICROS_PER_DAY, as_text, counted, iso
 from admin.reconcile import Allocation, listener_parts
 from chaincode.rules import ANOMALY_DEFAULTS
 
@@ -144,6 +144,7 @@ def few_listener_artists(allocations: Iterable[Allocation], thresholds: Mapping[
 def day_checks(frame: pd.DataFrame, thresholds: Mapping[str, int] | None,
                min_seconds: int) -> list[Finding]:
     """The per-day checks on canonical plays: over_24h, overlapping_plays, track_loops."""
+    frame = as_text(frame)
     return (over_24h(frame, thresholds, min_seconds) + overlapping_plays(frame, thresholds)
             + track_loops(frame, thresholds))
 

@@ -201,10 +201,30 @@ def _arrow(column: pd.Series) -> pa.Array | pa.ChunkedArray:
     """A frame column as Arrow (strings as UTF-8), its chunks kept: without copying where pandas allows."""
     if column.name in ("played_at", "seconds"):
         return pa.array(column.to_numpy(dtype=np.int64))
-    if isinstance(column.dtype, pd.CategoricalDtype):  # a columnar day read back
-        values = pa.array(column.cat.categories.array, pa.large_string())
-        return values.take(pa.array(column.cat.codes.to_numpy()))
+    if is_dictionary(column):  # a columnar day read back
+        return dictionary_array(column).dictionary_decode().cast(pa.large_string())
     return pa.array(column.array, pa.large_string())
+
+
+def is_dictionary(column: pd.Series) -> bool:
+    """Whether a text column is dictionary-encoded (a columnar day read back, :mod:`admin.daycolumns`)."""
+    return isinstance(column.dtype, pd.ArrowDtype) and pa.types.is_dictionary(column.dtype.pyarrow_dtype)
+
+
+def dictionary_array(column: pd.Series) -> pa.DictionaryArray:
+    """A dictionary-encoded text column as one Arrow array (the dictionaries of its chunks, e.g. of
+    days concatenated, unified)."""
+    values = pa.array(column.array)
+    return values.unify_dictionaries().combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+
+
+def as_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """A canonical frame with any dictionary-encoded text column decoded to plain text (what sorting
+    and grouping by text expect)."""
+    coded = [c for c in ("listener", "artist_id", "track_id") if is_dictionary(frame[c])]
+    if not coded:
+        return frame
+    return frame.assign(**{c: pd.arrays.ArrowStringArray(_arrow(frame[c])) for c in coded})
 
 
 def _taken(column: pa.Array | pa.ChunkedArray, rows: np.ndarray) -> pa.Array:

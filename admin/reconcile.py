@@ -17,7 +17,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from admin.dayfile import Day, counted
+from admin.dayfile import Day, counted, dictionary_array, is_dictionary
 from chaincode import canonical_json, merkle, rules
 
 Allocation = tuple[str, list[tuple[str, int]]]
@@ -68,9 +68,10 @@ class _Names:
 
 def _distinct(column: pd.Series) -> tuple[pa.Array, np.ndarray]:
     """The distinct values of a text column and the place of each row's value among them: a
-    categorical column (a columnar day read back) as it is, any other hashed row by row."""
-    if isinstance(column.dtype, pd.CategoricalDtype):
-        return pa.array(column.cat.categories.array, pa.large_string()), column.cat.codes.to_numpy()
+    dictionary-encoded column (a columnar day read back) as it is, any other hashed row by row."""
+    if is_dictionary(column):
+        encoded = dictionary_array(column)
+        return encoded.dictionary.cast(pa.large_string()), encoded.indices.to_numpy(zero_copy_only=False)
     encoded = pc.dictionary_encode(pa.array(column.array, pa.large_string()))
     if isinstance(encoded, pa.ChunkedArray):
         encoded = encoded.combine_chunks()

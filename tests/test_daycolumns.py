@@ -4,6 +4,7 @@ refused when its bytes are not one."""
 import struct
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -120,3 +121,14 @@ def test_bytes_that_are_not_a_columnar_day_are_refused_naming_the_file(tmp_path,
             daycolumns.parse(path.read_bytes(), path)
     assert caught.value.message == f"not a columnar canonical day file: {message}"
     assert caught.value.file == str(path)
+
+
+def test_columnar_days_concatenated_reconcile_and_render_as_their_csv_days(tmp_path):
+    """Frames of several columnar days put together (their dictionaries differ) sum and render as text does."""
+    days = [frame_of([(DAY + 1, "p1", "a", "t", 40), (DAY + 2, "p2", "b", "u", 50)]),
+            frame_of([(DAY + 3, "p3", "a", "v", 60), (DAY + 4, "p1", "c", "t", 70)])]
+    back = [daycolumns.parse(dayfile.canonical_bytes(day, COLUMNAR), Path("d")) for day in days]
+    together, plain = pd.concat(back, ignore_index=True), pd.concat(days, ignore_index=True)
+    assert dayfile.canonical_bytes(together) == dayfile.canonical_bytes(plain)
+    assert reconcile.reconcile(together, {"p1", "p3"}, 2, 30) == reconcile.reconcile(plain, {"p1", "p3"}, 2, 30)
+    assert dayfile.anchor(together, 30) == dayfile.anchor(plain, 30)
