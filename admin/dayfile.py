@@ -372,10 +372,7 @@ def kept(min_seconds: int) -> Callable[[Path], Day]:
     whose hash is its anchor is the anchored day byte for byte (whatever produced it); the counts
     are from its rows."""
     def anchored(path: Path) -> Day:
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise InputError(f"cannot read the day file: {exc.strerror}", str(path)) from None
+        data = _read(path)
         frame = _parsed(data, path)
         return path, frame, {"sha256": hashlib.sha256(data).hexdigest(), **_counts(frame, min_seconds)}
     return anchored
@@ -393,14 +390,11 @@ def anchored_days(paths: Iterable[Any], anchored: Callable[[Any], Loaded]) -> It
     """
     waiting = list(paths)[::-1]
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="day") as pool:
-        running: deque[Future] = deque()
-        width = 1
-        while waiting or running:
-            while waiting and len(running) < width:
-                running.append(pool.submit(anchored, waiting.pop()))
+        running: deque[Future] = deque([pool.submit(anchored, waiting.pop())] if waiting else [])
+        while running:
             day = running.popleft().result()
-            width = 2 if day[1].memory_usage(index=False).sum() <= PARALLEL_DAY_BYTES else 1
-            while waiting and len(running) < width:  # loading on while the caller works on this day
+            ahead = 2 if day[1].memory_usage(index=False).sum() <= PARALLEL_DAY_BYTES else 1
+            while waiting and len(running) < ahead:  # loading on while the caller works on this day
                 running.append(pool.submit(anchored, waiting.pop()))
             yield day
             del day  # not held while the next day is awaited
@@ -419,11 +413,14 @@ _CANONICAL_TYPES = {"played_at": pa.timestamp("us", tz="UTC"), "listener": pa.st
 def read_canonical(path: Path) -> pd.DataFrame:
     """A canonical day file (as :func:`write_canonical` writes it, in either day format) back into a
     canonical frame."""
+    return _parsed(_read(path), path)
+
+
+def _read(path: Path) -> bytes:
     try:
-        data = Path(path).read_bytes()
+        return Path(path).read_bytes()
     except OSError as exc:
         raise InputError(f"cannot read the day file: {exc.strerror}", str(path)) from None
-    return _parsed(data, path)
 
 
 def _parsed(data: bytes, path: Path) -> pd.DataFrame:

@@ -300,11 +300,6 @@ def _run_starts(values: np.ndarray) -> np.ndarray:
     return np.flatnonzero(np.r_[True, values[1:] != values[:-1]])
 
 
-def merkle_root(allocations: Sequence[Allocation]) -> str:
-    """The Merkle root of allocations already sorted by pseudonym."""
-    return merkle.root([merkle.leaf(listener, artists) for listener, artists in allocations])
-
-
 def batches(allocations: Sequence[Allocation], size: int) -> list[list[Allocation]]:
     """The allocations in order, ``size`` listeners per batch (a listener is never split)."""
     if size < 1:

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from admin.reconcile import batches, expected_payouts, merkle_root, reconcile
+from admin.reconcile import batches, expected_payouts, reconcile
 from chaincode import merkle, rules
 
 DAY = 1_790_812_800_000_000  # 2026-10-01T00:00:00Z in µs
@@ -73,10 +73,14 @@ def test_expected_payouts_split_each_listener_share_exactly():
         "a": 6_000_000, "b": 6_000_000, "c": 3_000_000, "d": 3_000_000}
 
 
+def merkle_root(allocations):
+    """The Merkle root of allocations sorted by pseudonym, leaf by leaf as the chaincode defines it."""
+    return merkle.root([merkle.leaf(listener, artists) for listener, artists in allocations])
+
+
 def test_merkle_root_is_over_sorted_allocations():
-    allocations = [("p1", [("a", 2)]), ("p2", [("b", 1)])]
-    assert merkle_root(allocations) == merkle.root(
-        [merkle.leaf("p1", [("a", 2)]), merkle.leaf("p2", [("b", 1)])])
+    result = reconcile(plays([("p2", "b", 40), ("p1", "a", 50)]), {"p1", "p2"}, 9, 30)
+    assert result.merkle_root == merkle.root([merkle.leaf("p1", [("a", 50)]), merkle.leaf("p2", [("b", 40)])])
 
 
 ids = st.sampled_from(["a", "b", "c", "d", "e", "é", "Z", "a1", "b,2"])
