@@ -6,7 +6,7 @@ import json
 import re
 
 from admin import daycolumns
-from scenario_files import CONSORTIUM, fingerprint, run, write_scenario
+from scenario_files import CONSORTIUM, HEADER, fingerprint, run, write_scenario
 
 COLUMNAR_POLICY = CONSORTIUM.replace("currency: USDP}", "currency: USDP, day_format: columnar}")
 
@@ -89,3 +89,18 @@ def test_the_policy_records_its_day_format_and_refuses_an_unknown_one(tmp_path):
     bad.write_text(CONSORTIUM.replace("currency: USDP}", "currency: USDP, day_format: parquet}"))
     out = run("--ledger", tmp_path / "other", "init", "--consortium", bad, expect=2)
     assert out == f"error: {bad}:1: field policy.day_format: day_format 'parquet' is not one of csv, columnar.\n"
+
+
+def test_a_corrected_columnar_day_keeps_the_replaced_one_beside_it(tmp_path):
+    scenario, ledger = submitted(tmp_path, COLUMNAR_POLICY)
+    kept = ledger / "days" / "n1" / "2026-10-02.columns"
+    old = kept.read_bytes()
+    fixed = tmp_path / "2026-10-02.csv"
+    fixed.write_text(HEADER + "\n2026-10-02T08:00:00Z,L2,a2,t2,300\n")
+    run("--ledger", ledger, "listens", "correct", fixed, "--node", "n1", "--reason", "a2, not a1")
+    superseded = list((ledger / "days" / "n1" / "superseded").iterdir())
+    assert [p.read_bytes() for p in superseded] == [old]
+    assert superseded[0].name.startswith("2026-10-02.") and superseded[0].suffix == ".columns"
+    assert f"sha256 {anchors(ledger, 'n1')['2026-10-02']}" in run("--ledger", ledger, "audit", "verify", kept)
+    assert "n1 2026-10: 2 days, 2 listeners allocated" in run("--ledger", ledger, "month", "reconcile", "2026-10",
+                                                               "--node", "n1")
