@@ -22,8 +22,8 @@ from chaincode import canonical_json, merkle, rules
 
 Allocation = tuple[str, list[tuple[str, int]]]
 ADD_ROWS = 1 << 20
-#: The month sums its pending plays per pair once this many are pending (or twice the pairs summed).
-COMPACT_ROWS = 1 << 21
+#: The month's new (listener, artist) pairs join its index of pairs once this many plays of them wait.
+NEW_PAIRS = 1 << 21
 
 
 @dataclass(frozen=True)
@@ -107,6 +107,43 @@ def day_sums(frame: pd.DataFrame, subscribers: pa.Array, min_seconds: int) -> Da
     return DaySums(listeners, totals, artists, listener[keep].astype(np.int64) << 32 | artist[keep], seconds[keep])
 
 
+class _PairSums:
+    """Counted seconds per (listener, artist) pair of the month. A play of a pair already known is
+    added in place through a hash index of the known pairs (built once, then only looked up: pandas
+    looks up outside the GIL, beside the loading threads); plays of new pairs wait, and their pairs
+    join the index once :data:`NEW_PAIRS` plays wait."""
+
+    def __init__(self) -> None:
+        self._index = pd.Index(np.zeros(0, dtype=np.int64))
+        self._sums = np.zeros(0, dtype=np.int64)
+        self._new: list[tuple[np.ndarray, np.ndarray]] = []
+        self._waiting = 0
+
+    def add(self, pairs: np.ndarray, weights: np.ndarray) -> None:
+        """Add each play's weight to its pair (``listener << 32 | artist``)."""
+        slots = self._index.get_indexer(pairs)
+        known = slots >= 0
+        np.add.at(self._sums, slots[known], weights[known])
+        if not known.all():
+            self._new.append((pairs[~known], weights[~known]))
+            self._waiting += len(self._new[-1][0])
+            if self._waiting > NEW_PAIRS:
+                self._join()
+
+    def _join(self) -> None:
+        """The waiting plays summed per pair, their pairs added to the index."""
+        pairs, sums = _summed(np.concatenate([p for p, _ in self._new]), np.concatenate([w for _, w in self._new]))
+        self._index = self._index.append(pd.Index(pairs))
+        self._sums = np.concatenate([self._sums, sums])
+        self._new, self._waiting = [], 0
+
+    def summed(self) -> tuple[np.ndarray, np.ndarray]:
+        """(pairs, weights) of the month so far, each pair once."""
+        if self._new:
+            self._join()
+        return self._index.to_numpy(), self._sums
+
+
 class MonthSums:
     """A node's month, summed day by day: per listener (rows, counted plays, counted seconds) and per
     paid (listener, artist) pair (counted seconds), on integer ids (a pair is ``listener << 32 | artist``).
@@ -118,9 +155,7 @@ class MonthSums:
         self.listeners, self.artists = _Names(), _Names()
         self.subscribers = pa.array(sorted(self.paid), pa.large_string())
         self.totals = np.zeros((3, 0), dtype=np.int64)  # rows, plays, seconds by listener id
-        self._pairs: list[np.ndarray] = []
-        self._weights: list[np.ndarray] = []
-        self._pending = 0
+        self.pairs = _PairSums()
 
     def add(self, frame: pd.DataFrame) -> None:
         """Add a canonical frame of plays (a day, or any part of the month), :data:`ADD_ROWS` rows at
@@ -135,22 +170,7 @@ class MonthSums:
         totals[:, :self.totals.shape[1]] = self.totals
         totals[:, listener] += day.totals  # each listener once in a day's numbering
         self.totals = totals
-        self._pairs.append(listener[day.pairs >> 32] << 32 | artist[day.pairs & 0xFFFFFFFF])
-        self._weights.append(day.weights)
-        self._pending += len(day.pairs)
-        if self._pending > max(COMPACT_ROWS, 2 * len(self._pairs[0])):
-            self._compact()
-
-    def _compact(self) -> None:
-        pairs, weights = _summed(np.concatenate(self._pairs), np.concatenate(self._weights))
-        self._pairs, self._weights, self._pending = [pairs], [weights], 0
-
-    def weights(self) -> tuple[np.ndarray, np.ndarray]:
-        """(pairs, weights) of the month so far, each pair once."""
-        if not self._pairs:
-            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-        self._compact()
-        return self._pairs[0], self._weights[0]
+        self.pairs.add(listener[day.pairs >> 32] << 32 | artist[day.pairs & 0xFFFFFFFF], day.weights)
 
     def reconciliation(self, top_n: int) -> Reconciliation:
         """The month: each paid listener's top N, what counts for nothing, the Merkle root."""
@@ -229,7 +249,7 @@ class _Top:
 
 def _top(sums: MonthSums, top_n: int) -> _Top:
     """Top-N (artist, weight) per listener: ties by artist id ascending, as chaincode.rules.top_n."""
-    pairs, weights = sums.weights()
+    pairs, weights = sums.pairs.summed()
     listener, artist = pairs >> 32, pairs & 0xFFFFFFFF
     order = _ranked(sums.listeners.ranks()[listener], weights, sums.artists.ranks()[artist])
     listener, artist, weights = listener[order], artist[order], weights[order]

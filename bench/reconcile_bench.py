@@ -90,7 +90,7 @@ def main() -> None:
         if day:
             sums.add_sums(day[0])
         del frame, day  # not held while the next day is awaited
-    sums.weights()  # the month's last pending plays summed: part of the aggregation
+    sums.pairs.summed()  # the month's last waiting plays summed: part of the aggregation
     aggregated = time.thread_time()
     result = sums.reconciliation(args.top_n)
     wall, total_cpu = time.perf_counter() - started, cpu_s() - cpu

@@ -121,3 +121,15 @@ def test_the_month_root_is_the_root_of_chaincode_merkle_leaves(triples, top_n):
     """The leaves' canonical JSON is written column-wise by Arrow; each must be ``merkle.leaf``'s bytes."""
     result = reconcile(plays(triples), {"p1", 'p"2', "p\\3", "p\x04", "é"}, top_n, 30)
     assert result.merkle_root == merkle_root(result.allocations)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(rows, min_size=1, max_size=5), st.sampled_from([0, 1, 3, 1 << 21]), st.integers(1, 4))
+def test_days_summed_through_the_pair_index_reconcile_as_their_month(days, new_pairs, top_n):
+    """Pairs met again on later days are added through the month's index of pairs, however often
+    new pairs join it: the same month as all plays summed at once."""
+    frames = [plays(triples, day=i) for i, triples in enumerate(days)]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("admin.reconcile.NEW_PAIRS", new_pairs)
+        by_day = reconcile(frames, {"p1", "p2", "p3"}, top_n, 30)
+    assert by_day == reconcile(pd.concat(frames, ignore_index=True), {"p1", "p2", "p3"}, top_n, 30)
