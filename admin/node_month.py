@@ -14,7 +14,7 @@ from chaincode.rules import Policy
 from . import anomalies as anomaly_checks
 from . import dayfile
 from .errors import InputError, NotFoundRejected
-from .formats import raise_first
+from .formats import empty_frame, raise_first
 from .intake import read_files
 from .pseudonym import Pseudonymiser
 from .readers.resolve import ReadOptions
@@ -102,7 +102,7 @@ def _against_anchors(session: Session, month: str, node: str, policy: Policy, so
     anchors = {a["date"]: a for a in session.reader().evaluate(Listening.ListAnchors, node, month)}
     sums = MonthSums(paid_listeners(session, month, node), policy.min_seconds)
     days, problems, bad_days, findings = [], [], [], []
-    loaded = dayfile.anchored_days([sources[day] for day in sorted(sources)], summing(read, sums))
+    loaded = dayfile.anchored_days([sources[day] for day in sorted(sources)], summing(_unreadable_as_empty(read), sums))
     for day in sorted(set(anchors) | set(sources)):
         if day not in sources:
             problems.append(f"{day}: anchored on chain (sha256 {anchors[day]['sha256'][:12]}…) but no file in "
@@ -112,6 +112,9 @@ def _against_anchors(session: Session, month: str, node: str, policy: Policy, so
         _, frame, anchor, day_sums = next(loaded)
         if day not in anchors:
             problems.append(f"{day}: {names[day]} has no anchor on chain (submit it with `listens submit`)")
+        elif "unreadable" in anchor:
+            problems.append(f"{day}: {names[day]}: {anchor['unreadable']}")
+            bad_days.append(day)
         elif anchor["sha256"] != anchors[day]["sha256"]:
             problems.append(f"{day}: {names[day]} hashes to {anchor['sha256'][:12]}…, the chain anchored "
                             f"{anchors[day]['sha256'][:12]}… ({altered})")
@@ -123,6 +126,19 @@ def _against_anchors(session: Session, month: str, node: str, policy: Policy, so
             days.append(day)
         del frame, day_sums  # not held while the next day is awaited
     return MonthDays(anchors, days, sums.reconciliation(policy.top_n), problems, bad_days, findings)
+
+
+def _unreadable_as_empty(read: Callable[[Any], dayfile.Day]) -> Callable[[Any], dayfile.Day]:
+    """``read``; a file it cannot read as a canonical day comes as a day of no plays whose anchor says
+    why (``unreadable``), so that day is a problem of the month (a reviewer flags it) instead of
+    stopping the reading of every other day."""
+    def day(source: Any) -> dayfile.Day:
+        try:
+            return read(source)
+        except InputError as exc:
+            empty = empty_frame().rename(columns={"listener_id": "listener"})
+            return source, empty, {"unreadable": exc.message}
+    return day
 
 
 def paid_listeners(session: Session, month: str, node: str) -> list[str]:

@@ -104,3 +104,27 @@ def test_a_corrected_columnar_day_keeps_the_replaced_one_beside_it(tmp_path):
     assert f"sha256 {anchors(ledger, 'n1')['2026-10-02']}" in run("--ledger", ledger, "audit", "verify", kept)
     assert "n1 2026-10: 2 days, 2 listeners allocated" in run("--ledger", ledger, "month", "reconcile", "2026-10",
                                                                "--node", "n1")
+
+
+def test_a_shared_day_that_is_no_canonical_day_is_flagged_not_a_stop(tmp_path):
+    """A node that shares bytes no reader can parse cannot stop its reviewer: the day is flagged."""
+    _, ledger = submitted(tmp_path, COLUMNAR_POLICY)
+    run("--ledger", ledger, "month", "reconcile", "2026-10", "--node", "n1")
+    kept = ledger / "days" / "n1" / "2026-10-01.columns"
+    kept.write_bytes(kept.read_bytes()[:-3])
+    out = run("--ledger", ledger, "month", "review", "2026-10", "--node", "n1", "--reviewer", "n2")
+    assert (f"n2 flags n1's 2026-10: 1 day file do not match their anchors: 2026-10-01: {kept}: not a columnar "
+            "canonical day file: it ends before its seconds") in out
+    status = run("--ledger", ledger, "--format", "csv", "month", "status", "2026-10")
+    assert "n2 flag" in status.splitlines()[1]
+
+
+def test_a_kept_csv_day_that_is_no_canonical_day_stops_reconciliation_by_name(tmp_path):
+    _, ledger = submitted(tmp_path, CONSORTIUM)
+    kept = ledger / "days" / "n1" / "2026-10-01.csv"
+    kept.write_text("when,who\n1,2\n")
+    before = fingerprint(ledger)
+    out = run("--ledger", ledger, "month", "reconcile", "2026-10", "--node", "n1", expect=2)
+    assert (f"2026-10-01: {kept}: not a canonical day file: its header is not "
+            "played_at,listener,artist_id,track_id,seconds") in out
+    assert fingerprint(ledger) == before
