@@ -82,7 +82,7 @@ def _distinct(column: pd.Series) -> tuple[pa.Array, np.ndarray]:
 class DaySums:
     """Plays (a day, or part of one) on their own numbering of listeners and artists: per listener
     (rows, counted plays, counted seconds), and each counted play of a paid listener as its pair
-    ``listener << 32 | artist`` (in that numbering) and seconds, summed when the month compacts."""
+    ``listener << 32 | artist`` (in that numbering) and seconds, for the month's pair sums."""
 
     listeners: pa.Array
     totals: np.ndarray

@@ -4,21 +4,16 @@ A day file matches when its canonical form hashes to the node's anchor of that d
 not, the hash and each count that differ are listed.
 """
 
-import re
 from pathlib import Path
 
 from admin import daycolumns, dayfile
 from admin.errors import InputError, Mismatch
 from admin.readers.resolve import ReadOptions
 from chaincode import records
-from chaincode.rules import Policy
 from chaincode.contracts.listening import Listening
+from chaincode.rules import Policy
 
 from .chain import ChainReader
-
-
-def is_day_file(path: Path) -> bool:
-    return re.match(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\.", path.name) is not None
 
 
 def day_frame(path: Path, secret: bytes | None, fmt: str | None, options: ReadOptions | None = None):

@@ -101,14 +101,15 @@ def audit_verify(session, file: Path, month_id: str | None, node: str | None, fm
     so only on the node's machine). Otherwise the hash and every count that differ are listed.
     Exits 1 when the file does not match.
     """
-    from reports import verify, verify_document
+    from reports import verify_document
     from reports.chain import ChainReader
 
+    from .. import dayfile
     from ..errors import Mismatch
 
     reader = ChainReader(session.reader())
     try:
-        if verify.is_day_file(file):
+        if dayfile.is_day_file(file):
             click.echo(_verify_day(session, reader, file, node or file.parent.name, fmt))
         else:
             renderer = verify_document.Renderer(reader, verify_document.document_month(file, month_id),
